@@ -1,0 +1,42 @@
+"""The rules in force for a game: typed, validated, and stated (DESIGN.md section 2)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .board import KO_POSITIONAL, KO_SIMPLE, KO_SITUATIONAL, make_const
+
+KO_RULES = {"simple": KO_SIMPLE, "positional": KO_POSITIONAL, "situational": KO_SITUATIONAL}
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Area (Tromp-Taylor) scoring; the game ends after two consecutive passes or the move cap.
+
+    ko: "positional" (default: a move may not recreate any earlier whole-board position),
+        "situational" (... an earlier position with the same player to move), or
+        "simple" (only the immediate recapture of a single-stone ko is banned).
+    suicide: False (default) makes suicide illegal; True lets it happen and removes the chain.
+    komi: points given to White; scores are black - white - komi.
+    max_moves: move cap, passes included; None means 2 * N * N.
+    """
+    ko: str = "positional"
+    suicide: bool = False
+    komi: float = 7.5
+    max_moves: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.ko not in KO_RULES:
+            raise ValueError(f"rules.ko must be one of {sorted(KO_RULES)}, got {self.ko!r}")
+        if not isinstance(self.suicide, bool):
+            raise ValueError(f"rules.suicide must be true or false, got {self.suicide!r}")
+        if self.max_moves is not None and (not isinstance(self.max_moves, int) or self.max_moves < 1):
+            raise ValueError(f"rules.max_moves must be a positive integer or null, got {self.max_moves!r}")
+
+    def move_cap(self, n: int) -> int:
+        return self.max_moves if self.max_moves is not None else 2 * n * n
+
+    def const(self, n: int) -> np.ndarray:
+        """The kernels' constants record (tables for size n plus these rules)."""
+        return make_const(n, KO_RULES[self.ko], self.suicide, self.move_cap(n))
