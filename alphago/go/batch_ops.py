@@ -202,3 +202,35 @@ def setup_position(s, k, stones, to_play):
 @njit(cache=True)
 def setup_game(games, K, b, stones, to_play):
     setup_position(games[b], K[0], stones, to_play)
+
+
+@njit(cache=True)
+def apply_paths(games, K, paths, lengths):
+    """Play paths[b, :lengths[b]] in every game b with lengths[b] > 0 (moves were legal
+    when the search stored them, so they are not checked again)."""
+    k = K[0]
+    for b in range(lengths.shape[0]):
+        s = games[b]
+        for i in range(lengths[b]):
+            apply_move(s, k, paths[b, i])
+
+
+@njit(cache=True)
+def rollout_values(games, K, scratch, rollouts, komi):
+    """Mean result of `rollouts` light random playouts from each game, for the player to
+    move there (+1 win, -1 loss, 0 draw). `scratch` is a game array of the same layout."""
+    k = K[0]
+    out = np.zeros(games.shape[0], np.float32)
+    mark = np.zeros(k.npts, np.int32)
+    for b in range(games.shape[0]):
+        me = games[b].to_play
+        total = 0.0
+        for _ in range(rollouts):
+            scratch[0] = games[b]
+            s = scratch[0]
+            while not s.over:
+                apply_move(s, k, random_move(s, k, True))
+            sc = area_score(s, k, komi, mark)
+            total += me * (1.0 if sc > 0 else (-1.0 if sc < 0 else 0.0))
+        out[b] = total / rollouts
+    return out

@@ -1,0 +1,68 @@
+"""The engine seen as the search's batched environment (the search knows nothing of Go).
+
+B root games (the games being played) and B scratch leaf games: for each simulation the
+search asks for leaf[b] = root[b] after a path of actions, then for observations of the
+leaves. Values are for the player to move in the observed position.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from . import batch_ops as ops
+from .features import FeatureConfig, compute_features
+from .state import GoBatch
+
+
+class Observation(NamedTuple):
+    features: np.ndarray  # float32[B, C, N, N] network input planes
+    legal: np.ndarray     # bool[B, A] legal actions (pass included while the game runs)
+    terminal: np.ndarray  # bool[B] game over in this position
+    value: np.ndarray     # float32[B] result for the player to move where terminal (+1/-1/0), else 0
+    keys: np.ndarray      # uint64[B] position hash (board and player to move)
+
+
+class GoEnv:
+    def __init__(self, roots: GoBatch, features: FeatureConfig):
+        self.roots = roots
+        self.leaves = roots.copy()
+        self.features = features
+        self._scratch = np.zeros(1, roots.games.dtype)
+        self._last = roots
+
+    @property
+    def batch_size(self) -> int:
+        return self.roots.batch_size
+
+    @property
+    def num_actions(self) -> int:
+        return self.roots.num_actions
+
+    def observe_roots(self) -> Observation:
+        return self._observe(self.roots)
+
+    def set_leaves(self, paths: np.ndarray, lengths: np.ndarray) -> None:
+        """leaf[b] := root[b] followed by paths[b, :lengths[b]] (games with lengths[b] < 0 untouched)."""
+        active = lengths >= 0
+        self.leaves.games[active] = self.roots.games[active]
+        ops.apply_paths(self.leaves.games, self.leaves.K, paths, lengths.astype(np.int32))
+
+    def observe_leaves(self) -> Observation:
+        return self._observe(self.leaves)
+
+    def rollout_values(self, rollouts: int) -> np.ndarray:
+        """float32[B]: mean result of light random playouts from each position of the last
+        observation (roots or leaves), for the player to move there."""
+        g = self._last
+        return ops.rollout_values(g.games, g.K, self._scratch, rollouts, np.float32(g.rules.komi))
+
+    def _observe(self, games: GoBatch) -> Observation:
+        self._last = games
+        legal = games.legal_mask()
+        terminal = games.over.copy()
+        value = np.zeros(games.batch_size, np.float32)
+        if terminal.any():
+            value = np.where(terminal, games.winners() * games.to_play, 0).astype(np.float32)
+        keys = games.hashes ^ np.where(games.to_play == 1, np.uint64(0), np.uint64(0x9E3779B97F4A7C15))
+        return Observation(compute_features(games, self.features), legal, terminal, value, keys)

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Install alphago and everything it needs on a fresh Debian/Ubuntu-like machine with Python >= 3.10.
+# CPU-only machines get the CPU build of torch (a plain `pip install torch` may pull a multi-GB CUDA build).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+if ! "$PY" -c "import torch" 2>/dev/null; then
+  if command -v nvidia-smi >/dev/null 2>&1; then
+    "$PY" -m pip install -q "torch>=2.4"
+  else
+    "$PY" -m pip install -q torch==2.13.0
+  fi
+fi
+"$PY" -m pip install -q -e ".[test]"
+# GNU Go is the external GTP opponent for arena tests (optional: tests skip without it)
+if ! command -v gnugo >/dev/null 2>&1 && [ ! -x /usr/games/gnugo ] && command -v apt-get >/dev/null 2>&1; then
+  (apt-get update -qq && apt-get install -y -qq gnugo) >/dev/null 2>&1 || echo "note: could not install gnugo (optional)"
+fi
