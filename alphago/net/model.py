@@ -1,0 +1,96 @@
+"""Policy/value ResNet (AlphaGo Zero layout), sized for small boards.
+
+Input float32[B, C, N, N] planes (go/features.py). Outputs: policy logits float32[B, N*N + 1]
+(pass last) and value float32[B] in [-1, 1] for the player to move. Optional KataGo-style
+global pooling in the residual blocks (lets a 5x5..9x9 net see the whole board early).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class NetConfig:
+    blocks: int = 6            # residual blocks (AlphaGo Zero: 19 or 39 on 19x19)
+    channels: int = 64         # filters per conv (AlphaGo Zero: 256)
+    value_hidden: int = 64     # value head hidden units (AlphaGo Zero: 256)
+    global_pool: bool = False  # KataGo global pooling bias in every other block
+
+    def __post_init__(self) -> None:
+        for key in ("blocks", "channels", "value_hidden"):
+            v = getattr(self, key)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"net.{key} must be an integer >= 1, got {v!r}")
+
+
+class _GlobalPoolBias(nn.Module):
+    """Adds a per-channel bias computed from the mean and max of half the channels."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.fc = nn.Linear(2 * channels, channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pooled = torch.cat([x.mean(dim=(2, 3)), x.amax(dim=(2, 3))], dim=1)
+        return x + self.fc(pooled)[:, :, None, None]
+
+
+class _ResBlock(nn.Module):
+    def __init__(self, channels: int, global_pool: bool):
+        super().__init__()
+        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(channels)
+        self.pool = _GlobalPoolBias(channels) if global_pool else nn.Identity()
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = torch.relu(self.bn1(self.conv1(x)))
+        y = self.pool(y)
+        y = self.bn2(self.conv2(y))
+        return torch.relu(x + y)
+
+
+class PolicyValueNet(nn.Module):
+    def __init__(self, board_size: int, in_planes: int, config: NetConfig):
+        super().__init__()
+        self.board_size, self.in_planes, self.config = board_size, in_planes, config
+        c, n = config.channels, board_size
+        self.stem = nn.Sequential(nn.Conv2d(in_planes, c, 3, padding=1, bias=False),
+                                  nn.BatchNorm2d(c), nn.ReLU())
+        self.blocks = nn.Sequential(*[_ResBlock(c, config.global_pool and i % 2 == 1)
+                                      for i in range(config.blocks)])
+        self.policy_conv = nn.Sequential(nn.Conv2d(c, 2, 1, bias=False), nn.BatchNorm2d(2), nn.ReLU())
+        self.policy_fc = nn.Linear(2 * n * n, n * n + 1)
+        self.value_conv = nn.Sequential(nn.Conv2d(c, 1, 1, bias=False), nn.BatchNorm2d(1), nn.ReLU())
+        self.value_fc = nn.Sequential(nn.Linear(n * n, config.value_hidden), nn.ReLU(),
+                                      nn.Linear(config.value_hidden, 1))
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.blocks(self.stem(x))
+        logits = self.policy_fc(self.policy_conv(h).flatten(1))
+        value = torch.tanh(self.value_fc(self.value_conv(h).flatten(1))).squeeze(1)
+        return logits, value
+
+
+def count_flops(model: nn.Module, in_planes: int, board_size: int, backward: bool = False) -> int:
+    """FLOPs per position, measured once with torch.utils.flop_counter (batch of 1;
+    with backward=True, forward + backward of a loss on both heads)."""
+    from torch.utils.flop_counter import FlopCounterMode
+    was_training = model.training
+    model.eval()
+    x = torch.zeros(2, in_planes, board_size, board_size)
+    with FlopCounterMode(display=False) as counter:
+        if backward:
+            model.train()
+            logits, value = model(x)
+            (logits.sum() + value.sum()).backward()
+        else:
+            with torch.no_grad():
+                model(x)
+    model.zero_grad(set_to_none=True)
+    model.train(was_training)
+    return counter.get_total_flops() // 2
