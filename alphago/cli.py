@@ -6,6 +6,7 @@ never pays for another's dependencies (e.g. `gtp` does not import ray).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -19,9 +20,46 @@ def _bench(args: argparse.Namespace) -> int:
     raise SystemExit(f"unknown benchmark {args.what!r}")
 
 
+def _train(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .config import ConfigError, load_config
+    from .orchestrate import train
+    if args.resume:
+        run_dir = Path(args.resume)
+        config_path = Path(args.config) if args.config else run_dir / "config.yaml"
+    else:
+        if not args.config:
+            raise SystemExit("alphago train: --config is required (or --resume RUN_DIR)")
+        config_path = Path(args.config)
+        run_dir = Path(args.run_dir) if args.run_dir else Path("runs") / config_path.stem
+        if (run_dir / "checkpoints" / "latest.pt").exists():
+            raise SystemExit(f"{run_dir} already holds a run; use --resume {run_dir} or another --run-dir")
+    try:
+        cfg = load_config(config_path)
+    except ConfigError as exc:
+        raise SystemExit(f"bad config {config_path}: {exc}")
+    address = args.address or os.environ.get("RAY_ADDRESS")
+    try:
+        s = train(cfg, run_dir, address=address, resume=bool(args.resume), progress=not args.no_progress)
+    except (ConfigError, ConnectionError) as exc:
+        raise SystemExit(f"alphago train: {exc}")
+    print(f"done: {s.games} games, {s.positions} positions, {s.steps} steps, weight version "
+          f"{s.weight_version}, {s.seconds:.0f} s; checkpoints in {run_dir / 'checkpoints'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="alphago", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="self-play training on Ray (embedded local Ray unless --address)")
+    t.add_argument("--config", help="YAML config (configs/tiny.yaml, 5x5.yaml, ...)")
+    t.add_argument("--run-dir", help="output directory (default runs/CONFIG_NAME)")
+    t.add_argument("--address", help="Ray cluster: auto or HOST:PORT (RAY_ADDRESS is honoured too)")
+    t.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its latest checkpoint and shards")
+    t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    t.set_defaults(func=_train)
 
     b = sub.add_parser("bench", help="benchmarks that print figures (and --json), with peers in the same run")
     bsub = b.add_subparsers(dest="what", required=True)

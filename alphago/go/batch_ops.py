@@ -205,12 +205,15 @@ def setup_game(games, K, b, stones, to_play):
 
 
 @njit(cache=True)
-def apply_paths(games, K, paths, lengths):
-    """Play paths[b, :lengths[b]] in every game b with lengths[b] > 0 (moves were legal
-    when the search stored them, so they are not checked again)."""
+def replay_paths(roots, leaves, K, paths, lengths):
+    """leaves[b] := roots[b] followed by paths[b, :lengths[b]], for every b with
+    lengths[b] >= 0 (the moves were legal when the search stored them: not re-checked)."""
     k = K[0]
     for b in range(lengths.shape[0]):
-        s = games[b]
+        if lengths[b] < 0:
+            continue
+        leaves[b] = roots[b]
+        s = leaves[b]
         for i in range(lengths[b]):
             apply_move(s, k, paths[b, i])
 

@@ -44,9 +44,8 @@ class GoEnv:
 
     def set_leaves(self, paths: np.ndarray, lengths: np.ndarray) -> None:
         """leaf[b] := root[b] followed by paths[b, :lengths[b]] (games with lengths[b] < 0 untouched)."""
-        active = lengths >= 0
-        self.leaves.games[active] = self.roots.games[active]
-        ops.apply_paths(self.leaves.games, self.leaves.K, paths, lengths.astype(np.int32))
+        ops.replay_paths(self.roots.games, self.leaves.games, self.roots.K, paths,
+                         lengths.astype(np.int32))
 
     def observe_leaves(self) -> Observation:
         return self._observe(self.leaves)

@@ -1,0 +1,172 @@
+"""Typed, frozen configuration loaded from YAML. Unknown keys, wrong types and bad values
+are errors that name the key (`search.num_simulations must be ...`). Nothing global:
+a Config is built once and passed down explicitly.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .go.features import FeatureConfig
+from .go.rules import Rules
+from .mcts.config import SearchConfig
+from .net.model import NetConfig
+from .selfplay.loop import SelfPlayConfig
+from .train.trainer import TrainConfig
+
+SCHEDULES = ("alternating", "async")
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    schedule: str = "alternating"   # alternating self-play / training phases (small machines) or async (clusters)
+    workers: int = 1                # self-play actors
+    worker_cpus: float = 1.0        # Ray CPUs per self-play actor (its torch and numba threads follow)
+    learner_cpus: float = 1.0
+    learner_gpus: float = 0.0
+    games_per_phase: int = 32       # alternating: games per self-play phase (all workers together)
+    total_games: int = 256          # stop after this many self-play games ...
+    max_steps: int | None = None    # ... or this many training steps, whichever comes first
+    checkpoint_every: int = 100     # training steps between checkpoints
+    eval_every: int = 0             # training steps between evaluation matches (0 = off)
+    eval_games: int = 16
+    eval_sims: int = 16
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"run.schedule must be one of {SCHEDULES}, got {self.schedule!r}")
+        for key in ("workers", "games_per_phase", "total_games", "checkpoint_every", "eval_games", "eval_sims"):
+            v = getattr(self, key)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"run.{key} must be an integer >= 1, got {v!r}")
+        if self.worker_cpus <= 0 or self.learner_cpus < 0 or self.learner_gpus < 0:
+            raise ValueError("run.worker_cpus must be > 0; run.learner_cpus and run.learner_gpus >= 0")
+        if self.eval_every < 0:
+            raise ValueError(f"run.eval_every must be >= 0, got {self.eval_every!r}")
+
+
+@dataclass(frozen=True)
+class Config:
+    size: int = 9
+    rules: Rules = field(default_factory=Rules)
+    features: FeatureConfig = field(default_factory=FeatureConfig)
+    net: NetConfig = field(default_factory=NetConfig)
+    search: SearchConfig = field(default_factory=SearchConfig)
+    selfplay: SelfPlayConfig = field(default_factory=SelfPlayConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    run: RunConfig = field(default_factory=RunConfig)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.size, int) or not 2 <= self.size <= 19:
+            raise ValueError(f"size must be an integer from 2 to 19, got {self.size!r}")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+
+def _check_type(value, tp, key: str):
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(tp)
+        if value is None and type(None) in options:
+            return None
+        errors = []
+        for opt in options:
+            if opt is type(None):
+                continue
+            try:
+                return _check_type(value, opt, key)
+            except ConfigError as e:
+                errors.append(str(e))
+        raise ConfigError(errors[0] if errors else f"{key}: bad value {value!r}")
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{key} must be a list, got {value!r}")
+        (inner, *_rest) = typing.get_args(tp)
+        return tuple(_check_type(v, inner, f"{key}[]") for v in value)
+    if dataclasses.is_dataclass(tp):
+        return build(tp, value, key)
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key} must be true or false, got {value!r}")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{key} must be an integer, got {value!r}")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{key} must be a number, got {value!r}")
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{key} must be a string, got {value!r}")
+        return value
+    return value
+
+
+def build(cls, data, prefix: str = ""):
+    """Build dataclass `cls` from a mapping, checking keys and types recursively."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{prefix or 'config'} must be a mapping, got {data!r}")
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    unknown = sorted(set(data) - set(names))
+    if unknown:
+        where = f"{prefix}." if prefix else ""
+        raise ConfigError(f"unknown config key {where}{unknown[0]!s}; allowed keys"
+                          f"{' under ' + prefix if prefix else ''}: {', '.join(names)}")
+    kwargs = {}
+    for name in names:
+        if name in data:
+            key = f"{prefix}.{name}" if prefix else name
+            kwargs[name] = _check_type(data[name], hints[name], key)
+    try:
+        return cls(**kwargs)
+    except ConfigError:
+        raise
+    except (ValueError, TypeError) as exc:
+        msg = str(exc)
+        if prefix and not msg.startswith(prefix.split(".")[-1]):
+            msg = f"{prefix}: {msg}"
+        raise ConfigError(msg) from None
+
+
+def load_config(path: str | Path, overrides: dict | None = None) -> Config:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
+    if overrides:
+        data = _merge(data, overrides)
+    return build(Config, data)
+
+
+def config_from_dict(data: dict) -> Config:
+    return build(Config, data)
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(out.get(k) or {}, v) if isinstance(v, dict) else v
+    return out

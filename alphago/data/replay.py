@@ -1,0 +1,122 @@
+"""Replay buffer: a window of the most recent positions, rebuilt from game records.
+
+Each position keeps its input planes (uint8, rebuilt by replaying the game through the
+engine), the search outputs and the game outcome for its player to move. Sampling is
+uniform over the window with a random board symmetry (planes and policy targets move
+together). Shards on disk are the source of truth: a restarted process rebuilds the
+buffer with from_shards() and loses nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..go import GoBatch, Rules
+from ..go.features import FeatureConfig, compute_features
+from ..go.symmetry import NUM_SYMMETRIES, apply_planes, action_permutation
+from ..mcts.targets import policy_target
+from .records import GameRecord, read_shard
+
+
+@dataclass
+class TrainBatch:
+    """What the trainer consumes. B samples, C planes, A actions."""
+    features: np.ndarray     # float32[B, C, N, N]
+    policy: np.ndarray       # float32[B, A] policy target of the configured kind
+    policy_weight: np.ndarray  # float32[B] 1 for full searches (0 = value-only sample); reinforce: outcome z
+    value: np.ndarray        # float32[B] outcome z in {-1, 0, 1} for the player to move
+    action: np.ndarray       # int64[B] move played
+
+
+def game_features(game: GameRecord, features: FeatureConfig) -> np.ndarray:
+    """uint8[T, C, N, N]: the planes before each move, by replaying the game."""
+    b = GoBatch(game.size, 1, Rules(ko=game.ko_rule, komi=game.komi), history=features.history)
+    out = np.empty((game.num_moves, features.num_planes, game.size, game.size), np.uint8)
+    for t, a in enumerate(game.actions):
+        out[t] = compute_features(b, features)[0]
+        b.step(np.array([a], np.int32))
+    return out
+
+
+class ReplayBuffer:
+    def __init__(self, size: int, features: FeatureConfig, window: int, seed: int = 0):
+        if window < 1:
+            raise ValueError(f"replay window must be >= 1, got {window}")
+        self.size, self.features, self.window = size, features, window
+        A = size * size + 1
+        C = features.num_planes
+        self.planes = np.zeros((window, C, size, size), np.uint8)
+        self.visits = np.zeros((window, A), np.int32)
+        self.improved = np.zeros((window, A), np.float32)
+        self.pruned = np.zeros((window, A), np.int32)
+        self.has_pruned = np.zeros(window, bool)
+        self.action = np.zeros(window, np.int64)
+        self.full = np.zeros(window, bool)
+        self.outcome = np.zeros(window, np.float32)
+        self.count = 0       # positions held (<= window)
+        self.head = 0        # next slot to write
+        self.total_added = 0  # positions ever added
+        self.games_added = 0
+        self.rng = np.random.default_rng(seed)
+        self._perms = [action_permutation(size, t) for t in range(NUM_SYMMETRIES)]
+
+    def __len__(self) -> int:
+        return self.count
+
+    def add_game(self, game: GameRecord) -> None:
+        if game.size != self.size:
+            raise ValueError(f"game of size {game.size} offered to a {self.size}x{self.size} buffer")
+        planes = game_features(game, self.features)
+        z = game.outcomes()
+        for t in range(game.num_moves):
+            i = self.head
+            self.planes[i] = planes[t]
+            self.visits[i] = game.visits[t]
+            self.improved[i] = game.improved[t]
+            self.has_pruned[i] = game.pruned is not None
+            if game.pruned is not None:
+                self.pruned[i] = game.pruned[t]
+            self.action[i] = game.actions[t]
+            self.full[i] = game.full_search[t]
+            self.outcome[i] = z[t]
+            self.head = (i + 1) % self.window
+            self.count = min(self.count + 1, self.window)
+        self.total_added += game.num_moves
+        self.games_added += 1
+
+    def add_shards(self, paths: list[Path]) -> int:
+        """Add every game of the given shards in order; returns games added."""
+        n = 0
+        for p in paths:
+            for g in read_shard(p):
+                self.add_game(g)
+                n += 1
+        return n
+
+    def sample(self, batch_size: int, target: str, symmetries: bool = True) -> TrainBatch:
+        if self.count == 0:
+            raise ValueError("cannot sample from an empty replay buffer")
+        idx = self.rng.integers(0, self.count, size=batch_size)
+        feats = self.planes[idx].astype(np.float32)
+        visits, improved = self.visits[idx], self.improved[idx]
+        pruned = self.pruned[idx] if self.has_pruned[idx].all() else None
+        policy = policy_target(target, visits, self.action[idx], improved, pruned)
+        weight = self.full[idx].astype(np.float32)
+        if target == "reinforce":
+            weight = self.outcome[idx].copy()  # every move played is a sample; the sign says reinforce or avoid
+        action = self.action[idx].copy()
+        if symmetries:
+            sym = self.rng.integers(0, NUM_SYMMETRIES, size=batch_size)
+            for t in range(1, NUM_SYMMETRIES):
+                sel = np.flatnonzero(sym == t)
+                if sel.size == 0:
+                    continue
+                feats[sel] = apply_planes(feats[sel], t)
+                perm = self._perms[t]
+                moved = np.empty_like(policy[sel])
+                moved[:, perm] = policy[sel]
+                policy[sel] = moved
+                action[sel] = perm[action[sel]]
+        return TrainBatch(feats, policy, weight, self.outcome[idx].copy(), action)

@@ -1,0 +1,70 @@
+"""Checkpoint files: reading them safely and building the net they describe.
+
+A checkpoint is a torch.save'd dict of tensors and plain values:
+  {"format": "alphago-checkpoint", "version": 1, "meta": {...}, "model": state_dict,
+   "optimizer": state_dict or None}
+meta holds board_size, in_planes, net (NetConfig fields), features, rules, step,
+weight_version, flops, samples, and the run config as JSON text. It is loaded with
+torch.load(weights_only=True), which refuses any pickled object that could run code.
+Playing needs only this module and model.py, never the trainer.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import torch
+
+from .model import NetConfig, PolicyValueNet
+
+FORMAT = "alphago-checkpoint"
+VERSION = 1
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that is missing, corrupt, unsafe, or made for another board or net."""
+
+
+def read_checkpoint(path: str | Path, map_location: str = "cpu") -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"no checkpoint at {path}")
+    try:
+        data = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # truncated zip, foreign pickle with code, etc.
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CheckpointError(f"cannot load checkpoint {path}: {msg}") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not an alphago checkpoint")
+    if data.get("version") != VERSION:
+        raise CheckpointError(f"{path} has checkpoint version {data.get('version')}, this code reads {VERSION}")
+    return data
+
+
+def check_compatible(meta: dict, expect: dict, path: str | Path = "checkpoint") -> None:
+    """Raise CheckpointError listing every key of `expect` whose value differs in meta."""
+    diffs = [f"{k}: checkpoint has {meta.get(k)!r}, expected {v!r}" for k, v in expect.items()
+             if meta.get(k) != v]
+    if diffs:
+        raise CheckpointError(f"{path} does not fit: " + "; ".join(diffs))
+
+
+def build_model(meta: dict) -> PolicyValueNet:
+    fields = {f.name for f in dataclasses.fields(NetConfig)}
+    net = NetConfig(**{k: v for k, v in meta["net"].items() if k in fields})
+    return PolicyValueNet(meta["board_size"], meta["in_planes"], net)
+
+
+def load_model(path: str | Path, expect: dict | None = None, device: str = "cpu") -> tuple[PolicyValueNet, dict]:
+    """(model in eval mode, meta). `expect` (e.g. {"board_size": 9}) is checked first."""
+    data = read_checkpoint(path, map_location=device)
+    meta = data["meta"]
+    if expect:
+        check_compatible(meta, expect, path)
+    model = build_model(meta)
+    try:
+        model.load_state_dict(data["model"])
+    except RuntimeError as exc:
+        raise CheckpointError(f"{path}: weights do not match the architecture in its meta: "
+                              f"{str(exc).splitlines()[0]}") from None
+    return model.to(device).eval(), meta

@@ -1,0 +1,145 @@
+"""Self-play training on Ray: the ONLY module that imports ray.
+
+Actors: N self-play workers (each a selfplay.worker.Worker: batched search + its own CPU
+evaluator) and one learner (train.learner.Learner), which also persists every game to a
+shard before acknowledging it. Weights travel by version: the learner's state_dict is put
+in the object store once per version and workers install it between searches.
+
+Schedules: "alternating" (self-play phase on all workers, then the training steps the
+replay ratio allows: uses a small machine fully) and "async" (workers keep playing while
+the learner trains; for clusters). A worker killed mid-run is restarted by Ray
+(max_restarts=-1); the games it had in flight are lost, acknowledged games never are.
+"""
+from __future__ import annotations
+
+import math
+import os
+import socket
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import Config, ConfigError
+
+
+@dataclass
+class TrainSummary:
+    games: int
+    positions: int
+    steps: int
+    weight_version: int
+    seconds: float
+    worker_restarts: int
+
+
+def check_resources(cfg: Config, address: str | None) -> None:
+    """Fail before Ray starts when a local run asks for more CPUs than the machine has."""
+    if address:
+        return
+    cpus = os.cpu_count() or 1
+    r = cfg.run
+    need = r.workers * r.worker_cpus + (r.learner_cpus if r.schedule == "async" else 0.0)
+    if need > cpus + 1e-9:
+        what = "run.workers * run.worker_cpus" + (" + run.learner_cpus" if r.schedule == "async" else "")
+        raise ConfigError(f"{what} = {need:g} CPUs, but this machine has {cpus}; lower run.workers or "
+                          f"run.worker_cpus (or pass --address to use a cluster)")
+
+
+def check_address(address: str, timeout: float = 5.0) -> None:
+    """An explicit HOST:PORT that nothing listens on fails within seconds, not minutes."""
+    if address in ("auto", "local") or address.startswith("ray://"):
+        return
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout):
+            pass
+    except (OSError, ValueError) as exc:
+        raise ConnectionError(f"cannot reach a Ray cluster at {address}: {exc}") from None
+
+
+def _threads(cpus: float) -> int:
+    return max(1, int(math.floor(cpus)))
+
+
+def train(cfg: Config, run_dir: str | Path, address: str | None = None, resume: bool = False,
+          progress: bool = True) -> TrainSummary:
+    check_resources(cfg, address)
+    if address:
+        check_address(address)
+    import ray
+    from tqdm import tqdm
+
+    from .selfplay.worker import Worker
+    from .train.learner import Learner
+
+    run_dir = Path(run_dir)
+    r = cfg.run
+    total_cpus = os.cpu_count() or 1
+    learner_threads = _threads(r.learner_cpus if r.schedule == "async" else total_cpus)
+    if not ray.is_initialized():
+        if address:
+            ray.init(address=address, log_to_driver=True)
+        else:
+            ray.init(num_cpus=total_cpus, include_dashboard=False, log_to_driver=True,
+                     configure_logging=False)
+
+    WorkerActor = ray.remote(max_restarts=-1, max_task_retries=0)(Worker)
+    # In the alternating schedule the learner never runs beside self-play: it reserves no CPU.
+    LearnerActor = ray.remote(Learner)
+    learner = LearnerActor.options(
+        num_cpus=r.learner_cpus if r.schedule == "async" else 0, num_gpus=r.learner_gpus,
+    ).remote(cfg, str(run_dir), resume, learner_threads)
+    workers = [WorkerActor.options(num_cpus=r.worker_cpus).remote(cfg, i, _threads(r.worker_cpus))
+               for i in range(r.workers)]
+
+    start = time.time()
+    games, positions, steps, version = ray.get(learner.counters.remote())
+    restarts = 0
+    bar = tqdm(total=r.total_games, initial=min(games, r.total_games), unit="game", disable=not progress,
+               dynamic_ncols=True, desc=f"train {run_dir.name}")
+    last = {"loss": float("nan"), "bits_per_flop": float("nan")}
+    try:
+        weights = ray.put(ray.get(learner.state_dict.remote()))
+        per_worker = max(1, math.ceil(r.games_per_phase / r.workers))
+        pending = {w.play_with.remote(weights, version, per_worker): i for i, w in enumerate(workers)}
+        while games < r.total_games and (r.max_steps is None or steps < r.max_steps):
+            done, _ = ray.wait(list(pending), num_returns=1)
+            ref = done[0]
+            i = pending.pop(ref)
+            try:
+                records = ray.get(ref)
+            except ray.exceptions.RayActorError:
+                restarts += 1  # Ray restarts the actor; its in-flight games are gone
+                records = []
+            if records:
+                ray.get(learner.ingest.remote(records))  # persisted before we count them
+                games += len(records)
+                positions += sum(g.num_moves for g in records)
+                bar.update(min(len(records), r.total_games - bar.n))
+            phase_over = r.schedule == "async" or not pending
+            if phase_over:
+                due = ray.get(learner.steps_due.remote())
+                if r.max_steps is not None:
+                    due = min(due, r.max_steps - steps)
+                if due > 0:
+                    metrics = ray.get(learner.train.remote(due))
+                    if metrics:
+                        last = metrics[-1]
+                        steps = last["step"]
+                    version = ray.get(learner.bump_version.remote())
+                    weights = ray.put(ray.get(learner.state_dict.remote()))
+            elapsed = time.time() - start
+            bar.set_postfix_str(f"pos {positions} steps {steps} v{version} {positions / elapsed:.0f} pos/s "
+                                f"loss {last['loss']:.3f} bits/FLOP {last['bits_per_flop']:.2e}")
+            if games >= r.total_games or (r.max_steps is not None and steps >= r.max_steps):
+                break
+            if r.schedule == "async":
+                pending[workers[i].play_with.remote(weights, version, per_worker)] = i
+            elif not pending:
+                pending = {w.play_with.remote(weights, version, per_worker): j for j, w in enumerate(workers)}
+        ray.get(learner.checkpoint.remote())
+        games, positions, steps, version = ray.get(learner.counters.remote())
+    finally:
+        bar.close()
+        ray.get(learner.close.remote())
+    return TrainSummary(games, positions, steps, version, time.time() - start, restarts)

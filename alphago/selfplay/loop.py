@@ -1,0 +1,138 @@
+"""Self-play without Ray: B games searched together, finished games recorded and restarted.
+
+The search decides moves; this loop owns everything about games: temperature schedule,
+resignation (with a fraction of no-resign games that measures false resignations),
+recording. Evaluator in, GameRecords out.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..data.records import GameRecord
+from ..go import GoBatch, Rules
+from ..go.env import GoEnv
+from ..go.features import FeatureConfig
+from ..mcts.config import SearchConfig
+from ..mcts.search import Search
+
+
+@dataclass(frozen=True)
+class SelfPlayConfig:
+    batch_games: int = 32              # games searched together (evaluator batch size)
+    temperature_moves: int = 8         # moves played at temperature 1 (AlphaGo Zero: 30 on 19x19), then ~0
+    resign_threshold: float = -0.95    # resign when the search value falls below this (AlphaGo Zero: auto-tuned)
+    resign_disabled_frac: float = 0.2  # fraction of games that never resign (AlphaGo Zero: 10%)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.batch_games, int) or self.batch_games < 1:
+            raise ValueError(f"selfplay.batch_games must be an integer >= 1, got {self.batch_games!r}")
+        if self.temperature_moves < 0:
+            raise ValueError(f"selfplay.temperature_moves must be >= 0, got {self.temperature_moves!r}")
+        if not -1.0 <= self.resign_threshold <= 1.0:
+            raise ValueError(f"selfplay.resign_threshold must be in [-1, 1] (-1 disables), got {self.resign_threshold!r}")
+        if not 0.0 <= self.resign_disabled_frac <= 1.0:
+            raise ValueError(f"selfplay.resign_disabled_frac must be in [0, 1], got {self.resign_disabled_frac!r}")
+
+
+@dataclass
+class ResignStats:
+    """Games that would have resigned but were played out: how often the resigner won."""
+    would_resign: int = 0
+    false_resign: int = 0
+
+    @property
+    def false_rate(self) -> float:
+        return self.false_resign / self.would_resign if self.would_resign else 0.0
+
+
+class _Trace:
+    """Per-slot accumulation of one game's moves."""
+
+    def __init__(self):
+        self.actions, self.visits, self.prior, self.improved = [], [], [], []
+        self.full, self.root_value, self.search_value, self.pruned = [], [], [], []
+        self.evaluations = 0
+        self.would_resign_color = 0  # colour that would have resigned in a no-resign game
+
+
+class SelfPlay:
+    def __init__(self, size: int, rules: Rules, features: FeatureConfig, search: SearchConfig,
+                 config: SelfPlayConfig, seed: int = 0):
+        self.size, self.rules, self.features, self.config = size, rules, features, config
+        B = config.batch_games
+        self.games = GoBatch(size, B, rules, history=features.history)
+        self.env = GoEnv(self.games, features)
+        self.search = Search(search, B, self.games.num_actions, seed=seed)
+        self.rng = np.random.default_rng([seed, 7])
+        self.traces = [_Trace() for _ in range(B)]
+        self.no_resign = self.rng.random(B) < config.resign_disabled_frac
+        self.resign_stats = ResignStats()
+        self.weight_version = 0
+
+    def play(self, evaluator, num_games: int, on_game=None) -> list[GameRecord]:
+        """Play until `num_games` games have finished (slots keep going afterwards
+        when called again). on_game(record) is called as each game ends."""
+        finished: list[GameRecord] = []
+        B, cfg = self.games.batch_size, self.config
+        while len(finished) < num_games:
+            moves = self.games.move_count
+            temperature = np.where(moves < cfg.temperature_moves, 1.0, 0.0)
+            r = self.search.run(self.env, evaluator, temperature=temperature)
+            to_play = self.games.to_play.copy()
+            for b in range(B):
+                tr = self.traces[b]
+                tr.actions.append(r.action[b])
+                tr.visits.append(r.visits[b])
+                tr.prior.append(r.prior[b])
+                tr.improved.append(r.improved_policy[b])
+                tr.full.append(r.full_search[b])
+                tr.root_value.append(r.root_value[b])
+                tr.search_value.append(r.search_value[b])
+                if r.pruned_visits is not None:
+                    tr.pruned.append(r.pruned_visits[b])
+                tr.evaluations += int(r.evaluations[b])
+            resign = (r.search_value < cfg.resign_threshold) & (cfg.resign_threshold > -1.0)
+            self.games.step(r.action, validate=False)
+            self.search.advance(r.action)
+            ended = self.games.over.copy()
+            for b in np.flatnonzero(resign & ~ended):
+                if self.no_resign[b]:
+                    if self.traces[b].would_resign_color == 0:
+                        self.traces[b].would_resign_color = int(to_play[b])
+                else:
+                    ended[b] = True
+            if ended.any():
+                scores = self.games.scores()
+                for b in np.flatnonzero(ended):
+                    rec = self._finish(b, float(scores[b]), resigned_by=int(to_play[b]) if not self.games.over[b] else 0)
+                    finished.append(rec)
+                    if on_game is not None:
+                        on_game(rec)
+                self.games.reset(ended)
+                self.search.reset(ended)
+                self.no_resign[ended] = self.rng.random(int(ended.sum())) < cfg.resign_disabled_frac
+        return finished
+
+    def _finish(self, b: int, score: float, resigned_by: int) -> GameRecord:
+        tr = self.traces[b]
+        if resigned_by:
+            winner, score = -resigned_by, float("nan")
+        else:
+            winner = int(np.sign(score))
+        if tr.would_resign_color:
+            self.resign_stats.would_resign += 1
+            self.resign_stats.false_resign += int(winner == tr.would_resign_color)
+        A = self.games.num_actions
+        rec = GameRecord(
+            size=self.size, komi=self.rules.komi, ko_rule=self.rules.ko,
+            actions=np.array(tr.actions, np.int16), visits=np.array(tr.visits, np.int32).reshape(-1, A),
+            prior=np.array(tr.prior, np.float32).reshape(-1, A),
+            improved=np.array(tr.improved, np.float32).reshape(-1, A),
+            full_search=np.array(tr.full, bool), root_value=np.array(tr.root_value, np.float32),
+            search_value=np.array(tr.search_value, np.float32), winner=winner, score=score,
+            resigned=bool(resigned_by), pruned=np.array(tr.pruned, np.int32).reshape(-1, A) if tr.pruned else None,
+            evaluations=tr.evaluations, weight_version=self.weight_version)
+        self.traces[b] = _Trace()
+        return rec

@@ -1,0 +1,42 @@
+"""A self-play worker without Ray: a net (weights by version), an evaluator, a SelfPlay."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..config import Config
+from ..net.evaluator import TorchEvaluator
+from ..net.model import PolicyValueNet, count_flops
+from .loop import SelfPlay
+
+
+class Worker:
+    def __init__(self, cfg: Config, worker_id: int, threads: int = 1, device: str = "cpu"):
+        torch.set_num_threads(threads)
+        self.cfg = cfg
+        self.model = PolicyValueNet(cfg.size, cfg.features.num_planes, cfg.net)
+        self.forward_flops = count_flops(self.model, cfg.features.num_planes, cfg.size)
+        self.evaluator = TorchEvaluator(self.model, device=device, threads=threads)
+        self.selfplay = SelfPlay(cfg.size, cfg.rules, cfg.features, cfg.search, cfg.selfplay,
+                                 seed=int(np.random.SeedSequence([cfg.run.seed, worker_id]).generate_state(1)[0]))
+        from ..go import seed as seed_engine
+        seed_engine(cfg.run.seed * 1000 + worker_id)
+        self.version = -1
+
+    def set_weights(self, state_dict: dict, version: int) -> None:
+        """Install weights of `version` (between searches only: play() does not yield mid-search)."""
+        if version == self.version:
+            return
+        self.evaluator.model.load_state_dict(state_dict)
+        self.evaluator.model.eval()
+        self.version = version
+        self.selfplay.weight_version = version
+
+    def play(self, num_games: int) -> list:
+        return self.selfplay.play(self.evaluator, num_games)
+
+    def play_with(self, state_dict: dict, version: int, num_games: int) -> list:
+        """Install weights of `version` if newer, then play `num_games` games."""
+        self.set_weights(state_dict, version)
+        return self.play(num_games)
+

@@ -1,0 +1,189 @@
+"""The learner without Ray: model, trainer, replay, probe set, checkpoints and metrics for a
+run directory. orchestrate.py drives it; train-offline uses it directly.
+
+Run directory layout:
+  games/shard_XXXXXXXX.npz   every self-play game (source of truth for the replay buffer)
+  checkpoints/step_XXXXXXX.pt, checkpoints/latest.pt
+  probe.npz                  held-out positions for realized bits (fixed for the run)
+  metrics.jsonl, tensorboard/, config.yaml
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+
+from ..config import Config
+from ..data.records import GameRecord
+from ..data.replay import ReplayBuffer, TrainBatch
+from ..data.store import ShardStore
+from ..net.io import read_checkpoint
+from ..net.model import PolicyValueNet, count_flops
+from .checkpoint import load_training_state, save_checkpoint
+from .metrics import MetricsWriter
+from .trainer import Trainer, evaluate
+
+PROBE_EVERY = 10        # every 10th game goes to the probe set instead of training
+PROBE_POSITIONS = 512
+
+
+class Learner:
+    def __init__(self, cfg: Config, run_dir: str | Path, resume: bool = False, threads: int | None = None):
+        if threads:
+            torch.set_num_threads(threads)
+        torch.manual_seed(cfg.run.seed)
+        self.cfg = cfg
+        self.run_dir = Path(run_dir)
+        self.ckpt_dir = self.run_dir / "checkpoints"
+        self.ckpt_dir.mkdir(parents=True, exist_ok=True)
+        self.store = ShardStore(self.run_dir / "games")
+        planes = cfg.features.num_planes
+        self.model = PolicyValueNet(cfg.size, planes, cfg.net)
+        self.forward_flops = count_flops(self.model, planes, cfg.size)
+        self.train_flops = count_flops(self.model, planes, cfg.size, backward=True)
+        self.trainer = Trainer(self.model, cfg.train, self.train_flops)
+        self.replay = ReplayBuffer(cfg.size, cfg.features, cfg.train.window, seed=cfg.run.seed)
+        self.probe = ReplayBuffer(cfg.size, cfg.features, PROBE_POSITIONS, seed=cfg.run.seed + 1)
+        self.games = 0
+        self.positions = 0
+        self.weight_version = 0
+        self.last_probe: dict | None = None
+        self.pending_samples = 0.0
+        if resume:
+            self._resume()
+        else:
+            (self.run_dir / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+        self.metrics = MetricsWriter(self.run_dir)
+
+    # ------------------------------------------------------------------ meta and resume
+    def expect(self) -> dict:
+        return {"board_size": self.cfg.size, "in_planes": self.cfg.features.num_planes,
+                "net": self.cfg.net.__dict__}
+
+    def meta(self) -> dict:
+        return {**self.expect(), "step": self.trainer.step_count, "weight_version": self.weight_version,
+                "games": self.games, "positions": self.positions, "ledger": self.trainer.ledger.state(),
+                "features": self.cfg.features.__dict__, "rules": self.cfg.rules.__dict__,
+                "forward_flops": self.forward_flops, "config_json": self.cfg.to_json(),
+                "pending_samples": self.pending_samples}
+
+    def _resume(self) -> None:
+        latest = self.ckpt_dir / "latest.pt"
+        known_games = 0
+        if latest.exists():
+            meta = load_training_state(latest, self.model, self.trainer.optimizer, expect=self.expect())
+            self.trainer.step_count = meta["step"]
+            self.weight_version = meta["weight_version"]
+            for k, v in meta["ledger"].items():
+                setattr(self.trainer.ledger, k, v)
+            self.pending_samples = meta.get("pending_samples", 0.0)
+            known_games = meta["games"]
+        # every stored game is replayed into the buffers; counters follow the shards on disk.
+        # Games stored after the checkpoint still owe their self-play FLOPs and training samples.
+        for i, g in enumerate(self.store.read_all()):
+            self._add(g)
+            if i >= known_games:
+                self.trainer.ledger.add_selfplay(g.evaluations, self.forward_flops)
+                self.pending_samples += g.num_moves * self.cfg.train.replay_ratio
+
+    def _add(self, g: GameRecord) -> None:
+        self.games += 1
+        if self.games % PROBE_EVERY == 0 and len(self.probe) < PROBE_POSITIONS:
+            self.probe.add_game(g)
+        else:
+            self.replay.add_game(g)
+        self.positions += g.num_moves
+
+    # ------------------------------------------------------------------ data in
+    def ingest(self, games: list[GameRecord]) -> Path | None:
+        """Persist games to a shard first, then add them to the buffers. Returns the shard."""
+        if not games:
+            return None
+        path = self.store.write(games)
+        for g in games:
+            self._add(g)
+            self.trainer.ledger.add_selfplay(g.evaluations, self.forward_flops)
+            self.pending_samples += g.num_moves * self.cfg.train.replay_ratio
+        return path
+
+    # ------------------------------------------------------------------ training
+    def steps_due(self) -> int:
+        """Training steps the replay ratio allows for the positions ingested so far."""
+        return int(self.pending_samples // self.cfg.train.batch_size)
+
+    def train(self, steps: int, on_step=None) -> list[dict]:
+        out = []
+        for _ in range(steps):
+            if len(self.replay) == 0:
+                break
+            batch = self.replay.sample(self.cfg.train.batch_size, self.cfg.train.target)
+            m = self.trainer.step(batch)
+            self.pending_samples = max(0.0, self.pending_samples - self.cfg.train.batch_size)
+            m.update(games=self.games, positions=self.positions, weight_version=self.weight_version)
+            self.metrics.write(m)
+            out.append(m)
+            if on_step:
+                on_step(m)
+            if self.trainer.step_count % self.cfg.run.checkpoint_every == 0:
+                self.checkpoint()
+        return out
+
+    def probe_batch(self) -> TrainBatch | None:
+        n = len(self.probe)
+        if n == 0:
+            return None
+        p = self.probe
+        from ..mcts.targets import policy_target
+        pol = policy_target(self.cfg.train.target if self.cfg.train.target != "reinforce" else "action",
+                            p.visits[:n], p.action[:n], p.improved[:n],
+                            p.pruned[:n] if p.has_pruned[:n].all() else None)
+        return TrainBatch(p.planes[:n].astype(np.float32), pol, p.full[:n].astype(np.float32),
+                          p.outcome[:n].copy(), p.action[:n].copy())
+
+    def checkpoint(self) -> Path:
+        """New weight version; step checkpoint + latest, atomically; realized bits on the probe."""
+        self.weight_version += 1
+        record = {"step": self.trainer.step_count, "flops": self.trainer.ledger.flops, "event": "checkpoint",
+                  "weight_version": self.weight_version}
+        probe = self.probe_batch()
+        if probe is not None:
+            ev = evaluate(self.model, probe, str(self.trainer.device))
+            record.update({f"probe_{k}": v for k, v in ev.items()})
+            if self.last_probe is not None:
+                gained = (self.last_probe["policy_ce_bits"] - ev["policy_ce_bits"]
+                          + self.last_probe["value_ce_bits"] - ev["value_ce_bits"])
+                dflops = self.trainer.ledger.flops - self.last_probe["flops"]
+                record["realized_bits_per_position"] = gained
+                record["realized_bits_per_flop"] = gained * len(self.probe) / max(dflops, 1.0)
+            self.last_probe = {**ev, "flops": self.trainer.ledger.flops}
+        path = self.ckpt_dir / f"step_{self.trainer.step_count:07d}.pt"
+        save_checkpoint(path, self.model, self.meta(), self.trainer.optimizer)
+        tmp = self.ckpt_dir / ".latest.pt.tmp"
+        shutil.copyfile(path, tmp)
+        tmp.replace(self.ckpt_dir / "latest.pt")
+        self.metrics.write(record)
+        return path
+
+    def counters(self) -> tuple[int, int, int, int]:
+        """(games, positions, training steps, weight version)."""
+        return self.games, self.positions, self.trainer.step_count, self.weight_version
+
+    def bump_version(self) -> int:
+        """Weights changed since the last version: checkpoint them as a new version."""
+        self.checkpoint()
+        return self.weight_version
+
+    def state_dict(self) -> dict:
+        return {k: v.detach().cpu() for k, v in self.model.state_dict().items()}
+
+    def close(self) -> None:
+        self.metrics.close()
+
+
+def latest_checkpoint_meta(run_dir: str | Path) -> dict | None:
+    p = Path(run_dir) / "checkpoints" / "latest.pt"
+    return read_checkpoint(p)["meta"] if p.exists() else None
+

@@ -1,0 +1,142 @@
+"""The learner's step: loss, optimizer, schedule and the bits each batch offers. No I/O."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..data.replay import TrainBatch
+from ..mcts.targets import TARGET_KINDS
+from . import bits as B
+
+OPTIMIZERS = ("sgd", "adamw")
+SCHEDULES = ("constant", "cosine", "step")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    target: str = "visits"         # policy target kind (mcts/targets.py)
+    batch_size: int = 256
+    optimizer: str = "sgd"         # SGD with momentum 0.9 (AlphaGo Zero) or AdamW
+    lr: float = 0.02               # AlphaGo Zero started at 0.01 at batch 2048 (x ~10 warm, here small boards)
+    momentum: float = 0.9
+    weight_decay: float = 1e-4     # AlphaGo Zero's L2 c = 1e-4
+    lr_schedule: str = "constant"
+    lr_steps: tuple[int, ...] = ()  # step schedule: divide by 10 at each of these steps
+    total_steps: int = 10000       # cosine schedule horizon
+    value_weight: float = 1.0
+    window: int = 50000            # replay window in positions
+    replay_ratio: float = 4.0      # training samples per new self-play position
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        if self.target not in TARGET_KINDS:
+            raise ValueError(f"train.target must be one of {TARGET_KINDS}, got {self.target!r}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"train.optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+        if self.lr_schedule not in SCHEDULES:
+            raise ValueError(f"train.lr_schedule must be one of {SCHEDULES}, got {self.lr_schedule!r}")
+        for key in ("batch_size", "window", "total_steps"):
+            v = getattr(self, key)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"train.{key} must be an integer >= 1, got {v!r}")
+        for key in ("lr", "replay_ratio"):
+            if not getattr(self, key) > 0:
+                raise ValueError(f"train.{key} must be > 0, got {getattr(self, key)!r}")
+        if self.weight_decay < 0 or self.value_weight < 0 or not 0 <= self.momentum < 1:
+            raise ValueError("train.weight_decay and train.value_weight must be >= 0, train.momentum in [0, 1)")
+
+
+def make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum,
+                               weight_decay=cfg.weight_decay, nesterov=cfg.momentum > 0)
+    return torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+
+def lr_at(step: int, cfg: TrainConfig) -> float:
+    if cfg.lr_schedule == "cosine":
+        return cfg.lr * 0.5 * (1 + math.cos(math.pi * min(step, cfg.total_steps) / cfg.total_steps))
+    if cfg.lr_schedule == "step":
+        return cfg.lr * 0.1 ** sum(step >= s for s in cfg.lr_steps)
+    return cfg.lr
+
+
+def losses(logits: torch.Tensor, value: torch.Tensor, batch: dict[str, torch.Tensor], target: str,
+           value_weight: float) -> dict[str, torch.Tensor]:
+    """Policy cross-entropy against the target (weighted: 0 for fast searches; the game
+    outcome for reinforce) + value MSE. Also the per-sample bits, for accounting."""
+    log_q = F.log_softmax(logits.float(), dim=-1)
+    w = batch["policy_weight"]
+    ce = -(batch["policy"] * log_q).sum(-1)
+    denom = w.abs().sum().clamp_min(1.0)
+    policy_loss = (w * ce).sum() / denom
+    value_loss = F.mse_loss(value.float(), batch["value"])
+    with torch.no_grad():
+        mask = (w != 0).float()
+        pbits = B.policy_bits(batch["policy"], log_q) * mask
+        ent = B.target_entropy(batch["policy"]) * mask
+        vbits = B.value_bits(batch["value"], value.float())
+    return {"loss": policy_loss + value_weight * value_loss, "policy_loss": policy_loss,
+            "value_loss": value_loss, "policy_bits": pbits, "target_entropy": ent, "value_bits": vbits,
+            "policy_samples": mask.sum()}
+
+
+class Trainer:
+    """Owns the model's optimizer and step counter; step(batch) trains on one batch."""
+
+    def __init__(self, model: torch.nn.Module, cfg: TrainConfig, train_flops_per_sample: int):
+        self.model, self.cfg = model, cfg
+        self.device = torch.device(cfg.device)
+        self.model.to(self.device)
+        self.optimizer = make_optimizer(model, cfg)
+        self.step_count = 0
+        self.flops_per_sample = train_flops_per_sample
+        self.ledger = B.BitsLedger()
+
+    def _tensors(self, batch: TrainBatch) -> dict[str, torch.Tensor]:
+        d = {"features": batch.features, "policy": batch.policy, "policy_weight": batch.policy_weight,
+             "value": batch.value}
+        return {k: torch.from_numpy(np.ascontiguousarray(v)).to(self.device, non_blocking=True)
+                for k, v in d.items()}
+
+    def step(self, batch: TrainBatch) -> dict:
+        self.model.train()
+        lr = lr_at(self.step_count, self.cfg)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        t = self._tensors(batch)
+        logits, value = self.model(t["features"])
+        out = losses(logits, value, t, self.cfg.target, self.cfg.value_weight)
+        self.optimizer.zero_grad(set_to_none=True)
+        out["loss"].backward()
+        self.optimizer.step()
+        self.step_count += 1
+        n = len(batch.value)
+        series = self.ledger.add_batch(n, float(n) * self.flops_per_sample,
+                                       float(out["policy_bits"].sum()), float(out["value_bits"].sum()))
+        nps = max(float(out["policy_samples"]), 1.0)
+        return {"step": self.step_count, "lr": lr, "loss": float(out["loss"].detach()),
+                "policy_loss": float(out["policy_loss"].detach()), "value_loss": float(out["value_loss"].detach()),
+                "policy_bits": float(out["policy_bits"].sum()) / nps,
+                "target_entropy": float(out["target_entropy"].sum()) / nps,
+                "value_bits": float(out["value_bits"].mean()), **series}
+
+
+@torch.no_grad()
+def evaluate(model: torch.nn.Module, batch: TrainBatch, device: str = "cpu") -> dict:
+    """Held-out cross-entropies in bits (policy against the target, value -log2 p(z))."""
+    model.eval()
+    x = torch.from_numpy(batch.features).to(device)
+    logits, value = model(x)
+    log_q = F.log_softmax(logits.float(), dim=-1)
+    policy = torch.from_numpy(batch.policy).to(device)
+    w = torch.from_numpy(batch.policy_weight).to(device) != 0
+    ce = -(policy * log_q).sum(-1) / B.LN2
+    z = torch.from_numpy(batch.value).to(device)
+    return {"policy_ce_bits": float(ce[w].mean()) if w.any() else float("nan"),
+            "value_ce_bits": float(B.value_bits(z, value.float()).mean()),
+            "value_mse": float(((value.float() - z) ** 2).mean())}
