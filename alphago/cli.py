@@ -49,6 +49,80 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load_cfg(config: str | None, checkpoint: str | None):
+    """Config from --config, else the one stored in the checkpoint."""
+    from .config import ConfigError, config_from_dict, load_config
+    try:
+        if config:
+            return load_config(config)
+        if checkpoint:
+            import json
+
+            from .net.io import read_checkpoint
+            return config_from_dict(json.loads(read_checkpoint(checkpoint)["meta"]["config_json"]))
+    except (ConfigError, ValueError) as exc:
+        raise SystemExit(f"bad config: {exc}")
+    raise SystemExit("give --config or --checkpoint")
+
+
+def _selfplay(args: argparse.Namespace) -> int:
+    import torch
+    from tqdm import tqdm
+
+    from .data.store import ShardStore
+    from .net.io import CheckpointError, load_model
+    from .selfplay.worker import Worker
+    cfg = _load_cfg(args.config, args.checkpoint)
+    worker = Worker(cfg, worker_id=args.seed, threads=args.threads)
+    if args.checkpoint:
+        try:
+            model, meta = load_model(args.checkpoint, expect={"board_size": cfg.size,
+                                                              "in_planes": cfg.features.num_planes})
+        except CheckpointError as exc:
+            raise SystemExit(str(exc))
+        worker.set_weights(model.state_dict(), int(meta.get("weight_version", 0)))
+    else:
+        torch.manual_seed(args.seed)
+    store = ShardStore(args.out)
+    bar = tqdm(total=args.games, unit="game", disable=args.no_progress)
+    done = 0
+    while done < args.games:
+        n = min(args.shard_games, args.games - done)
+        games = worker.play(n)[:n]  # games ending on the same move can overshoot
+        store.write(games)
+        done += len(games)
+        bar.update(len(games))
+    bar.close()
+    print(f"{done} games in {store.dir}")
+    return 0
+
+
+def _train_offline(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from .data.records import read_shard
+    from .data.store import ShardStore
+    from .train.learner import Learner
+    cfg = _load_cfg(args.config, None)
+    run_dir = Path(args.run_dir or Path("runs") / f"offline_{Path(args.config).stem}")
+    learner = Learner(cfg, run_dir, resume=False, threads=args.threads)
+    shards = ShardStore(args.data).shards()
+    if not shards:
+        raise SystemExit(f"no shards (shard_*.npz) in {args.data}")
+    for p in shards:
+        learner.ingest(read_shard(p))
+    steps = args.steps if args.steps else learner.steps_due()
+    bar = tqdm(total=steps, unit="step", disable=args.no_progress)
+    learner.train(steps, on_step=lambda m: (bar.update(1), bar.set_postfix(loss=f"{m['loss']:.3f}")))
+    bar.close()
+    path = learner.checkpoint()
+    learner.close()
+    print(f"{steps} steps on {learner.games} games; checkpoint {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="alphago", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -60,6 +134,26 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its latest checkpoint and shards")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
     t.set_defaults(func=_train)
+
+    sp = sub.add_parser("selfplay", help="play self-play games to shards, no Ray")
+    sp.add_argument("--checkpoint", help="net to play with (default: a randomly initialised net)")
+    sp.add_argument("--config", help="YAML config (default: the checkpoint's)")
+    sp.add_argument("--games", type=int, required=True)
+    sp.add_argument("--out", required=True, help="directory for shard_*.npz")
+    sp.add_argument("--shard-games", type=int, default=64, help="games per shard")
+    sp.add_argument("--threads", type=int, default=1)
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--no-progress", action="store_true")
+    sp.set_defaults(func=_selfplay)
+
+    to = sub.add_parser("train-offline", help="train on stored games, no Ray")
+    to.add_argument("--data", required=True, help="directory of shard_*.npz")
+    to.add_argument("--config", required=True)
+    to.add_argument("--run-dir")
+    to.add_argument("--steps", type=int, default=0, help="training steps (default: replay ratio x positions)")
+    to.add_argument("--threads", type=int, default=2)
+    to.add_argument("--no-progress", action="store_true")
+    to.set_defaults(func=_train_offline)
 
     b = sub.add_parser("bench", help="benchmarks that print figures (and --json), with peers in the same run")
     bsub = b.add_subparsers(dest="what", required=True)
