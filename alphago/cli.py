@@ -46,6 +46,7 @@ def _train(args: argparse.Namespace) -> int:
         raise SystemExit(f"alphago train: {exc}")
     print(f"done: {s.games} games, {s.positions} positions, {s.steps} steps, weight version "
           f"{s.weight_version}, {s.seconds:.0f} s; checkpoints in {run_dir / 'checkpoints'}")
+    print(f"workers on {len(set(s.worker_nodes))} node(s); worker restarts: {s.worker_restarts}")
     return 0
 
 

@@ -30,6 +30,7 @@ class TrainSummary:
     weight_version: int
     seconds: float
     worker_restarts: int
+    worker_nodes: list[str]     # Ray node id of each self-play worker (distinct ids = spread over nodes)
 
 
 def check_resources(cfg: Config, address: str | None) -> None:
@@ -92,6 +93,10 @@ def train(cfg: Config, run_dir: str | Path, address: str | None = None, resume: 
     workers = [WorkerActor.options(num_cpus=r.worker_cpus).remote(cfg, i, _threads(r.worker_cpus))
                for i in range(r.workers)]
 
+    def node_of(actor) -> str:
+        return ray.get(actor.__ray_call__.remote(lambda self: ray.get_runtime_context().get_node_id()))
+
+    nodes = [node_of(w) for w in workers]
     start = time.time()
     games, positions, steps, version = ray.get(learner.counters.remote())
     restarts = 0
@@ -142,4 +147,4 @@ def train(cfg: Config, run_dir: str | Path, address: str | None = None, resume: 
     finally:
         bar.close()
         ray.get(learner.close.remote())
-    return TrainSummary(games, positions, steps, version, time.time() - start, restarts)
+    return TrainSummary(games, positions, steps, version, time.time() - start, restarts, nodes)

@@ -30,6 +30,25 @@ PROBE_EVERY = 10        # every 10th game goes to the probe set instead of train
 PROBE_POSITIONS = 512
 
 
+def lock_run_dir(run_dir: Path, wait: float = 60.0):
+    """Hold an exclusive lock on the run directory for this process's lifetime. A learner of
+    a killed driver can outlive it by seconds (Ray reaps it); a resumed run waits for it to go
+    rather than write beside it. The OS drops the lock when the holder dies."""
+    import fcntl
+    import time
+    f = open(run_dir / ".lock", "w")
+    end = time.time() + wait
+    while True:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return f
+        except BlockingIOError:
+            if time.time() > end:
+                f.close()
+                raise RuntimeError(f"another process holds {run_dir / '.lock'}: is a run still writing there?")
+            time.sleep(0.5)
+
+
 class Learner:
     def __init__(self, cfg: Config, run_dir: str | Path, resume: bool = False, threads: int | None = None):
         if threads:
@@ -39,6 +58,7 @@ class Learner:
         self.run_dir = Path(run_dir)
         self.ckpt_dir = self.run_dir / "checkpoints"
         self.ckpt_dir.mkdir(parents=True, exist_ok=True)
+        self._lock = lock_run_dir(self.run_dir)
         self.store = ShardStore(self.run_dir / "games")
         planes = cfg.features.num_planes
         self.model = PolicyValueNet(cfg.size, planes, cfg.net)
@@ -181,6 +201,7 @@ class Learner:
 
     def close(self) -> None:
         self.metrics.close()
+        self._lock.close()
 
 
 def latest_checkpoint_meta(run_dir: str | Path) -> dict | None:

@@ -1,0 +1,173 @@
+"""Faults in `alphago train` (issue 5): a self-play worker killed with SIGKILL, the whole
+driver killed and resumed, and a run over two Ray nodes started on loopback.
+
+Each test runs the real CLI in a subprocess on a tiny 5x5 config (an embedded Ray per run,
+or a two-node cluster made with `ray start`), so they take a minute or two each.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from alphago.data.records import read_shard
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = yaml.safe_load((ROOT / "configs" / "tiny.yaml").read_text())
+ENV = {**os.environ, "RAY_AUTH_MODE": "disabled", "PYTHONUNBUFFERED": "1"}
+
+
+def _config(tmp: Path, **run) -> Path:
+    cfg = json.loads(json.dumps(TINY))
+    cfg["run"].update(run)
+    path = tmp / "cfg.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+def _train(*args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "alphago.cli", "train", "--no-progress", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV,
+                            start_new_session=True)
+
+
+def _wait_for(cond, timeout: float, what: str, proc: subprocess.Popen | None = None) -> None:
+    end = time.time() + timeout
+    while time.time() < end:
+        if cond():
+            return
+        if proc is not None and proc.poll() is not None:
+            out = proc.stdout.read() if proc.stdout else ""
+            raise AssertionError(f"process ended (rc {proc.returncode}) before {what}:\n{out[-3000:]}")
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _games_on_disk(run: Path) -> int:
+    return sum(len(read_shard(p)) for p in sorted((run / "games").glob("shard_*.npz")))
+
+
+def _finish(proc: subprocess.Popen, timeout: float = 400) -> str:
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, _ = proc.communicate()
+        raise AssertionError(f"train did not finish in {timeout} s:\n{out[-3000:]}")
+    assert proc.returncode == 0, out[-3000:]
+    return out
+
+
+def _unlocked(run: Path) -> bool:
+    """True once no process holds the run directory's lock (a dead driver's learner is gone)."""
+    import fcntl
+    with open(run / ".lock", "w") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(f, fcntl.LOCK_UN)
+        return True
+
+
+def _worker_pids() -> list[int]:
+    r = subprocess.run(["pgrep", "-f", "ray::Worker"], capture_output=True, text=True)
+    return [int(x) for x in r.stdout.split()]
+
+
+def test_worker_sigkill_is_survived(tmp_path):
+    """A worker killed mid-run is restarted by Ray; every acknowledged game stays on disk."""
+    run = tmp_path / "run"
+    cfg = _config(tmp_path, workers=2, worker_cpus=1, games_per_phase=16, total_games=64)
+    proc = _train("--config", str(cfg), "--run-dir", str(run))
+    _wait_for(lambda: list((run / "games").glob("shard_*.npz")) and _worker_pids(), 300,
+              "the first shard", proc)
+    time.sleep(1.0)
+    pids = _worker_pids()
+    assert pids, "no self-play worker process found"
+    acknowledged = _games_on_disk(run)
+    os.kill(pids[0], signal.SIGKILL)
+    out = _finish(proc)
+    assert "worker restarts: " in out
+    restarts = int(out.rsplit("worker restarts: ", 1)[1].split()[0])
+    assert restarts >= 1, out[-2000:]
+    on_disk = _games_on_disk(run)
+    assert on_disk >= 64 and on_disk >= acknowledged
+    assert (run / "checkpoints" / "latest.pt").exists()
+
+
+def test_driver_sigkill_then_resume(tmp_path):
+    """SIGKILL of the whole driver; --resume continues steps, games and metrics."""
+    run = tmp_path / "run"
+    cfg = _config(tmp_path, games_per_phase=16, total_games=96, checkpoint_every=5)
+    proc = _train("--config", str(cfg), "--run-dir", str(run))
+    ckpts = run / "checkpoints"
+    _wait_for(lambda: len(list(ckpts.glob("step_*.pt"))) >= 2 and _games_on_disk(run) >= 32, 300,
+              "two checkpoints", proc)
+    os.killpg(proc.pid, signal.SIGKILL)  # the driver and everything it started
+    proc.wait()
+    _wait_for(lambda: _unlocked(run), 120, "the dead run's learner to exit")
+    before = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines() if x.strip()]
+    games_before = _games_on_disk(run)
+    from alphago.net.io import read_checkpoint
+    ckpt_step = read_checkpoint(ckpts / "latest.pt")["meta"]["step"]
+    max_step = max(m["step"] for m in before)
+    assert max_step - ckpt_step <= 5, "lost more than one checkpoint interval"
+
+    out = _finish(_train("--resume", str(run)))
+    after = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines() if x.strip()]
+    assert after[: len(before)] == before, "resumed run must append to metrics.jsonl"
+    new = [m for m in after[len(before):] if "loss" in m]
+    assert new and new[0]["step"] == ckpt_step + 1, "steps continue from the latest checkpoint"
+    assert all(b["step"] > a["step"] for a, b in zip(new, new[1:]))
+    assert new[0]["flops"] > max(m["flops"] for m in before if m.get("step", 0) <= ckpt_step)
+    assert _games_on_disk(run) >= 96 and _games_on_disk(run) >= games_before
+    assert "done: " in out
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.skipif(shutil.which("ray") is None, reason="the `ray` command is not on PATH")
+def test_two_nodes_on_loopback(tmp_path):
+    """`ray start --head` plus a second `ray start --address` (one CPU each): the two
+    self-play workers land on different nodes and the run completes."""
+    port = _free_port()
+    ray_cmd = shutil.which("ray")
+    head = subprocess.run([ray_cmd, "start", "--head", f"--port={port}", "--num-cpus=1",
+                           "--include-dashboard=false", "--disable-usage-stats"],
+                          capture_output=True, text=True, env=ENV, timeout=120)
+    assert head.returncode == 0, head.stderr[-2000:]
+    try:
+        node2 = subprocess.run([ray_cmd, "start", f"--address=127.0.0.1:{port}", "--num-cpus=1"],
+                               capture_output=True, text=True, env=ENV, timeout=120)
+        assert node2.returncode == 0, node2.stderr[-2000:]
+        run = tmp_path / "run"
+        cfg = _config(tmp_path, workers=2, worker_cpus=1, games_per_phase=8, total_games=16)
+        out = _finish(_train("--config", str(cfg), "--run-dir", str(run), "--address", f"127.0.0.1:{port}"))
+        assert "workers on 2 node(s)" in out, out[-2000:]
+        assert _games_on_disk(run) >= 16
+    finally:
+        subprocess.run([ray_cmd, "stop", "--force"], capture_output=True, env=ENV, timeout=120)
+
+
+def test_unreachable_address_fails_fast(tmp_path):
+    cfg = _config(tmp_path)
+    t = time.time()
+    proc = _train("--config", str(cfg), "--run-dir", str(tmp_path / "run"), "--address", "127.0.0.1:1")
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    assert "cannot reach a Ray cluster at 127.0.0.1:1" in out
+    assert time.time() - t < 30
