@@ -14,6 +14,9 @@ def _bench(args: argparse.Namespace) -> int:
     if args.what == "engine":
         from .bench.engine import main as bench_engine
         return bench_engine(args)
+    if args.what == "selfplay":
+        from .bench.selfplay import main as bench_selfplay
+        return bench_selfplay(args)
     if args.what == "mcts":
         from .bench.mcts import main as bench_mcts
         return bench_mcts(args)
@@ -176,6 +179,13 @@ def build_parser() -> argparse.ArgumentParser:
     bm.add_argument("--seconds", type=float, default=5.0, help="time per measured configuration")
     bm.add_argument("--no-net", action="store_true", help="skip the ResNet runs")
     bm.add_argument("--json", action="store_true")
+    bs = bsub.add_parser("selfplay", help="self-play positions/s with 1 and 2 Ray workers; learner wait share")
+    bs.add_argument("--config", default="configs/5x5.yaml")
+    bs.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    bs.add_argument("--seconds", type=float, default=20.0)
+    bs.add_argument("--games-per-call", type=int, default=8)
+    bs.add_argument("--learner-games", type=int, default=64, help="games of the short async run")
+    bs.add_argument("--json", action="store_true")
     b.set_defaults(func=_bench)
     return p
 

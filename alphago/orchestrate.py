@@ -31,6 +31,7 @@ class TrainSummary:
     seconds: float
     worker_restarts: int
     worker_nodes: list[str]     # Ray node id of each self-play worker (distinct ids = spread over nodes)
+    learner_busy_s: float = 0.0  # driver time spent inside learner calls (ingest + train + checkpoint)
 
 
 def check_resources(cfg: Config, address: str | None) -> None:
@@ -100,6 +101,7 @@ def train(cfg: Config, run_dir: str | Path, address: str | None = None, resume: 
     start = time.time()
     games, positions, steps, version = ray.get(learner.counters.remote())
     restarts = 0
+    busy = 0.0
     bar = tqdm(total=r.total_games, initial=min(games, r.total_games), unit="game", disable=not progress,
                dynamic_ncols=True, desc=f"train {run_dir.name}")
     last = {"loss": float("nan"), "bits_per_flop": float("nan")}
@@ -117,7 +119,9 @@ def train(cfg: Config, run_dir: str | Path, address: str | None = None, resume: 
                 restarts += 1  # Ray restarts the actor; its in-flight games are gone
                 records = []
             if records:
+                t_in = time.time()
                 ray.get(learner.ingest.remote(records))  # persisted before we count them
+                busy += time.time() - t_in
                 games += len(records)
                 positions += sum(g.num_moves for g in records)
                 bar.update(min(len(records), r.total_games - bar.n))
@@ -127,7 +131,9 @@ def train(cfg: Config, run_dir: str | Path, address: str | None = None, resume: 
                 if r.max_steps is not None:
                     due = min(due, r.max_steps - steps)
                 if due > 0:
+                    t_in = time.time()
                     metrics = ray.get(learner.train.remote(due))
+                    busy += time.time() - t_in
                     if metrics:
                         last = metrics[-1]
                         steps = last["step"]
@@ -147,4 +153,34 @@ def train(cfg: Config, run_dir: str | Path, address: str | None = None, resume: 
     finally:
         bar.close()
         ray.get(learner.close.remote())
-    return TrainSummary(games, positions, steps, version, time.time() - start, restarts, nodes)
+    return TrainSummary(games, positions, steps, version, time.time() - start, restarts, nodes, busy)
+
+
+def selfplay_throughput(cfg: Config, workers: int, seconds: float, games_per_call: int) -> dict:
+    """Benchmark: `workers` self-play actors (cfg.run.worker_cpus each) playing in parallel for
+    about `seconds` after a warm-up call; returns positions/s and games/s over the timed part."""
+    import ray
+
+    from .selfplay.worker import Worker
+    if not ray.is_initialized():
+        ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False, configure_logging=False)
+    actor = ray.remote(Worker)
+    ws = [actor.options(num_cpus=cfg.run.worker_cpus).remote(cfg, i, _threads(cfg.run.worker_cpus))
+          for i in range(workers)]
+    ray.get([w.play.remote(2) for w in ws])  # compile + warm up
+    positions = games = 0
+    start = time.time()
+    pending = {w.play.remote(games_per_call): w for w in ws}
+    while pending:
+        done, _ = ray.wait(list(pending), num_returns=1)
+        w = pending.pop(done[0])
+        recs = ray.get(done[0])
+        games += len(recs)
+        positions += sum(g.num_moves for g in recs)
+        if time.time() - start < seconds:
+            pending[w.play.remote(games_per_call)] = w
+    wall = time.time() - start
+    for w in ws:
+        ray.kill(w)
+    return {"workers": workers, "positions_per_s": positions / wall, "games_per_s": games / wall,
+            "positions": positions, "wall_s": wall}
