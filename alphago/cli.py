@@ -127,6 +127,35 @@ def _train_offline(args: argparse.Namespace) -> int:
     return 0
 
 
+def _player(args: argparse.Namespace):
+    from .net.io import CheckpointError
+    from .play.player import SearchPlayer
+    try:
+        return SearchPlayer(args.checkpoint, sims=args.sims, kind=args.search, threads=args.threads,
+                            evaluator=args.evaluator, resign_below=args.resign_below,
+                            board_size=getattr(args, "size", None) if args.checkpoint else None)
+    except CheckpointError as exc:
+        raise SystemExit(str(exc))
+
+
+def _gtp(args: argparse.Namespace) -> int:
+    from .play.gtp import GtpEngine
+    engine = GtpEngine(_player(args), size=args.size, komi=args.komi, ko=args.ko, suicide=args.suicide,
+                       resign=not args.no_resign)
+    engine.run()
+    return 0
+
+
+def _add_player_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--checkpoint", help="trained net (default: search with --evaluator, no net)")
+    p.add_argument("--sims", type=int, default=200, help="simulations per move (upper bound under time control)")
+    p.add_argument("--search", choices=("puct", "gumbel"), default="puct")
+    p.add_argument("--threads", type=int, default=1, help="torch threads")
+    p.add_argument("--evaluator", choices=("rollout", "uniform"), default="rollout",
+                   help="without a checkpoint: random-rollout values or a uniform prior with value 0")
+    p.add_argument("--resign-below", type=float, default=0.05, help="resign below this win probability")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="alphago", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -158,6 +187,15 @@ def build_parser() -> argparse.ArgumentParser:
     to.add_argument("--threads", type=int, default=2)
     to.add_argument("--no-progress", action="store_true")
     to.set_defaults(func=_train_offline)
+
+    g = sub.add_parser("gtp", help="GTP v2 engine on stdin/stdout (Sabaki, GoGui, GNU Go, ...)")
+    _add_player_args(g)
+    g.add_argument("--size", type=int, default=9, help="initial board size (a net fixes it)")
+    g.add_argument("--komi", type=float, default=7.5)
+    g.add_argument("--ko", choices=("positional", "situational", "simple"), default="positional")
+    g.add_argument("--suicide", action="store_true", help="allow suicide")
+    g.add_argument("--no-resign", action="store_true")
+    g.set_defaults(func=_gtp)
 
     b = sub.add_parser("bench", help="benchmarks that print figures (and --json), with peers in the same run")
     bsub = b.add_subparsers(dest="what", required=True)

@@ -193,6 +193,7 @@ class GoState:
     def __init__(self, size: int = 9, rules: Rules | None = None, history: int = DEFAULT_HISTORY):
         self.batch = GoBatch(size, 1, rules, history)
         self.actions: list[int] = []
+        self.colors: list[int] = []  # who played each action (1 black, -1 white)
         self._setup: tuple[np.ndarray, int] | None = None
 
     # --- facts
@@ -250,15 +251,32 @@ class GoState:
         except CoordinateError:
             return False
 
-    def play(self, move) -> "GoState":
-        """Play a move for the player to move; raises IllegalMoveError (state unchanged)."""
+    def play(self, move, color: int | None = None) -> "GoState":
+        """Play a move; raises IllegalMoveError and leaves the state unchanged.
+
+        color: who plays (1 black, -1 white); default the player to move. Playing out of
+        turn (GTP allows it, e.g. for set-up) makes `color` the player to move first.
+        """
         a = self.action(move)
+        previous = self.to_play
+        if color is not None and color != previous:
+            if color not in (BLACK, WHITE):
+                raise ValueError(f"color must be 1 (black) or -1 (white), got {color!r}")
+            self.batch.games["to_play"][0] = color
         code = self.check(a)
         if code != LEGAL:
-            raise IllegalMoveError(code, a, self.n, self.to_play)
+            self.batch.games["to_play"][0] = previous
+            raise IllegalMoveError(code, a, self.n, self.to_play if color is None else color)
+        mover = self.to_play
         self.batch.step(np.array([a], np.int32), validate=False)
         self.actions.append(a)
+        self.colors.append(mover)
         return self
+
+    def continue_game(self) -> None:
+        """Let play go on after the game ended by two passes or the move cap (GTP engines
+        accept moves then); the next move is checked by the usual rules."""
+        self.batch.games["over"][0] = False
 
     def legal_mask(self) -> np.ndarray:
         return self.batch.legal_mask()[0]
@@ -271,17 +289,20 @@ class GoState:
         if not self.actions:
             raise ValueError("nothing to undo")
         last = self.actions[-1]
-        self.replay(self.actions[:-1])
+        self.replay(self.actions[:-1], self.colors[:-1])
         return last
 
-    def replay(self, actions: list[int]) -> None:
+    def replay(self, actions: list[int], colors: list[int] | None = None) -> None:
+        """Restart from the initial (or set-up) position and play `actions` (by `colors`)."""
         if self._setup is None:
             self.batch.reset()
         else:
             self.batch.set_position(0, *self._setup)
-        self.actions = []
-        for a in actions:
-            self.play(a)
+        self.actions, self.colors = [], []
+        for i, a in enumerate(actions):
+            if self.is_over:
+                self.continue_game()
+            self.play(a, None if colors is None else colors[i])
 
     # --- scoring
     def score(self) -> float:
@@ -304,13 +325,14 @@ class GoState:
         stones = np.asarray(stones, np.int8)
         self.batch.set_position(0, stones, to_play)
         self._setup = (stones.copy(), to_play)
-        self.actions = []
+        self.actions, self.colors = [], []
         return self
 
     def copy(self) -> "GoState":
         new = object.__new__(GoState)
         new.batch = self.batch.copy()
         new.actions = list(self.actions)
+        new.colors = list(self.colors)
         new._setup = self._setup
         return new
 

@@ -17,6 +17,7 @@ the environment's leaves directly, like random rollouts).
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
@@ -96,13 +97,16 @@ class Search:
 
     # ------------------------------------------------------------------ the search
     def run(self, env: Environment, evaluator: Evaluator, active: np.ndarray | None = None,
-            temperature: float | np.ndarray = 0.0, add_noise: bool = True) -> SearchResult:
+            temperature: float | np.ndarray = 0.0, add_noise: bool = True,
+            deadline: float | None = None) -> SearchResult:
         """Search every active game's root and choose an action.
 
         temperature (PUCT): the action is drawn from N(a)^(1/t); t = 0 plays the most
         visited (ties to the higher prior). Gumbel plays the sequential-halving winner.
         add_noise: root Dirichlet noise (PUCT) / Gumbel draws, forced playouts and
         playout-cap randomization; False for evaluation play.
+        deadline: a time.perf_counter() value after which no new simulation starts (at least
+        one runs); for engines that must respect a clock.
         """
         cfg, B, A = self.config, self.B, self.A
         active = np.ones(B, bool) if active is None else np.asarray(active, bool)
@@ -163,7 +167,9 @@ class Search:
         leaf_action = np.zeros(B, np.int32)
         leaf_node = np.zeros(B, np.int32)
         done = np.zeros(B, np.int32)
-        for _ in range(int(sims.max(initial=0))):
+        for i in range(int(sims.max(initial=0))):
+            if deadline is not None and i > 0 and time.perf_counter() > deadline:
+                break
             running = active & (done < sims)
             fk = forced_k if noisy.any() else 0.0
             T.select_leaves(self.trees, running, done, kind, cfg.c_init, cfg.c_base,

@@ -1,0 +1,341 @@
+"""GTP version 2 engine (Go Text Protocol), for GUIs (Sabaki, GoGui, Lizzie) and other engines.
+
+Every line gets an answer: "= result" or "? message" followed by a blank line (with the
+command's id when one was given). Malformed input, unknown commands, illegal moves and
+bad sizes are refused with "?" and change nothing; the engine never dies on input.
+Rules: the engine's (positional superko unless --ko says otherwise); moves after two
+passes are accepted, as GTP engines do; final_score is the Tromp-Taylor area count of
+the board as it stands, with komi.
+"""
+from __future__ import annotations
+
+import queue
+import re
+import sys
+import threading
+from typing import Callable, TextIO
+
+from .. import __version__
+from ..go import GoState, IllegalMoveError, Rules
+from ..go.coords import CoordinateError, from_gtp, to_gtp
+from ..go.state import DEFAULT_HISTORY
+from .player import SearchPlayer
+
+# Standard handicap points on 9x9 .. 19x19 (GTP spec 4.1.1), as (col, row) from the edge.
+_HANDICAP_ORDER = {2: [0, 1], 3: [0, 1, 2], 4: [0, 1, 2, 3], 5: [0, 1, 2, 3, 8], 6: [0, 1, 2, 3, 4, 5],
+                   7: [0, 1, 2, 3, 4, 5, 8], 8: [0, 1, 2, 3, 4, 5, 6, 7], 9: [0, 1, 2, 3, 4, 5, 6, 7, 8]}
+
+
+class GtpError(Exception):
+    """Becomes a '? message' response."""
+
+
+def handicap_points(n: int, count: int) -> list[int]:
+    if n < 7 or count < 2 or count > 9 or (n % 2 == 0 and count > 4) or (n == 7 and count > 4):
+        raise GtpError("invalid number of handicap stones")
+    e = 2 if n < 13 else 3  # distance from the edge
+    lo, mid, hi = e, n // 2, n - 1 - e
+    pts = [(hi, hi), (lo, lo), (lo, hi), (hi, lo), (mid, lo), (mid, hi), (lo, mid), (hi, mid), (mid, mid)]
+    return [pts[i][1] * n + pts[i][0] for i in _HANDICAP_ORDER[count]]
+
+
+def _color(arg: str) -> int:
+    a = arg.lower()
+    if a in ("b", "black"):
+        return 1
+    if a in ("w", "white"):
+        return -1
+    raise GtpError(f"invalid color {arg!r}")
+
+
+class GtpEngine:
+    def __init__(self, player: SearchPlayer, size: int = 9, komi: float = 7.5, ko: str = "positional",
+                 suicide: bool = False, resign: bool = True):
+        self.player = player
+        self.ko, self.suicide, self.komi = ko, suicide, komi
+        self.allow_resign = resign
+        self.time_settings: tuple[float, float, int] | None = None  # main, byo-yomi time, stones
+        self.time_left: dict[int, tuple[float, int]] = {}
+        self.analysis_out: Callable[[str], None] | None = None
+        self.pending: queue.Queue[str] | None = None
+        size = player.board_size or size
+        self._new_game(size)
+        self.commands: dict[str, Callable[[list[str]], str]] = {
+            "protocol_version": lambda a: "2",
+            "name": lambda a: "alphago",
+            "version": lambda a: __version__,
+            "known_command": lambda a: "true" if a and a[0] in self.commands else "false",
+            "list_commands": lambda a: "\n".join(sorted(self.commands)),
+            "quit": lambda a: "",
+            "boardsize": self.cmd_boardsize,
+            "clear_board": lambda a: self._new_game(self.state.n) or "",
+            "komi": self.cmd_komi,
+            "play": self.cmd_play,
+            "genmove": lambda a: self.cmd_genmove(a, cleanup=False),
+            "kgs-genmove_cleanup": lambda a: self.cmd_genmove(a, cleanup=True),
+            "undo": self.cmd_undo,
+            "showboard": lambda a: "\n" + str(self.state),
+            "final_score": lambda a: self.state.result_string(),
+            "fixed_handicap": lambda a: self.cmd_handicap(a, free=False),
+            "place_free_handicap": lambda a: self.cmd_handicap(a, free=False),
+            "set_free_handicap": self.cmd_set_free_handicap,
+            "time_settings": self.cmd_time_settings,
+            "time_left": self.cmd_time_left,
+            "lz-analyze": lambda a: self.cmd_analyze(a, style="lz"),
+            "kata-analyze": lambda a: self.cmd_analyze(a, style="kata"),
+        }
+
+    # ------------------------------------------------------------------ state
+    def _new_game(self, n: int) -> None:
+        rules = Rules(ko=self.ko, suicide=self.suicide, komi=self.komi, max_moves=10 * n * n)
+        history = max(DEFAULT_HISTORY, self.player.features.history)
+        self.state = GoState(n, rules, history=history)
+        self.time_left = {}
+
+    def _rebuild(self, stones=None, to_play=None) -> None:
+        """Recreate the game with the current settings, keeping set-up stones and moves."""
+        old = self.state
+        self._new_game(old.n)
+        setup = old._setup if stones is None else (stones, to_play)
+        if setup is not None:
+            self.state.set_position(*setup)
+        self.state.replay(old.actions, old.colors)
+
+    # ------------------------------------------------------------------ commands
+    def cmd_boardsize(self, args: list[str]) -> str:
+        if len(args) != 1 or not args[0].isdigit():
+            raise GtpError("syntax error")
+        n = int(args[0])
+        if not 2 <= n <= 19 or (self.player.board_size and n != self.player.board_size):
+            raise GtpError("unacceptable size")
+        self._new_game(n)
+        return ""
+
+    def cmd_komi(self, args: list[str]) -> str:
+        try:
+            komi = float(args[0])
+        except (IndexError, ValueError):
+            raise GtpError("syntax error") from None
+        if komi != komi or abs(komi) > 1000:
+            raise GtpError("syntax error")
+        self.komi = komi
+        self._rebuild()
+        return ""
+
+    def cmd_play(self, args: list[str]) -> str:
+        if len(args) != 2:
+            raise GtpError("syntax error")
+        color = _color(args[0])
+        try:
+            a = from_gtp(args[1], self.state.n)
+        except CoordinateError:
+            raise GtpError("illegal move") from None
+        self._play(a, color)
+        return ""
+
+    def _play(self, a: int, color: int) -> None:
+        if self.state.is_over:
+            self.state.continue_game()
+        try:
+            self.state.play(a, color)
+        except IllegalMoveError as exc:
+            if self.state.consecutive_passes >= 2 or self.state.move_number >= self.state.rules.move_cap(self.state.n):
+                self.state.batch.games["over"][0] = True
+            raise GtpError(f"illegal move ({exc.reason})") from None
+
+    def _seconds_for_move(self, color: int) -> float | None:
+        if color not in self.time_left or self.time_settings is None:
+            return None
+        t, stones = self.time_left[color]
+        main, byo, byo_stones = self.time_settings
+        if main == 0 and byo == 0 and byo_stones == 0:
+            return None  # no time limit
+        n = self.state.n
+        if stones > 0:  # in byo-yomi: this period's time over its stones, with a margin
+            return max(0.05, 0.8 * t / stones - 0.05)
+        moves_left = max(10, (n * n - self.state.move_number) // 2)
+        return max(0.05, 0.8 * t / moves_left)
+
+    def cmd_genmove(self, args: list[str], cleanup: bool) -> str:
+        if len(args) != 1:
+            raise GtpError("syntax error")
+        color = _color(args[0])
+        st = self.state.copy()
+        st.batch.games["to_play"][0] = color
+        d = self.player.decide(st, seconds=self._seconds_for_move(color),
+                               allow_resign=self.allow_resign and not cleanup, allow_pass=not cleanup)
+        if d.resign:
+            return "resign"
+        self._play(d.action, color)
+        return to_gtp(d.action, self.state.n)
+
+    def cmd_undo(self, args: list[str]) -> str:
+        if not self.state.actions:
+            raise GtpError("cannot undo")
+        self.state.undo()
+        return ""
+
+    def cmd_handicap(self, args: list[str], free: bool) -> str:
+        if len(args) != 1 or not args[0].isdigit():
+            raise GtpError("syntax error")
+        if self.state.actions or self.state.board.any():
+            raise GtpError("board not empty")
+        pts = handicap_points(self.state.n, int(args[0]))
+        self._set_stones(pts)
+        return " ".join(to_gtp(a, self.state.n) for a in pts)
+
+    def cmd_set_free_handicap(self, args: list[str]) -> str:
+        if self.state.actions or self.state.board.any():
+            raise GtpError("board not empty")
+        if len(args) < 2:
+            raise GtpError("invalid number of stones")
+        try:
+            pts = [from_gtp(v, self.state.n) for v in args]
+        except CoordinateError:
+            raise GtpError("syntax error") from None
+        if len(set(pts)) != len(pts) or any(a == self.state.n ** 2 for a in pts):
+            raise GtpError("bad vertex list")
+        self._set_stones(pts)
+        return ""
+
+    def _set_stones(self, pts: list[int]) -> None:
+        import numpy as np
+        n = self.state.n
+        stones = np.zeros((n, n), np.int8)
+        for a in pts:
+            stones[a // n, a % n] = 1
+        self.state.set_position(stones, to_play=-1)
+
+    def cmd_time_settings(self, args: list[str]) -> str:
+        try:
+            main, byo, stones = float(args[0]), float(args[1]), int(args[2])
+        except (IndexError, ValueError):
+            raise GtpError("syntax error") from None
+        if main < 0 or byo < 0 or stones < 0:
+            raise GtpError("syntax error")
+        self.time_settings = (main, byo, stones)
+        return ""
+
+    def cmd_time_left(self, args: list[str]) -> str:
+        try:
+            color, t, stones = _color(args[0]), float(args[1]), int(args[2])
+        except (IndexError, ValueError):
+            raise GtpError("syntax error") from None
+        if self.time_settings is None:
+            self.time_settings = (t, 0.0, 0)
+        self.time_left[color] = (t, stones)
+        return ""
+
+    def cmd_analyze(self, args: list[str], style: str) -> str:
+        """lz-analyze / kata-analyze [color] [interval centiseconds]: stream 'info' lines
+        until the next command arrives (needs run(); handle() alone emits one report)."""
+        color = self.state.to_play
+        interval = 1.0
+        rest = list(args)
+        if rest and rest[0].lower() in ("b", "w", "black", "white"):
+            color = _color(rest.pop(0))
+        if rest and rest[0].replace(".", "", 1).isdigit():
+            interval = max(0.05, float(rest.pop(0)) / 100)
+        st = self.state.copy()
+        st.batch.games["to_play"][0] = color
+        sims = max(8, self.player.search_config.num_simulations // 4)
+        out = self.analysis_out
+        lines = []
+        while True:
+            saved = self.player.search_config
+            self.player.set_sims(sims)
+            try:
+                d = self.player.decide(st, seconds=interval, allow_resign=False)
+            finally:
+                self.player.search_config = saved
+            line = self._info_line(d, style)
+            if out is None:
+                lines.append(line)
+                break
+            out(line)
+            if self.pending is None or not self.pending.empty():
+                break
+            sims = min(sims * 2, 100000)
+        return "\n".join(lines)
+
+    def _info_line(self, d, style: str) -> str:
+        n = self.state.n
+        parts = []
+        for i, c in enumerate(d.candidates):
+            v = to_gtp(c.action, n)
+            if style == "kata":
+                parts.append(f"info move {v} visits {c.visits} winrate {c.winrate:.4f} prior {c.prior:.4f} "
+                             f"order {i} pv {v}")
+            else:
+                parts.append(f"info move {v} visits {c.visits} winrate {int(round(c.winrate * 10000))} "
+                             f"prior {int(round(c.prior * 10000))} lcb {int(round(c.winrate * 10000))} "
+                             f"order {i} pv {v}")
+        return " ".join(parts)
+
+    # ------------------------------------------------------------------ protocol
+    _ID = re.compile(r"^(\d+)\s*(.*)$")
+
+    def handle(self, raw: str) -> tuple[str | None, bool]:
+        """One input line -> (response text or None for empty/comment lines, quit?)."""
+        line = "".join(ch for ch in raw if ch == "\t" or ch >= " " and ch != "\x7f")
+        line = line.split("#", 1)[0].replace("\t", " ").strip()
+        if not line:
+            return None, False
+        ident = ""
+        m = self._ID.match(line)
+        if m:
+            ident, line = m.group(1), m.group(2)
+        words = line.split()
+        if not words:
+            return f"?{ident} syntax error\n\n", False
+        cmd, args = words[0].lower(), words[1:]
+        fn = self.commands.get(cmd)
+        if fn is None:
+            return f"?{ident} unknown command\n\n", False
+        try:
+            result = fn(args)
+        except GtpError as exc:
+            return f"?{ident} {exc}\n\n", False
+        except Exception as exc:  # never die on input: report and go on
+            return f"?{ident} internal error: {type(exc).__name__}: {exc}\n\n", False
+        text = f"={ident} {result}".rstrip(" ") if result else f"={ident}"
+        return text + "\n\n", cmd == "quit"
+
+    def run(self, inp: TextIO = sys.stdin, out: TextIO = sys.stdout) -> None:
+        """Serve GTP until quit or end of input. A reader thread queues lines so analysis can
+        stream until the next command arrives."""
+        self.pending = queue.Queue()
+
+        def reader():
+            for raw in inp:
+                self.pending.put(raw)
+            self.pending.put(None)
+
+        threading.Thread(target=reader, daemon=True).start()
+
+        def emit(s: str) -> None:
+            out.write(s)
+            out.flush()
+
+        while True:
+            raw = self.pending.get()
+            if raw is None:
+                return
+            cmd = raw.split("#", 1)[0].strip().split()
+            streaming = any(w.lower() in ("lz-analyze", "kata-analyze") for w in cmd[:2])
+            if streaming:
+                ident = cmd[0] if cmd and cmd[0].isdigit() else ""
+                emit(f"={ident}\n")
+                self.analysis_out = lambda s: emit(s + "\n")
+                try:
+                    self.handle(raw)
+                finally:
+                    self.analysis_out = None
+                emit("\n")
+                continue
+            resp, quit_ = self.handle(raw)
+            if resp is not None:
+                emit(resp)
+            if quit_:
+                return
+
