@@ -24,7 +24,8 @@ class SearchConfig:
     c_visit: float = 50.0              # mctx defaults (maxvisit_init, value_scale)
     c_scale: float = 0.1
     # KataGo playout cap randomization: a fraction of moves get a full search (and become
-    # policy targets), the rest a fast one with no root noise.
+    # policy targets), the rest a fast one with no root noise (no Dirichlet or Gumbel noise,
+    # no forced playouts).
     full_search_prob: float = 1.0      # 1.0 = every search is full (cap randomization off)
     fast_simulations: int = 16
     # KataGo forced playouts + policy-target pruning (PUCT, full searches with noise)

@@ -76,6 +76,7 @@ class Search:
         self.trees = np.zeros(batch_size, T.tree_dtype(config.tree_capacity, num_actions, self.max_sims))
         self.rngs = [np.random.default_rng([seed, b]) for b in range(batch_size)]
         self._paths = np.zeros((batch_size, config.tree_capacity + 1), np.int32)
+        self._advanced = True  # trees hold nothing yet, or the subtrees of the moves played
 
     def reset(self, which: np.ndarray | None = None) -> None:
         """Forget the trees of the flagged games (e.g. when a new game starts in that slot)."""
@@ -89,6 +90,7 @@ class Search:
         the subtree under it becomes the next root (PUCT with reuse_tree)."""
         cfg = self.config
         actions = np.asarray(actions, np.int32)
+        self._advanced = True
         if cfg.kind != "puct" or not cfg.reuse_tree:
             self.trees["nnodes"] = 0
             return
@@ -110,6 +112,9 @@ class Search:
         """
         cfg, B, A = self.config, self.B, self.A
         active = np.ones(B, bool) if active is None else np.asarray(active, bool)
+        if not self._advanced:  # a second search of the same roots starts afresh, not on top
+            self.trees["nnodes"] = 0
+        self._advanced = False
         kind = T.KIND_GUMBEL if cfg.kind == "gumbel" else T.KIND_PUCT
         evals = np.zeros(B, np.int32)
 
@@ -154,7 +159,7 @@ class Search:
                 self.trees["root_prior"][b] = (1 - f) * root_prior[b] + f * noise
             if kind == T.KIND_GUMBEL:
                 g = np.zeros(A, np.float32)
-                if add_noise and cfg.gumbel_scale > 0:
+                if noisy[b] and cfg.gumbel_scale > 0:
                     g[t_legal] = cfg.gumbel_scale * self.rngs[b].gumbel(size=int(t_legal.sum()))
                 self.trees["gumbel"][b] = g
                 m = min(cfg.gumbel_m, int(t_legal.sum()))
@@ -162,6 +167,9 @@ class Search:
 
         # simulations, all games in lockstep
         forced_k = cfg.forced_k if (cfg.forced_playouts and kind == T.KIND_PUCT) else 0.0
+        # forced playouts only where the root is noised (full searches with add_noise): a
+        # game's search never depends on what the other games of the batch drew
+        forced_per_game = np.where(noisy, forced_k, 0.0).astype(np.float64)
         lengths = np.zeros(B, np.int32)
         leaf_parent = np.zeros(B, np.int32)
         leaf_action = np.zeros(B, np.int32)
@@ -171,9 +179,8 @@ class Search:
             if deadline is not None and i > 0 and time.perf_counter() > deadline:
                 break
             running = active & (done < sims)
-            fk = forced_k if noisy.any() else 0.0
             T.select_leaves(self.trees, running, done, kind, cfg.c_init, cfg.c_base,
-                            cfg.fpu_reduction, cfg.root_fpu_reduction, fk, cfg.c_visit, cfg.c_scale,
+                            cfg.fpu_reduction, cfg.root_fpu_reduction, forced_per_game, cfg.c_visit, cfg.c_scale,
                             self._paths, lengths, leaf_parent, leaf_action, leaf_node)
             env.set_leaves(self._paths, np.where(running & (leaf_node < 0), lengths, -1))
             obs = env.observe_leaves()

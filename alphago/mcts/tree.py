@@ -248,7 +248,8 @@ def considered_visits(m, n, out):
 @njit(cache=True)
 def select_leaves(trees, active, sims_done, kind, c_init, c_base, fpu, root_fpu, forced_k,
                   c_visit, c_scale, paths, lengths, leaf_parent, leaf_action, leaf_node):
-    """Descend every active tree to a leaf. Outputs per game: the action path from the
+    """Descend every active tree to a leaf (forced_k: float64[B], 0 = no forced playouts
+    in that game). Outputs per game: the action path from the
     root (paths[b, :lengths[b]]); either a new edge (leaf_parent, leaf_action) to expand,
     or leaf_node >= 0, an expanded terminal node whose value is backed up as it is."""
     A = trees[0].prior.shape[1]
@@ -272,7 +273,7 @@ def select_leaves(trees, active, sims_done, kind, c_init, c_base, fpu, root_fpu,
                     a = gumbel_interior_pick(t, node, c_visit, c_scale, scratch)
             else:
                 a = puct_pick(t, node, c_init, c_base, root_fpu if node == 0 else fpu,
-                              forced_k if node == 0 else 0.0)
+                              forced_k[b] if node == 0 else 0.0)
             paths[b, depth] = a
             depth += 1
             ch = t.child[node, a]
