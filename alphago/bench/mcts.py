@@ -5,6 +5,8 @@ game, then the chosen moves are played and trees advanced (finished games restar
 Reported: simulations/s, positions (moves)/s, and the share of wall time spent outside
 the evaluator (the search's own overhead). With the uniform evaluator that is pure
 search cost; with the 6x64 ResNet on the CPU it is what a self-play worker would see.
+Peer (unless --no-peers; if jax, pgx and mctx import): mctx's Gumbel MuZero on pgx go_9x9 with
+the same net shape and a near-free net, same B and S, same process (bench/mcts_peer.py).
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from ..go.features import FeatureConfig
 from ..mcts.config import SearchConfig
 from ..mcts.evaluators import UniformEvaluator
 from ..mcts.search import Search
+from . import mcts_peer
 from .common import emit, machine_info
 
 
@@ -63,6 +66,40 @@ def run_selfplay(size: int, batch: int, sims: int, kind: str, evaluator, feature
             "evaluated_rows": timed.rows}
 
 
+def _uniform_row(r: dict) -> tuple[str, str]:
+    return (f"uniform  B={r['batch']:<4d} S={r['sims']}",
+            f"{r['sims_per_s']:>10.0f} sims/s {r['positions_per_s']:>8.1f} positions/s "
+            f"(outside evaluator {100 * r['outside_net_share']:.0f}%)")
+
+
+def _peers(args, feats: FeatureConfig, result: dict, table: list) -> None:
+    """mctx + pgx in this same run: the 6x64 net at our net runs' B and S, and a near-free net
+    against our uniform evaluator at the same B and S (run here if the sweep lacked it).
+    Adds result["peer"], each with `ratio` = ours/peer positions/s, and the S=16 ratios."""
+    b = args.net_batch
+    for sims in args.net_sims:
+        ours = next((r for r in result["uniform"] if r["batch"] == b and r["sims"] == sims), None)
+        if ours is None:
+            ours = run_selfplay(args.size, b, sims, args.kind, UniformEvaluator(), feats, args.seconds)
+            result["uniform"].append(ours)
+            table.append(_uniform_row(ours))
+        pairs = [("free", ours)]
+        if not args.no_net:
+            pairs.insert(0, ("resnet", next(r for r in result["net"] if r["sims"] == sims)))
+        for net, mine in pairs:
+            r = mcts_peer.run_peer(b, sims, args.seconds, net, threads=args.threads)
+            r["ours_positions_per_s"] = mine["positions_per_s"]
+            r["ratio"] = mine["positions_per_s"] / r["positions_per_s"]
+            result["peer"].append(r)
+            label = "6x64 net" if net == "resnet" else "free net"
+            table.append((f"mctx {label} B={b:<4d} S={sims}",
+                          f"{r['sims_per_s']:>10.0f} sims/s {r['positions_per_s']:>8.2f} positions/s "
+                          f"(ours/mctx {r['ratio']:.2f}x vs ours {args.kind}; compile {r['compile_s']:.0f} s)"))
+    s16 = 16 if 16 in args.net_sims else args.net_sims[0]
+    for key, net in (("ratio_vs_mctx", "resnet"), ("ratio_vs_mctx_free", "free")):
+        result[key] = next((r["ratio"] for r in result["peer"] if r["net"] == net and r["sims"] == s16), None)
+
+
 def main(args) -> int:
     seed(0)
     feats = FeatureConfig(history=args.history)
@@ -74,9 +111,7 @@ def main(args) -> int:
     for b in args.batches:
         r = run_selfplay(args.size, b, args.sims, args.kind, UniformEvaluator(), feats, args.seconds)
         result["uniform"].append(r)
-        table.append((f"uniform  B={b:<4d} S={args.sims}",
-                      f"{r['sims_per_s']:>10.0f} sims/s {r['positions_per_s']:>8.1f} positions/s "
-                      f"(outside evaluator {100 * r['outside_net_share']:.0f}%)"))
+        table.append(_uniform_row(r))
     if not args.no_net:
         import torch
 
@@ -99,6 +134,15 @@ def main(args) -> int:
         r64 = next((r for r in result["uniform"] if r["batch"] == 64), result["uniform"][-1])
         result["outside_net_share"] = None
         result["positions_per_s"] = r64["positions_per_s"]
+    result.update(peer=[], ratio_vs_mctx=None, ratio_vs_mctx_free=None)
+    if args.no_peers:
+        pass
+    elif args.size != 9:
+        table.append(("mctx peer", "skipped (pgx go_9x9 only)"))
+    elif not mcts_peer.available(args.threads):
+        table.append(("mctx peer", "skipped (pip install jax pgx mctx)"))
+    else:
+        _peers(args, feats, result, table)
     table.append(("machine", f"{result['machine']['cpu']} ({result['machine']['cores']} cores)"))
     emit(result, args.json, table)
     return 0

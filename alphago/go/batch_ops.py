@@ -192,6 +192,7 @@ def setup_position(s, k, stones, to_play):
     s.ko = 0
     s.to_play = to_play
     s.seen[:] = 0
+    s.nseen = 0
     if k.ko_rule != KO_SIMPLE:
         seen_insert(s, position_key(k, s.hash, to_play))
     if s.nhist > 0:

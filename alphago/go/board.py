@@ -90,6 +90,7 @@ def game_dtype(n: int, seen: int, history: int) -> np.dtype:
         ("moves", np.int32),            # moves played, passes included
         ("last", np.int32),             # last action, -1 = none
         ("nhist", np.int32),            # history slots in use (0 = keep no history)
+        ("nseen", np.int32),            # keys in `seen`
         ("to_play", np.int8),           # 1 = black, -1 = white
         ("over", np.bool_),             # two passes or the move cap
     ], align=True)
@@ -132,18 +133,24 @@ def seen_capacity(max_moves: int) -> int:
 def seen_contains(s, key):
     mask = s.seen.shape[0] - 1
     i = key & mask
-    while True:
+    for _ in range(s.seen.shape[0]):  # bounded: a full table cannot loop forever
         v = s.seen[i]
         if v == key:
             return True
         if v == 0:
             return False
         i = (i + 1) & mask
+    return False
 
 
 @njit(cache=True)
 def seen_insert(s, key):
+    """Add a position key. The table holds 2x the positions a game can reach under its move
+    cap; a game continued past the cap (GTP) stops recording once it is 3/4 full, so superko
+    then only looks at the earlier positions (stated, and never a hang)."""
     mask = s.seen.shape[0] - 1
+    if 4 * s.nseen >= 3 * s.seen.shape[0]:
+        return
     i = key & mask
     while True:
         v = s.seen[i]
@@ -151,6 +158,7 @@ def seen_insert(s, key):
             return
         if v == 0:
             s.seen[i] = key
+            s.nseen += 1
             return
         i = (i + 1) & mask
 
@@ -181,6 +189,7 @@ def reset_game(s, k):
     s.last = -1
     s.hash = k.base
     s.seen[:] = 0
+    s.nseen = 0
     s.recent[:, :] = 0
     s.over = False
     if k.ko_rule != KO_SIMPLE:

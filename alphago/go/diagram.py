@@ -19,8 +19,9 @@ def from_diagram(text: str) -> np.ndarray:
         body = line.strip()
         if not body:
             continue
-        if all(ch in GTP_LETTERS or ch.isspace() for ch in body):
-            continue  # a coordinate header
+        letters = body.replace(" ", "")
+        if letters and letters == GTP_LETTERS[: len(letters)]:
+            continue  # a coordinate header (A B C ...; a row of white stones "O O O" is not one)
         body = body.lstrip("0123456789").rstrip("0123456789")
         cells = [ch for ch in body if not ch.isspace()]
         bad = [ch for ch in cells if ch not in _CELLS]

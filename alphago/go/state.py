@@ -242,13 +242,17 @@ class GoState:
         raise TypeError(f"a move is an action index or a GTP vertex, got {move!r}")
 
     def check(self, move) -> int:
-        """Refusal code of a move (0 = legal)."""
-        return int(self.batch.check(np.array([self.action(move)], np.int32))[0])
+        """Refusal code of a move (0 = legal; an index off the board gives OFF_BOARD)."""
+        try:
+            a = self.action(move)
+        except IllegalMoveError as exc:
+            return exc.code
+        return int(self.batch.check(np.array([a], np.int32))[0])
 
     def is_legal(self, move) -> bool:
         try:
             return self.check(move) == LEGAL
-        except CoordinateError:
+        except (CoordinateError, TypeError):
             return False
 
     def play(self, move, color: int | None = None) -> "GoState":
