@@ -20,6 +20,9 @@ def _bench(args: argparse.Namespace) -> int:
     if args.what == "mcts":
         from .bench.mcts import main as bench_mcts
         return bench_mcts(args)
+    if args.what == "train":
+        from .bench.train import main as bench_train
+        return bench_train(args)
     raise SystemExit(f"unknown benchmark {args.what!r}")
 
 
@@ -146,6 +149,21 @@ def _gtp(args: argparse.Namespace) -> int:
     return 0
 
 
+def _play(args: argparse.Namespace) -> int:
+    from .play.terminal import play
+    return play(_player(args), color=args.color, size=args.size, komi=args.komi, sgf_path=args.sgf)
+
+
+def _arena(args: argparse.Namespace) -> int:
+    from .play.arena import main as arena_main
+    return arena_main(args)
+
+
+def _ladder(args: argparse.Namespace) -> int:
+    from .play.ladder import main as ladder_main
+    return ladder_main(args)
+
+
 def _add_player_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint", help="trained net (default: search with --evaluator, no net)")
     p.add_argument("--sims", type=int, default=200, help="simulations per move (upper bound under time control)")
@@ -197,6 +215,49 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--no-resign", action="store_true")
     g.set_defaults(func=_gtp)
 
+    pl = sub.add_parser("play", help="play a game against the engine in the terminal")
+    _add_player_args(pl)
+    pl.add_argument("--color", choices=("black", "white"), default="black", help="your colour")
+    pl.add_argument("--size", type=int, help="board size (default: the net's, else 9)")
+    pl.add_argument("--komi", type=float, default=7.5)
+    pl.add_argument("--sgf", help="where to save the game (default: alphago-DATE-TIME.sgf here)")
+    pl.set_defaults(func=_play)
+
+    ar = sub.add_parser("arena", help="matches between GTP engines (ours, GNU Go, any): SGFs, table, Elo")
+    ar.add_argument("--a", required=True, metavar="SPEC", help="player A: CHECKPOINT[@SIMS], rollout[@SIMS], "
+                    "uniform[@SIMS], gnugo[:LEVEL] or gtp:COMMAND")
+    ar.add_argument("--b", required=True, metavar="SPEC", help="player B (same forms)")
+    ar.add_argument("--games", type=int, default=10)
+    ar.add_argument("--size", type=int, default=9)
+    ar.add_argument("--komi", type=float, default=7.5)
+    ar.add_argument("--sims", type=int, default=200, help="simulations per move for our players without @SIMS")
+    ar.add_argument("--sgf-dir", help="write every game here as game_NNNN.sgf")
+    ar.add_argument("--parallel", type=int, default=0, help="games at a time (default: number of cores)")
+    ar.add_argument("--move-cap", type=int, default=0, help="moves before the board is counted (default 4*N*N)")
+    ar.add_argument("--move-timeout", type=float, default=120.0, help="seconds per GTP answer before forfeit")
+    ar.add_argument("--no-resign", action="store_true", help="our players never resign")
+    ar.add_argument("--json", help="also write the result (every game) as JSON here")
+    ar.add_argument("--opening-moves", type=int, default=0,
+                    help="random legal moves to start each game with (each opening played with both colours)")
+    ar.add_argument("--seed", type=int, default=0, help="seed of the random openings")
+    ar.set_defaults(func=_arena)
+
+    la = sub.add_parser("ladder", help="rate a checkpoint against GNU Go levels and earlier checkpoints")
+    la.add_argument("--checkpoint", required=True)
+    la.add_argument("--levels", type=int, nargs="*", default=[1, 5, 10], help="GNU Go levels (none: skip GNU Go)")
+    la.add_argument("--games", type=int, default=10, help="games per opponent")
+    la.add_argument("--run-dir", help="run directory (default: the checkpoint's, RUN/checkpoints/..)")
+    la.add_argument("--previous", type=int, default=2, help="earlier checkpoints of the run to play")
+    la.add_argument("--sims", type=int, default=200, help="simulations per move for every checkpoint")
+    la.add_argument("--komi", type=float, help="default: the checkpoint's rules")
+    la.add_argument("--parallel", type=int, default=0, help="games at a time (default: number of cores)")
+    la.add_argument("--move-timeout", type=float, default=120.0)
+    la.add_argument("--out", help="directory for ladder_step_N.md / .json and SGFs (default: the run directory)")
+    la.add_argument("--opening-moves", type=int, default=2,
+                    help="random opening moves per game (each opening played with both colours), so that "
+                         "deterministic players do not repeat one game")
+    la.set_defaults(func=_ladder)
+
     b = sub.add_parser("bench", help="benchmarks that print figures (and --json), with peers in the same run")
     bsub = b.add_subparsers(dest="what", required=True)
     be = bsub.add_parser("engine", help="random games and light playouts, vs OpenSpiel (and pgx) in the same run")
@@ -216,6 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     bm.add_argument("--threads", type=int, default=2, help="torch threads for the net")
     bm.add_argument("--seconds", type=float, default=5.0, help="time per measured configuration")
     bm.add_argument("--no-net", action="store_true", help="skip the ResNet runs")
+    bm.add_argument("--no-peers", action="store_true", help="skip the mctx/pgx peer (jax, pgx, mctx)")
     bm.add_argument("--json", action="store_true")
     bs = bsub.add_parser("selfplay", help="self-play positions/s with 1 and 2 Ray workers; learner wait share")
     bs.add_argument("--config", default="configs/5x5.yaml")
@@ -224,6 +286,14 @@ def build_parser() -> argparse.ArgumentParser:
     bs.add_argument("--games-per-call", type=int, default=8)
     bs.add_argument("--learner-games", type=int, default=64, help="games of the short async run")
     bs.add_argument("--json", action="store_true")
+    bt = bsub.add_parser("train", help="Trainer step samples/s and GFLOP/s vs plain torch forward+backward")
+    bt.add_argument("--size", type=int, default=9)
+    bt.add_argument("--blocks", type=int, default=6)
+    bt.add_argument("--channels", type=int, default=64)
+    bt.add_argument("--batch", type=int, default=256, help="training batch size")
+    bt.add_argument("--threads", type=int, default=2, help="torch threads")
+    bt.add_argument("--seconds", type=float, default=10.0, help="time per measured workload (at least 5 rounds)")
+    bt.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     b.set_defaults(func=_bench)
     return p
 

@@ -24,6 +24,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .. import _numba_records  # noqa: F401  (stable symbol names for cached record kernels)
+
 # Colours, as stored in Board.color.
 EMPTY = 0
 BLACK = 1

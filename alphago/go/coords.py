@@ -41,7 +41,7 @@ def from_gtp(vertex: str, n: int) -> int:
     v = vertex.strip().upper()
     if v == "PASS":
         return n * n
-    if len(v) < 2 or v[0] not in GTP_LETTERS or not v[1:].isdigit():
+    if len(v) < 2 or v[0] not in GTP_LETTERS or not (v[1:].isascii() and v[1:].isdigit()):
         raise CoordinateError(f"{vertex!r} is not a GTP vertex (like D4 or pass)")
     col = GTP_LETTERS.index(v[0])
     row = int(v[1:]) - 1

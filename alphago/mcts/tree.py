@@ -12,6 +12,8 @@ import math
 import numpy as np
 from numba import njit
 
+from .. import _numba_records  # noqa: F401  (stable symbol names for cached record kernels)
+
 KIND_PUCT = 0
 KIND_GUMBEL = 1
 

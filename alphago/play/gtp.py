@@ -13,17 +13,19 @@ import queue
 import re
 import sys
 import threading
+import time
 from typing import Callable, TextIO
 
 from .. import __version__
 from ..go import GoState, IllegalMoveError, Rules
-from ..go.coords import CoordinateError, from_gtp, to_gtp
+from ..go.coords import from_gtp, to_gtp
 from ..go.state import DEFAULT_HISTORY
 from .player import SearchPlayer
 
 # Standard handicap points on 9x9 .. 19x19 (GTP spec 4.1.1), as (col, row) from the edge.
-_HANDICAP_ORDER = {2: [0, 1], 3: [0, 1, 2], 4: [0, 1, 2, 3], 5: [0, 1, 2, 3, 8], 6: [0, 1, 2, 3, 4, 5],
-                   7: [0, 1, 2, 3, 4, 5, 8], 8: [0, 1, 2, 3, 4, 5, 6, 7], 9: [0, 1, 2, 3, 4, 5, 6, 7, 8]}
+# Indices into the points of handicap_points(); 6 and 7 stones add the left and right sides (D10 Q10 on 19x19).
+_HANDICAP_ORDER = {2: [0, 1], 3: [0, 1, 2], 4: [0, 1, 2, 3], 5: [0, 1, 2, 3, 8], 6: [0, 1, 2, 3, 6, 7],
+                   7: [0, 1, 2, 3, 6, 7, 8], 8: [0, 1, 2, 3, 4, 5, 6, 7], 9: [0, 1, 2, 3, 4, 5, 6, 7, 8]}
 
 
 class GtpError(Exception):
@@ -37,6 +39,30 @@ def handicap_points(n: int, count: int) -> list[int]:
     lo, mid, hi = e, n // 2, n - 1 - e
     pts = [(hi, hi), (lo, lo), (lo, hi), (hi, lo), (mid, lo), (mid, hi), (lo, mid), (hi, mid), (mid, mid)]
     return [pts[i][1] * n + pts[i][0] for i in _HANDICAP_ORDER[count]]
+
+
+def _uint(arg: str) -> int:
+    if not (arg.isascii() and arg.isdigit()):
+        raise GtpError("syntax error")
+    return int(arg)
+
+
+def free_handicap_points(n: int, count: int) -> list[int]:
+    """place_free_handicap: the fixed points where GTP defines them, else points spread from
+    the centre outwards (any 2 <= count < n*n is a legal set-up: a lone chain always has a liberty)."""
+    try:
+        return handicap_points(n, count)
+    except GtpError:
+        if not 2 <= count < n * n:
+            raise GtpError("invalid number of stones") from None
+    c = (n - 1) / 2
+    order = sorted(range(n * n), key=lambda a: (max(abs(a // n - c), abs(a % n - c)), a % 2, a))
+    return order[:count]
+
+
+def _one_line(msg: str) -> str:
+    """An error message fit for a response: no newlines (a blank line would end it early)."""
+    return " ".join(msg.split()) or "error"
 
 
 def _color(arg: str) -> int:
@@ -77,7 +103,7 @@ class GtpEngine:
             "showboard": lambda a: "\n" + str(self.state),
             "final_score": lambda a: self.state.result_string(),
             "fixed_handicap": lambda a: self.cmd_handicap(a, free=False),
-            "place_free_handicap": lambda a: self.cmd_handicap(a, free=False),
+            "place_free_handicap": lambda a: self.cmd_handicap(a, free=True),
             "set_free_handicap": self.cmd_set_free_handicap,
             "time_settings": self.cmd_time_settings,
             "time_left": self.cmd_time_left,
@@ -94,8 +120,9 @@ class GtpEngine:
 
     def _rebuild(self, stones=None, to_play=None) -> None:
         """Recreate the game with the current settings, keeping set-up stones and moves."""
-        old = self.state
+        old, time_left = self.state, self.time_left
         self._new_game(old.n)
+        self.time_left = time_left
         setup = old._setup if stones is None else (stones, to_play)
         if setup is not None:
             self.state.set_position(*setup)
@@ -103,9 +130,9 @@ class GtpEngine:
 
     # ------------------------------------------------------------------ commands
     def cmd_boardsize(self, args: list[str]) -> str:
-        if len(args) != 1 or not args[0].isdigit():
+        if len(args) != 1:
             raise GtpError("syntax error")
-        n = int(args[0])
+        n = _uint(args[0])
         if not 2 <= n <= 19 or (self.player.board_size and n != self.player.board_size):
             raise GtpError("unacceptable size")
         self._new_game(n)
@@ -128,7 +155,7 @@ class GtpEngine:
         color = _color(args[0])
         try:
             a = from_gtp(args[1], self.state.n)
-        except CoordinateError:
+        except ValueError:  # CoordinateError, or int() refusing a non-ASCII digit
             raise GtpError("illegal move") from None
         self._play(a, color)
         return ""
@@ -176,11 +203,12 @@ class GtpEngine:
         return ""
 
     def cmd_handicap(self, args: list[str], free: bool) -> str:
-        if len(args) != 1 or not args[0].isdigit():
+        if len(args) != 1:
             raise GtpError("syntax error")
+        count = _uint(args[0])
         if self.state.actions or self.state.board.any():
             raise GtpError("board not empty")
-        pts = handicap_points(self.state.n, int(args[0]))
+        pts = (free_handicap_points if free else handicap_points)(self.state.n, count)
         self._set_stones(pts)
         return " ".join(to_gtp(a, self.state.n) for a in pts)
 
@@ -191,10 +219,10 @@ class GtpEngine:
             raise GtpError("invalid number of stones")
         try:
             pts = [from_gtp(v, self.state.n) for v in args]
-        except CoordinateError:
+        except ValueError:
             raise GtpError("syntax error") from None
-        if len(set(pts)) != len(pts) or any(a == self.state.n ** 2 for a in pts):
-            raise GtpError("bad vertex list")
+        if len(set(pts)) != len(pts) or any(a == self.state.n ** 2 for a in pts) or len(pts) >= self.state.n ** 2:
+            raise GtpError("bad vertex list")  # repeats, pass, or a full board (it would have no liberty)
         self._set_stones(pts)
         return ""
 
@@ -234,16 +262,26 @@ class GtpEngine:
         rest = list(args)
         if rest and rest[0].lower() in ("b", "w", "black", "white"):
             color = _color(rest.pop(0))
-        if rest and rest[0].replace(".", "", 1).isdigit():
-            interval = max(0.05, float(rest.pop(0)) / 100)
+        if rest and rest[0].lower() == "interval":  # KataGo's key-value form
+            rest.pop(0)
+        if rest and rest[0].isascii():
+            try:
+                interval = min(3600.0, max(0.05, float(rest[0]) / 100))  # NaN -> 0.05
+            except ValueError:
+                pass
         st = self.state.copy()
         st.batch.games["to_play"][0] = color
-        sims = max(8, self.player.search_config.num_simulations // 4)
+        # Each report is a fresh search (no tree reuse); later ones get more simulations, up to
+        # the player's own budget: a search's tree (and its compiled layout) is sized by its
+        # simulation count, so going past it would cost memory and a new JIT compile per report.
+        full = self.player.search_config.num_simulations
+        sims = min(full, max(8, full // 4))
         out = self.analysis_out
         lines = []
         while True:
             saved = self.player.search_config
             self.player.set_sims(sims)
+            started = time.perf_counter()
             try:
                 d = self.player.decide(st, seconds=interval, allow_resign=False)
             finally:
@@ -253,9 +291,11 @@ class GtpEngine:
                 lines.append(line)
                 break
             out(line)
+            while self.pending is not None and self.pending.empty() and time.perf_counter() < started + interval:
+                time.sleep(0.01)  # one report per interval, however quick the search
             if self.pending is None or not self.pending.empty():
                 break
-            sims = min(sims * 2, 100000)
+            sims = min(sims * 2, full)
         return "\n".join(lines)
 
     def _info_line(self, d, style: str) -> str:
@@ -273,19 +313,29 @@ class GtpEngine:
         return " ".join(parts)
 
     # ------------------------------------------------------------------ protocol
-    _ID = re.compile(r"^(\d+)\s*(.*)$")
+    _ID = re.compile(r"^([0-9]+)\s*(.*)$")
 
-    def handle(self, raw: str) -> tuple[str | None, bool]:
-        """One input line -> (response text or None for empty/comment lines, quit?)."""
+    @classmethod
+    def parse(cls, raw: str) -> tuple[str, list[str]] | None:
+        """One input line -> (id or "", words), or None for an empty or comment line
+        (GTP 2.2-2.5: control characters other than HT/LF are dropped, HT is a space,
+        "#" starts a comment)."""
         line = "".join(ch for ch in raw if ch == "\t" or ch >= " " and ch != "\x7f")
         line = line.split("#", 1)[0].replace("\t", " ").strip()
         if not line:
-            return None, False
+            return None
         ident = ""
-        m = self._ID.match(line)
+        m = cls._ID.match(line)
         if m:
             ident, line = m.group(1), m.group(2)
-        words = line.split()
+        return ident, line.split()
+
+    def handle(self, raw: str) -> tuple[str | None, bool]:
+        """One input line -> (response text or None for empty/comment lines, quit?)."""
+        parsed = self.parse(raw)
+        if parsed is None:
+            return None, False
+        ident, words = parsed
         if not words:
             return f"?{ident} syntax error\n\n", False
         cmd, args = words[0].lower(), words[1:]
@@ -295,9 +345,9 @@ class GtpEngine:
         try:
             result = fn(args)
         except GtpError as exc:
-            return f"?{ident} {exc}\n\n", False
+            return f"?{ident} {_one_line(str(exc))}\n\n", False
         except Exception as exc:  # never die on input: report and go on
-            return f"?{ident} internal error: {type(exc).__name__}: {exc}\n\n", False
+            return f"?{ident} internal error: {type(exc).__name__}: {_one_line(str(exc))}\n\n", False
         text = f"={ident} {result}".rstrip(" ") if result else f"={ident}"
         return text + "\n\n", cmd == "quit"
 
@@ -305,11 +355,18 @@ class GtpEngine:
         """Serve GTP until quit or end of input. A reader thread queues lines so analysis can
         stream until the next command arrives."""
         self.pending = queue.Queue()
+        for stream in (inp, out):  # undecodable bytes become U+FFFD, never a dead reader
+            try:
+                stream.reconfigure(errors="replace")
+            except (AttributeError, ValueError, OSError):
+                pass
 
         def reader():
-            for raw in inp:
-                self.pending.put(raw)
-            self.pending.put(None)
+            try:
+                for raw in inp:
+                    self.pending.put(raw)
+            finally:
+                self.pending.put(None)  # end of input, or a read error: stop serving
 
         threading.Thread(target=reader, daemon=True).start()
 
@@ -321,10 +378,10 @@ class GtpEngine:
             raw = self.pending.get()
             if raw is None:
                 return
-            cmd = raw.split("#", 1)[0].strip().split()
-            streaming = any(w.lower() in ("lz-analyze", "kata-analyze") for w in cmd[:2])
+            parsed = self.parse(raw)
+            streaming = bool(parsed and parsed[1] and parsed[1][0].lower() in ("lz-analyze", "kata-analyze"))
             if streaming:
-                ident = cmd[0] if cmd and cmd[0].isdigit() else ""
+                ident = parsed[0]
                 emit(f"={ident}\n")
                 self.analysis_out = lambda s: emit(s + "\n")
                 try:
