@@ -82,7 +82,9 @@ def train(cfg: Config, run_dir: str | Path, address: str | None = None, resume: 
         if address:
             ray.init(address=address, log_to_driver=True)
         else:
-            ray.init(num_cpus=total_cpus, include_dashboard=False, log_to_driver=True,
+            # address="local": always a fresh embedded instance, never a `ray start` cluster
+            # that happens to run on this machine
+            ray.init(address="local", num_cpus=total_cpus, include_dashboard=False, log_to_driver=True,
                      configure_logging=False)
 
     WorkerActor = ray.remote(max_restarts=-1, max_task_retries=0)(Worker)
@@ -163,7 +165,8 @@ def selfplay_throughput(cfg: Config, workers: int, seconds: float, games_per_cal
 
     from .selfplay.worker import Worker
     if not ray.is_initialized():
-        ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False, configure_logging=False)
+        ray.init(address="local", num_cpus=os.cpu_count() or 1, include_dashboard=False,
+                 configure_logging=False)
     actor = ray.remote(Worker)
     ws = [actor.options(num_cpus=cfg.run.worker_cpus).remote(cfg, i, _threads(cfg.run.worker_cpus))
           for i in range(workers)]

@@ -43,8 +43,14 @@ def read_checkpoint(path: str | Path, map_location: str = "cpu") -> dict:
 
 def check_compatible(meta: dict, expect: dict, path: str | Path = "checkpoint") -> None:
     """Raise CheckpointError listing every key of `expect` whose value differs in meta."""
-    diffs = [f"{k}: checkpoint has {meta.get(k)!r}, expected {v!r}" for k, v in expect.items()
-             if meta.get(k) != v]
+    diffs = []
+    for k, v in expect.items():
+        have = meta.get(k)
+        if isinstance(v, dict) and isinstance(have, dict):
+            diffs += [f"{k}.{j}: checkpoint has {have.get(j)!r}, expected {v[j]!r}"
+                      for j in v if have.get(j) != v[j]]
+        elif have != v:
+            diffs.append(f"{k}: checkpoint has {have!r}, expected {v!r}")
     if diffs:
         raise CheckpointError(f"{path} does not fit: " + "; ".join(diffs))
 

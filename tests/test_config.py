@@ -1,0 +1,158 @@
+"""Configuration: every shipped YAML loads; bad keys, types and values are errors naming the key;
+the orchestrator refuses impossible resources and unreachable clusters before starting Ray."""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from alphago import orchestrate
+from alphago.config import Config, ConfigError, config_from_dict, load_config
+
+ROOT = Path(__file__).resolve().parents[1]
+# run configs: everything under configs/ except cluster/, which holds Ray cluster-launcher files
+CONFIGS = sorted(p for p in (ROOT / "configs").rglob("*.yaml")
+                 if p.relative_to(ROOT / "configs").parts[0] != "cluster")
+TINY = yaml.safe_load((ROOT / "configs" / "tiny.yaml").read_text())
+
+
+def _with(**sections) -> dict:
+    """tiny.yaml with some sections' keys replaced."""
+    data = {k: (dict(v) if isinstance(v, dict) else v) for k, v in TINY.items()}
+    for section, values in sections.items():
+        if isinstance(values, dict):
+            data[section] = {**data.get(section, {}), **values}
+        else:
+            data[section] = values
+    return data
+
+
+def _error(data: dict) -> str:
+    with pytest.raises(ConfigError) as info:
+        config_from_dict(data)
+    return str(info.value)
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=[str(p.relative_to(ROOT / "configs")) for p in CONFIGS])
+def test_every_shipped_config_loads(path):
+    cfg = load_config(path)
+    assert isinstance(cfg, Config)
+    raw = yaml.safe_load(path.read_text())
+    assert cfg.size == raw.get("size", 9)
+    # a config survives a round trip through its dict (what the learner writes as config.yaml)
+    assert config_from_dict(cfg.to_dict()) == cfg
+
+
+def test_shipped_configs_exist():
+    names = {p.name for p in CONFIGS}
+    assert {"tiny.yaml", "5x5.yaml", "7x7.yaml", "9x9.yaml"} <= names
+
+
+def test_tiny_config_values():
+    cfg = load_config(ROOT / "configs" / "tiny.yaml")
+    assert cfg.size == 5 and cfg.features.history == 2 and cfg.search.num_simulations == 16
+    assert cfg.net.blocks == 2 and cfg.net.channels == 16
+    assert cfg.run.total_games == 48 and cfg.train.target == "visits"
+
+
+@pytest.mark.parametrize("data,key", [
+    (_with(search={"num_simulation": 16}), "search.num_simulation"),
+    (_with(train={"targt": "visits"}), "train.targt"),
+    (_with(run={"total_game": 3}), "run.total_game"),
+    ({**TINY, "sise": 9}, "sise"),
+])
+def test_unknown_key_is_named(data, key):
+    msg = _error(data)
+    assert "unknown config key" in msg and key in msg
+
+
+def test_unknown_key_lists_the_allowed_ones():
+    msg = _error(_with(search={"num_simulation": 16}))
+    assert "num_simulations" in msg.split("allowed", 1)[1]
+
+
+@pytest.mark.parametrize("data,key", [
+    (_with(search={"num_simulations": "many"}), "search.num_simulations"),
+    (_with(search={"num_simulations": 16.5}), "search.num_simulations"),
+    (_with(search={"num_simulations": True}), "search.num_simulations"),
+    (_with(train={"lr": "fast"}), "train.lr"),
+    (_with(net={"global_pool": "yes"}), "net.global_pool"),
+    (_with(rules={"komi": [7.5]}), "rules.komi"),
+    (_with(train={"lr_steps": 100}), "train.lr_steps"),
+    (_with(size="9x9"), "size"),
+    (_with(search=[1, 2]), "search"),
+])
+def test_wrong_type_is_named(data, key):
+    assert key in _error(data)
+
+
+@pytest.mark.parametrize("data,key", [
+    (_with(search={"num_simulations": 0}), "search.num_simulations"),
+    (_with(search={"dirichlet_fraction": 1.5}), "search.dirichlet_fraction"),
+    (_with(search={"kind": "alphabeta"}), "search.kind"),
+    (_with(net={"channels": 0}), "net.channels"),
+    (_with(train={"batch_size": 0}), "train.batch_size"),
+    (_with(train={"lr": -0.1}), "train.lr"),
+    (_with(rules={"ko": "japanese"}), "rules.ko"),
+    (_with(selfplay={"batch_games": 0}), "selfplay.batch_games"),
+    (_with(run={"workers": 0}), "run.workers"),
+    (_with(run={"schedule": "sometimes"}), "run.schedule"),
+    (_with(features={"history": 0}), "features.history"),
+    (_with(size=1), "size"),
+])
+def test_impossible_value_is_named(data, key):
+    assert key in _error(data)
+
+
+def test_bad_target_names_the_allowed_values():
+    msg = _error(_with(train={"target": "vists"}))
+    assert "train.target" in msg and "'vists'" in msg
+    for kind in ("visits", "pruned", "gumbel", "action", "argmax", "reinforce"):
+        assert kind in msg
+
+
+def test_missing_and_malformed_files(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("size: [5\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(bad)
+
+
+def test_overrides_are_checked_too():
+    with pytest.raises(ConfigError, match="train.batch_size"):
+        load_config(ROOT / "configs" / "tiny.yaml", overrides={"train": {"batch_size": -4}})
+    cfg = load_config(ROOT / "configs" / "tiny.yaml", overrides={"train": {"batch_size": 32}})
+    assert cfg.train.batch_size == 32 and cfg.train.lr == TINY["train"]["lr"]
+
+
+def test_check_resources_refuses_more_workers_than_cpus():
+    cpus = os.cpu_count() or 1
+    cfg = config_from_dict(_with(run={"workers": cpus + 1, "worker_cpus": 1}))
+    with pytest.raises(ConfigError) as info:
+        orchestrate.check_resources(cfg, address=None)
+    msg = str(info.value)
+    assert "run.workers" in msg and str(cpus) in msg
+    # fitting runs pass; a cluster address defers the check to Ray
+    orchestrate.check_resources(config_from_dict(_with(run={"workers": 1, "worker_cpus": 1})), address=None)
+    orchestrate.check_resources(cfg, address="10.0.0.1:6379")
+
+
+def test_check_resources_counts_the_async_learner():
+    cpus = os.cpu_count() or 1
+    cfg = config_from_dict(_with(run={"schedule": "async", "workers": cpus, "worker_cpus": 1,
+                                      "learner_cpus": 1}))
+    with pytest.raises(ConfigError, match="run.learner_cpus"):
+        orchestrate.check_resources(cfg, address=None)
+
+
+def test_unreachable_address_fails_within_seconds():
+    t = time.monotonic()
+    with pytest.raises(ConnectionError, match="127.0.0.1:1"):
+        orchestrate.check_address("127.0.0.1:1")
+    assert time.monotonic() - t < 5.0
+    orchestrate.check_address("auto")  # resolved by Ray itself, not probed
