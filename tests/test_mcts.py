@@ -996,3 +996,32 @@ def test_go_search_finds_capture_and_save(kind, seed):
         assert (r.q[b, others] < r.q[b, a] - 0.1).all()  # and beats every well-explored alternative
     if kind == "puct":
         assert (r.visits[[0, 1], [d5, c4]] > GO_SIMULATIONS // 2).all()
+
+
+def test_cached_evaluator_returns_what_the_net_says_and_skips_repeats():
+    """The cache answers repeated rows itself (same values as the wrapped evaluator) and
+    sends only unseen rows on, in one call; it evicts least recently used entries."""
+    from alphago.mcts.evaluators import CachedEvaluator
+
+    calls = []
+
+    def inner(features, legal):
+        calls.append(len(features))
+        s = features.reshape(len(features), -1).sum(1)
+        return np.tile(s[:, None], (1, legal.shape[1])).astype(np.float32), (s / 100).astype(np.float32)
+
+    ev = CachedEvaluator(inner, max_entries=3)
+    rng = np.random.default_rng(0)
+    f = rng.integers(0, 2, size=(4, 2, 3, 3)).astype(np.float32)
+    f[3] = f[0]
+    legal = np.ones((4, 5), bool)
+    lg, v = ev(f, legal)
+    want_lg, want_v = inner(f, legal)
+    np.testing.assert_array_equal(lg, want_lg)
+    np.testing.assert_array_equal(v, want_v)
+    assert calls[0] == 4  # a duplicate inside one batch is a miss too (looked up before the call)
+    calls.clear()
+    lg2, v2 = ev(f[:1], legal[:1])  # row 0 was seen: no call
+    assert calls == [] and ev.hits >= 1
+    np.testing.assert_array_equal(lg2[0], want_lg[0])
+    assert len(ev.cache) <= 3

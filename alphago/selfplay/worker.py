@@ -16,7 +16,11 @@ class Worker:
         self.cfg = cfg
         self.model = PolicyValueNet(cfg.size, cfg.features.num_planes, cfg.net)
         self.forward_flops = count_flops(self.model, cfg.features.num_planes, cfg.size)
-        self.evaluator = TorchEvaluator(self.model, device=device, threads=threads)
+        self.net = TorchEvaluator(self.model, device=device, threads=threads)
+        self.evaluator = self.net
+        if cfg.selfplay.eval_cache:
+            from ..mcts.evaluators import CachedEvaluator
+            self.evaluator = CachedEvaluator(self.net, cfg.selfplay.eval_cache)
         self.selfplay = SelfPlay(cfg.size, cfg.rules, cfg.features, cfg.search, cfg.selfplay,
                                  seed=int(np.random.SeedSequence([cfg.run.seed, worker_id]).generate_state(1)[0]))
         from ..go import seed as seed_engine
@@ -27,8 +31,10 @@ class Worker:
         """Install weights of `version` (between searches only: play() does not yield mid-search)."""
         if version == self.version:
             return
-        self.evaluator.model.load_state_dict(state_dict)
-        self.evaluator.model.eval()
+        self.net.model.load_state_dict(state_dict)
+        self.net.model.eval()
+        if hasattr(self.evaluator, "cache"):
+            self.evaluator.cache.clear()  # cached answers belong to the old weights
         self.version = version
         self.selfplay.weight_version = version
 
