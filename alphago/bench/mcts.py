@@ -105,9 +105,10 @@ def main(args) -> int:
     feats = FeatureConfig(history=args.history)
     result = {"size": args.size, "machine": machine_info(), "uniform": [], "net": []}
     table = []
-    # warm-up: compile every kernel
-    run_selfplay(args.size, 2, 4, "puct", UniformEvaluator(), feats, 0.0)
-    run_selfplay(args.size, 2, 4, "gumbel", UniformEvaluator(), feats, 0.0)
+    # warm-up: compile every kernel for every tree layout measured (a tree's record layout
+    # depends on the simulation count, and each layout compiles once)
+    for sims in sorted({args.sims, 16, *args.net_sims}):
+        run_selfplay(args.size, 1, sims, args.kind, UniformEvaluator(), feats, 0.0)
     for b in args.batches:
         r = run_selfplay(args.size, b, args.sims, args.kind, UniformEvaluator(), feats, args.seconds)
         result["uniform"].append(r)
