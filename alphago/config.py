@@ -38,15 +38,21 @@ class RunConfig:
     total_games: int = 256          # stop after this many self-play games ...
     max_steps: int | None = None    # ... or this many training steps, whichever comes first
     checkpoint_every: int = 100     # training steps between checkpoints
+    eval_every: int = 0             # training steps between evaluation matches (0 = off)
+    eval_games: int = 4             # games per evaluation match (colours alternate)
+    eval_sims: int = 32             # simulations per move in evaluation matches
+    eval_reference: str = "rollout"  # fixed reference opponent: an arena SPEC (rollout, gnugo:1, ...)
     seed: int = 0
 
     def __post_init__(self) -> None:
         if self.schedule not in SCHEDULES:
             raise ValueError(f"run.schedule must be one of {SCHEDULES}, got {self.schedule!r}")
-        for key in ("workers", "games_per_phase", "total_games", "checkpoint_every"):
+        for key in ("workers", "games_per_phase", "total_games", "checkpoint_every", "eval_games", "eval_sims"):
             v = getattr(self, key)
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
                 raise ValueError(f"run.{key} must be an integer >= 1, got {v!r}")
+        if not isinstance(self.eval_every, int) or self.eval_every < 0:
+            raise ValueError(f"run.eval_every must be an integer >= 0 (0 = off), got {self.eval_every!r}")
         if self.worker_cpus <= 0 or self.learner_cpus < 0 or self.learner_gpus < 0:
             raise ValueError("run.worker_cpus must be > 0; run.learner_cpus and run.learner_gpus >= 0")
 

@@ -63,6 +63,27 @@ def _threads(cpus: float) -> int:
     return max(1, int(math.floor(cpus)))
 
 
+def evaluate_checkpoint(cfg: Config, current: str, previous: str | None) -> dict:
+    """A short match of the current checkpoint against the previous one and against the fixed
+    reference (run.eval_reference), through the arena (GTP subprocesses, colours alternating,
+    one random opening move so deterministic players differ). Elo with a 95% interval."""
+    from .play.arena import parse_spec, run_match
+    r, n, komi = cfg.run, cfg.size, cfg.rules.komi
+    me = parse_spec(f"{current}@{r.eval_sims}", n, komi)
+    out: dict = {"event": "evaluation"}
+    opponents = [("reference", parse_spec(r.eval_reference, n, komi, sims=r.eval_sims))]
+    if previous:
+        opponents.append(("previous", parse_spec(f"{previous}@{r.eval_sims}", n, komi)))
+    for name, spec in opponents:
+        res = run_match(me, spec, r.eval_games, n, komi, parallel=1, opening_moves=1, seed=r.seed)
+        e = res.elo()
+        t = res.counts()["total"]
+        out[f"eval_{name}_score"] = (t["a_wins"] + 0.5 * t["draws"]) / max(t["games"], 1)
+        if e is not None:
+            out[f"eval_{name}_elo"], out[f"eval_{name}_elo_lo"], out[f"eval_{name}_elo_hi"] = e.elo, e.lower, e.upper
+    return out
+
+
 def train(cfg: Config, run_dir: str | Path, address: str | None = None, resume: bool = False,
           progress: bool = True) -> TrainSummary:
     check_resources(cfg, address)
@@ -104,6 +125,8 @@ def train(cfg: Config, run_dir: str | Path, address: str | None = None, resume: 
     games, positions, steps, version = ray.get(learner.counters.remote())
     restarts = 0
     busy = 0.0
+    previous_eval: str | None = None
+    last_eval_step = steps
     bar = tqdm(total=r.total_games, initial=min(games, r.total_games), unit="game", disable=not progress,
                dynamic_ncols=True, desc=f"train {run_dir.name}")
     last = {"loss": float("nan"), "bits_per_flop": float("nan")}
@@ -141,6 +164,10 @@ def train(cfg: Config, run_dir: str | Path, address: str | None = None, resume: 
                         steps = last["step"]
                     version = ray.get(learner.bump_version.remote())
                     weights = ray.put(ray.get(learner.state_dict.remote()))
+                    if r.eval_every and steps // r.eval_every > last_eval_step // r.eval_every:
+                        current = ray.get(learner.checkpoint_path.remote())
+                        ray.get(learner.log.remote(evaluate_checkpoint(cfg, current, previous_eval)))
+                        previous_eval, last_eval_step = current, steps
             elapsed = time.time() - start
             bar.set_postfix_str(f"pos {positions} steps {steps} v{version} {positions / elapsed:.0f} pos/s "
                                 f"loss {last['loss']:.3f} bits/FLOP {last['bits_per_flop']:.2e}")

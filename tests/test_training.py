@@ -320,9 +320,11 @@ def test_cli_train_then_resume(tmp_path):
     assert games_before >= TINY.run.total_games
     assert meta["games"] == games_before
 
-    # resume with a larger budget: the run's own config.yaml, one more phase of games
+    # resume with a larger budget: the run's own config.yaml, one more phase of games, and
+    # an evaluation match (2 games vs the rollout reference) after that phase's training
     cfg = yaml.safe_load((run / "config.yaml").read_text())
     cfg["run"]["total_games"] = TINY.run.total_games + TINY.run.games_per_phase
+    cfg["run"].update(eval_every=1, eval_games=2, eval_sims=4)
     (run / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
     out = _train_cli("--resume", str(run))
     assert "done: " in out
@@ -340,3 +342,7 @@ def test_cli_train_then_resume(tmp_path):
     assert meta2["step"] == new[-1]["step"] > meta["step"]
     assert meta2["weight_version"] > meta["weight_version"]
     assert _games_on_disk(run) >= cfg["run"]["total_games"] and meta2["games"] == _games_on_disk(run)
+    evals = [m for m in after if m.get("event") == "evaluation"]
+    assert evals, "run.eval_every set: an evaluation match must be logged"
+    assert 0.0 <= evals[0]["eval_reference_score"] <= 1.0
+    assert evals[0]["eval_reference_elo_lo"] <= evals[0]["eval_reference_elo"] <= evals[0]["eval_reference_elo_hi"]

@@ -196,6 +196,14 @@ class Learner:
         self.checkpoint()
         return self.weight_version
 
+    def log(self, record: dict) -> None:
+        """Append a record (e.g. an evaluation match) to metrics.jsonl / TensorBoard."""
+        self.metrics.write({"step": self.trainer.step_count, "flops": self.trainer.ledger.flops, **record})
+
+    def checkpoint_path(self) -> str:
+        """Path of the newest step checkpoint."""
+        return str(self.ckpt_dir / f"step_{self.trainer.step_count:07d}.pt")
+
     def state_dict(self) -> dict:
         return {k: v.detach().cpu() for k, v in self.model.state_dict().items()}
 
