@@ -97,7 +97,8 @@ def random_move(s, k, light):
             return k.nn
         p = s.empties[i]
         a = k.p2a[p]
-        if check_move(s, k, a) == LEGAL and not (light and is_eyelike(s, k, p, c)):
+        # the eye test first: it is cheaper and, late in a playout, refuses most draws
+        if not (light and is_eyelike(s, k, p, c)) and check_move(s, k, a) == LEGAL:
             return a
         m -= 1
         q = s.empties[m]
