@@ -131,7 +131,8 @@ def train(cfg: Config, run_dir: str | Path, address: str | None = None, resume: 
                dynamic_ncols=True, desc=f"train {run_dir.name}")
     last = {"loss": float("nan"), "bits_per_flop": float("nan")}
     try:
-        weights = ray.put(ray.get(learner.state_dict.remote()))
+        # the learner's return value already lives in the object store: workers fetch it by ref
+        weights = learner.state_dict.remote()
         per_worker = max(1, math.ceil(r.games_per_phase / r.workers))
         pending = {w.play_with.remote(weights, version, per_worker): i for i, w in enumerate(workers)}
         while games < r.total_games and (r.max_steps is None or steps < r.max_steps):
@@ -163,7 +164,7 @@ def train(cfg: Config, run_dir: str | Path, address: str | None = None, resume: 
                         last = metrics[-1]
                         steps = last["step"]
                     version = ray.get(learner.bump_version.remote())
-                    weights = ray.put(ray.get(learner.state_dict.remote()))
+                    weights = learner.state_dict.remote()
                     if r.eval_every and steps // r.eval_every > last_eval_step // r.eval_every:
                         current = ray.get(learner.checkpoint_path.remote())
                         ray.get(learner.log.remote(evaluate_checkpoint(cfg, current, previous_eval)))

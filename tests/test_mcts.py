@@ -133,7 +133,6 @@ class Observation(NamedTuple):
     legal: np.ndarray     # bool[B, A]
     terminal: np.ndarray  # bool[B]
     value: np.ndarray     # float32[B] result for the player to move where terminal, else 0
-    keys: np.ndarray      # uint64[B] (unused by the search)
 
 
 class ToyEnv:
@@ -202,7 +201,7 @@ class ToyEnv:
             legal[b] = node.legal
             terminal[b] = node.terminal
             value[b] = node.value if node.terminal else 0.0
-        return Observation(feats, legal, terminal, value, np.zeros(B, np.uint64))
+        return Observation(feats, legal, terminal, value)
 
 
 class ToyEvaluator:

@@ -20,7 +20,6 @@ class Observation(NamedTuple):
     legal: np.ndarray     # bool[B, A] legal actions (pass included while the game runs)
     terminal: np.ndarray  # bool[B] game over in this position
     value: np.ndarray     # float32[B] result for the player to move where terminal (+1/-1/0), else 0
-    keys: np.ndarray      # uint64[B] position hash (board and player to move)
 
 
 class GoEnv:
@@ -63,5 +62,4 @@ class GoEnv:
         value = np.zeros(games.batch_size, np.float32)
         if terminal.any():
             value = np.where(terminal, games.winners() * games.to_play, 0).astype(np.float32)
-        keys = games.hashes ^ np.where(games.to_play == 1, np.uint64(0), np.uint64(0x9E3779B97F4A7C15))
-        return Observation(compute_features(games, self.features), legal, terminal, value, keys)
+        return Observation(compute_features(games, self.features), legal, terminal, value)

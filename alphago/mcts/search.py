@@ -9,7 +9,7 @@ result for the player to move there (+1 win, -1 loss, 0 draw). So root Q(a) > 0 
 
 The search knows nothing of Go or torch. It drives an environment with
   observe_roots() / set_leaves(paths, lengths) / observe_leaves() -> Observation
-(features, legal, terminal, value, keys) and calls an evaluator
+(features, legal, terminal, value) and calls an evaluator
   evaluator(features[B', ...], legal[B', A]) -> (logits[B', A], value[B'])
 once per simulation step on all leaves that need it (B' <= B), never one game at a time.
 An evaluator with attribute `full_batch = True` gets all B rows (for evaluators that read
@@ -222,7 +222,7 @@ class Search:
         q = np.where(visits > 0, wsum / np.maximum(visits, 1), 0).astype(np.float32)
         root_value = np.where(active, tr["value"][:, 0], 0).astype(np.float32)
         nsum = visits.sum(axis=1)
-        search_value = np.where(active, (root_value + wsum.sum(axis=1) * active) / (1 + nsum), 0)
+        search_value = np.where(active, (root_value + wsum.sum(axis=1)) / (1 + nsum), 0)
         improved = np.zeros((B, A), np.float32)
         action = np.full(B, -1, np.int32)
         temps = np.broadcast_to(np.asarray(temperature, np.float64), (B,))
