@@ -34,20 +34,33 @@ def _train(args: argparse.Namespace) -> int:
     if args.resume:
         run_dir = Path(args.resume)
         config_path = Path(args.config) if args.config else run_dir / "config.yaml"
+        if args.init:
+            raise SystemExit("alphago train: --init starts a new run; it does not go with --resume")
     else:
-        if not args.config:
-            raise SystemExit("alphago train: --config is required (or --resume RUN_DIR)")
-        config_path = Path(args.config)
-        run_dir = Path(args.run_dir) if args.run_dir else Path("runs") / config_path.stem
+        if not args.config and not args.init:
+            raise SystemExit("alphago train: --config is required (or --resume RUN_DIR, or --init CHECKPOINT)")
+        config_path = Path(args.config) if args.config else None
+        stem = config_path.stem if config_path else Path(args.init).stem + "-continued"
+        run_dir = Path(args.run_dir) if args.run_dir else Path("runs") / stem
         if (run_dir / "checkpoints" / "latest.pt").exists():
             raise SystemExit(f"{run_dir} already holds a run; use --resume {run_dir} or another --run-dir")
     try:
-        cfg = load_config(config_path)
+        if config_path is None:  # --init without --config: the net's own run config
+            cfg = _load_cfg(None, args.init)
+        else:
+            cfg = load_config(config_path)
     except ConfigError as exc:
         raise SystemExit(f"bad config {config_path}: {exc}")
+    if args.init:
+        from .net.io import CheckpointError, read_checkpoint
+        try:
+            read_checkpoint(args.init)
+        except CheckpointError as exc:
+            raise SystemExit(f"alphago train --init: {exc}")
     address = args.address or os.environ.get("RAY_ADDRESS")
     try:
-        s = train(cfg, run_dir, address=address, resume=bool(args.resume), progress=not args.no_progress)
+        s = train(cfg, run_dir, address=address, resume=bool(args.resume), progress=not args.no_progress,
+                  init=args.init)
     except (ConfigError, ConnectionError) as exc:
         raise SystemExit(f"alphago train: {exc}")
     print(f"done: {s.games} games, {s.positions} positions, {s.steps} steps, weight version "
@@ -131,27 +144,35 @@ def _train_offline(args: argparse.Namespace) -> int:
 
 
 def _player(args: argparse.Namespace):
+    """(SearchPlayer, board size, komi): a checkpoint's net fixes the size (a --size that
+    contradicts it is an error) and, without --komi, the komi of its training rules."""
     from .net.io import CheckpointError
-    from .play.player import SearchPlayer
+    from .play.player import SearchPlayer, checkpoint_board
     try:
-        return SearchPlayer(args.checkpoint, sims=args.sims, kind=args.search, threads=args.threads,
-                            evaluator=args.evaluator, resign_below=args.resign_below,
-                            board_size=getattr(args, "size", None) if args.checkpoint else None)
-    except CheckpointError as exc:
-        raise SystemExit(str(exc))
+        player = SearchPlayer(args.checkpoint, sims=args.sims, kind=args.search, threads=args.threads,
+                              evaluator=args.evaluator, resign_below=args.resign_below,
+                              root_noise=getattr(args, "root_noise", 0.0))
+        if args.checkpoint:
+            size, komi = checkpoint_board(player.meta, args.size, args.komi, name=args.checkpoint)
+        else:
+            size, komi = args.size or 9, 7.5 if args.komi is None else args.komi
+    except (CheckpointError, ValueError) as exc:
+        raise SystemExit(f"alphago {args.command}: {exc}")
+    return player, size, komi
 
 
 def _gtp(args: argparse.Namespace) -> int:
     from .play.gtp import GtpEngine
-    engine = GtpEngine(_player(args), size=args.size, komi=args.komi, ko=args.ko, suicide=args.suicide,
-                       resign=not args.no_resign)
+    player, size, komi = _player(args)
+    engine = GtpEngine(player, size=size, komi=komi, ko=args.ko, suicide=args.suicide, resign=not args.no_resign)
     engine.run()
     return 0
 
 
 def _play(args: argparse.Namespace) -> int:
     from .play.terminal import play
-    return play(_player(args), color=args.color, size=args.size, komi=args.komi, sgf_path=args.sgf)
+    player, size, komi = _player(args)
+    return play(player, color=args.color, size=size, komi=komi, sgf_path=args.sgf)
 
 
 def _arena(args: argparse.Namespace) -> int:
@@ -183,8 +204,17 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--run-dir", help="output directory (default runs/CONFIG_NAME)")
     t.add_argument("--address", help="Ray cluster: auto or HOST:PORT (RAY_ADDRESS is honoured too)")
     t.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its latest checkpoint and shards")
+    t.add_argument("--init", metavar="CHECKPOINT",
+                   help="start a new run from a net's weights (its step, FLOP ledger and wall time go on); "
+                        "config from --config or the net's own")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
     t.set_defaults(func=_train)
+    from .experiments.plots import add_parser as add_plot_parser  # no matplotlib import until it runs
+    add_plot_parser(sub)
+    from .play.evaluation import add_parser as add_evaluate_parser
+    add_evaluate_parser(sub)
+    from .train.supervised import add_parser as add_pretrain_parser  # torch only when it runs
+    add_pretrain_parser(sub)
 
     sp = sub.add_parser("selfplay", help="play self-play games to shards, no Ray")
     sp.add_argument("--checkpoint", help="net to play with (default: a randomly initialised net)")
@@ -208,8 +238,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     g = sub.add_parser("gtp", help="GTP v2 engine on stdin/stdout (Sabaki, GoGui, GNU Go, ...)")
     _add_player_args(g)
-    g.add_argument("--size", type=int, default=9, help="initial board size (a net fixes it)")
-    g.add_argument("--komi", type=float, default=7.5)
+    g.add_argument("--size", type=int, help="initial board size (default: the net's, else 9)")
+    g.add_argument("--komi", type=float, help="default: the komi the net was trained with, else 7.5")
+    g.add_argument("--root-noise", type=float, default=0.0, metavar="FRACTION",
+                   help="Dirichlet noise in the root prior, drawn from the set_random_seed seed (0 = none)")
     g.add_argument("--ko", choices=("positional", "situational", "simple"), default="positional")
     g.add_argument("--suicide", action="store_true", help="allow suicide")
     g.add_argument("--no-resign", action="store_true")
@@ -219,7 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_player_args(pl)
     pl.add_argument("--color", choices=("black", "white"), default="black", help="your colour")
     pl.add_argument("--size", type=int, help="board size (default: the net's, else 9)")
-    pl.add_argument("--komi", type=float, default=7.5)
+    pl.add_argument("--komi", type=float, help="default: the komi the net was trained with, else 7.5")
     pl.add_argument("--sgf", help="where to save the game (default: alphago-DATE-TIME.sgf here)")
     pl.set_defaults(func=_play)
 
@@ -228,8 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "uniform[@SIMS], gnugo[:LEVEL] or gtp:COMMAND")
     ar.add_argument("--b", required=True, metavar="SPEC", help="player B (same forms)")
     ar.add_argument("--games", type=int, default=10)
-    ar.add_argument("--size", type=int, default=9)
-    ar.add_argument("--komi", type=float, default=7.5)
+    ar.add_argument("--size", type=int, help="board size (default: the checkpoints' net's, else 9)")
+    ar.add_argument("--komi", type=float, help="default: the komi the first checkpoint was trained with, else 7.5")
     ar.add_argument("--sims", type=int, default=200, help="simulations per move for our players without @SIMS")
     ar.add_argument("--sgf-dir", help="write every game here as game_NNNN.sgf")
     ar.add_argument("--parallel", type=int, default=0, help="games at a time (default: number of cores)")
@@ -239,7 +271,12 @@ def build_parser() -> argparse.ArgumentParser:
     ar.add_argument("--json", help="also write the result (every game) as JSON here")
     ar.add_argument("--opening-moves", type=int, default=0,
                     help="random legal moves to start each game with (each opening played with both colours)")
-    ar.add_argument("--seed", type=int, default=0, help="seed of the random openings")
+    ar.add_argument("--seed", type=int, default=0, help="seed of the random openings and of every game's seeds")
+    ar.add_argument("--randomize", action=argparse.BooleanOptionalAction, default=True,
+                    help="give every game its own seeds (GTP set_random_seed) and our checkpoints --root-noise, "
+                         "so that games differ (default: on)")
+    ar.add_argument("--root-noise", type=float, default=0.1, metavar="FRACTION",
+                    help="Dirichlet noise fraction in our checkpoints' root prior with --randomize")
     ar.set_defaults(func=_arena)
 
     la = sub.add_parser("ladder", help="rate a checkpoint against GNU Go levels and earlier checkpoints")
@@ -256,6 +293,10 @@ def build_parser() -> argparse.ArgumentParser:
     la.add_argument("--opening-moves", type=int, default=2,
                     help="random opening moves per game (each opening played with both colours), so that "
                          "deterministic players do not repeat one game")
+    la.add_argument("--randomize", action=argparse.BooleanOptionalAction, default=True,
+                    help="every game its own seeds (GTP set_random_seed) and --root-noise for the checkpoints")
+    la.add_argument("--root-noise", type=float, default=0.1, metavar="FRACTION",
+                    help="Dirichlet noise fraction in the checkpoints' root prior with --randomize")
     la.set_defaults(func=_ladder)
 
     b = sub.add_parser("bench", help="benchmarks that print figures (and --json), with peers in the same run")

@@ -41,7 +41,9 @@ class RunConfig:
     eval_every: int = 0             # training steps between evaluation matches (0 = off)
     eval_games: int = 4             # games per evaluation match (colours alternate)
     eval_sims: int = 32             # simulations per move in evaluation matches
-    eval_reference: str = "rollout"  # fixed reference opponent: an arena SPEC (rollout, gnugo:1, ...)
+    # fixed reference opponents: an arena SPEC or a list of them (rollout, gnugo:1, gnugo:10, a checkpoint path);
+    # each is logged under eval_<spec without punctuation>_* (gnugo:10 -> eval_gnugo10_elo)
+    eval_reference: str | tuple[str, ...] = "rollout"
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -53,6 +55,11 @@ class RunConfig:
                 raise ValueError(f"run.{key} must be an integer >= 1, got {v!r}")
         if not isinstance(self.eval_every, int) or self.eval_every < 0:
             raise ValueError(f"run.eval_every must be an integer >= 0 (0 = off), got {self.eval_every!r}")
+        refs = (self.eval_reference,) if isinstance(self.eval_reference, str) else tuple(self.eval_reference)
+        if not refs or not all(isinstance(x, str) and x for x in refs):
+            raise ValueError(f"run.eval_reference must be an arena spec or a non-empty list of them, "
+                             f"got {self.eval_reference!r}")
+        object.__setattr__(self, "eval_reference", refs)
         if self.worker_cpus <= 0 or self.learner_cpus < 0 or self.learner_gpus < 0:
             raise ValueError("run.worker_cpus must be > 0; run.learner_cpus and run.learner_gpus >= 0")
 

@@ -63,35 +63,18 @@ def _threads(cpus: float) -> int:
     return max(1, int(math.floor(cpus)))
 
 
-def evaluate_checkpoint(cfg: Config, current: str, previous: str | None) -> dict:
-    """A short match of the current checkpoint against the previous one and against the fixed
-    reference (run.eval_reference), through the arena (GTP subprocesses, colours alternating,
-    one random opening move so deterministic players differ). Elo with a 95% interval."""
-    from .play.arena import parse_spec, run_match
-    r, n, komi = cfg.run, cfg.size, cfg.rules.komi
-    me = parse_spec(f"{current}@{r.eval_sims}", n, komi)
-    out: dict = {"event": "evaluation"}
-    opponents = [("reference", parse_spec(r.eval_reference, n, komi, sims=r.eval_sims))]
-    if previous:
-        opponents.append(("previous", parse_spec(f"{previous}@{r.eval_sims}", n, komi)))
-    for name, spec in opponents:
-        res = run_match(me, spec, r.eval_games, n, komi, parallel=1, opening_moves=1, seed=r.seed)
-        e = res.elo()
-        t = res.counts()["total"]
-        out[f"eval_{name}_score"] = (t["a_wins"] + 0.5 * t["draws"]) / max(t["games"], 1)
-        if e is not None:
-            out[f"eval_{name}_elo"], out[f"eval_{name}_elo_lo"], out[f"eval_{name}_elo_hi"] = e.elo, e.lower, e.upper
-    return out
-
-
 def train(cfg: Config, run_dir: str | Path, address: str | None = None, resume: bool = False,
-          progress: bool = True) -> TrainSummary:
+          progress: bool = True, init: str | None = None) -> TrainSummary:
+    """Self-play training until run.total_games or run.max_steps. resume: go on from run_dir's
+    latest checkpoint and shards; init: start a new run from a checkpoint's weights."""
     check_resources(cfg, address)
     if address:
         check_address(address)
     import ray
     from tqdm import tqdm
 
+    from .play.evaluation import evaluate_checkpoint
+    from .selfplay.health import game_health, health_warnings, progress_summary
     from .selfplay.worker import Worker
     from .train.learner import Learner
 
@@ -113,7 +96,7 @@ def train(cfg: Config, run_dir: str | Path, address: str | None = None, resume: 
     LearnerActor = ray.remote(Learner)
     learner = LearnerActor.options(
         num_cpus=r.learner_cpus if r.schedule == "async" else 0, num_gpus=r.learner_gpus,
-    ).remote(cfg, str(run_dir), resume, learner_threads)
+    ).remote(cfg, str(run_dir), resume, learner_threads, init)
     workers = [WorkerActor.options(num_cpus=r.worker_cpus).remote(cfg, i, _threads(r.worker_cpus))
                for i in range(r.workers)]
 
@@ -130,6 +113,9 @@ def train(cfg: Config, run_dir: str | Path, address: str | None = None, resume: 
     bar = tqdm(total=r.total_games, initial=min(games, r.total_games), unit="game", disable=not progress,
                dynamic_ncols=True, desc=f"train {run_dir.name}")
     last = {"loss": float("nan"), "bits_per_flop": float("nan")}
+    recent: list = []        # games since the last health report
+    health_text = ""
+    warned: set[str] = set()
     try:
         # the learner's return value already lives in the object store: workers fetch it by ref
         weights = learner.state_dict.remote()
@@ -150,8 +136,19 @@ def train(cfg: Config, run_dir: str | Path, address: str | None = None, resume: 
                 busy += time.time() - t_in
                 games += len(records)
                 positions += sum(g.num_moves for g in records)
+                recent.extend(records)
                 bar.update(min(len(records), r.total_games - bar.n))
             phase_over = r.schedule == "async" or not pending
+            if len(recent) >= r.games_per_phase and (phase_over or r.schedule == "async"):
+                h = game_health(recent)
+                ray.get(learner.log.remote({"event": "selfplay", "games": games, **h}))
+                health_text = progress_summary(h)
+                for w in health_warnings(h, cfg.size, version):
+                    kind = w.split(":")[0][:24]
+                    if kind not in warned:  # each kind of warning once per run, in plain words
+                        warned.add(kind)
+                        bar.write(f"warning: {w}")
+                recent = []
             if phase_over:
                 due = ray.get(learner.steps_due.remote())
                 if r.max_steps is not None:
@@ -167,11 +164,13 @@ def train(cfg: Config, run_dir: str | Path, address: str | None = None, resume: 
                     weights = learner.state_dict.remote()
                     if r.eval_every and steps // r.eval_every > last_eval_step // r.eval_every:
                         current = ray.get(learner.checkpoint_path.remote())
-                        ray.get(learner.log.remote(evaluate_checkpoint(cfg, current, previous_eval)))
+                        ray.get(learner.log.remote(evaluate_checkpoint(
+                            current, r.eval_reference, r.eval_games, r.eval_sims, cfg.size, cfg.rules.komi,
+                            previous=previous_eval, seed=r.seed * 1_000_003 + steps)))
                         previous_eval, last_eval_step = current, steps
             elapsed = time.time() - start
             bar.set_postfix_str(f"pos {positions} steps {steps} v{version} {positions / elapsed:.0f} pos/s "
-                                f"loss {last['loss']:.3f} bits/FLOP {last['bits_per_flop']:.2e}")
+                                f"loss {last['loss']:.3f} bits/FLOP {last['bits_per_flop']:.2e} {health_text}")
             if games >= r.total_games or (r.max_steps is not None and steps >= r.max_steps):
                 break
             if r.schedule == "async":

@@ -2,6 +2,7 @@
 path, and engines that die, hang or talk nonsense losing their games without hurting it."""
 from __future__ import annotations
 
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -19,6 +20,8 @@ from alphago.play.arena import (
     GtpRefused,
     GtpTimeout,
     count_without,
+    game_seeds,
+    match_board,
     parse_score,
     parse_spec,
     replay_moves,
@@ -29,6 +32,7 @@ FAKE = textwrap.dedent('''
     """A tiny GTP engine whose genmove misbehaves in the way argv[1] says."""
     import sys, time
     mode = sys.argv[1]
+    noseed = "noseed" in sys.argv[2:]  # answers "?" to set_random_seed, as engines without it do
     genmoves = 0
     for raw in sys.stdin:
         words = raw.split()
@@ -59,6 +63,9 @@ FAKE = textwrap.dedent('''
                 out = "Z99"
             else:
                 out = "C3"  # the second time this is occupied: illegal (mode "occupied")
+        elif cmd == "set_random_seed" and noseed:
+            print(f"?{ident} unknown command\\n", flush=True)
+            continue
         elif cmd == "play" and mode == "refuse":
             print(f"?{ident} illegal move\\n", flush=True)
             continue
@@ -73,8 +80,8 @@ def fake(tmp_path_factory):
     path = tmp_path_factory.mktemp("fake") / "fake_gtp.py"
     path.write_text(FAKE)
 
-    def spec(mode: str) -> EngineSpec:
-        return EngineSpec(f"fake-{mode}", (sys.executable, str(path), mode))
+    def spec(mode: str, *flags: str) -> EngineSpec:
+        return EngineSpec("-".join(("fake", mode) + flags), (sys.executable, str(path), mode, *flags))
     return spec
 
 
@@ -132,6 +139,74 @@ def test_random_openings_are_paired_and_sent_to_both_engines(fake):
     assert arena.random_opening(5, 0.5, 3, (7, 0)) == [replay_moves([], 5, 0.5).action(v) for v in g[0].moves[:3]]
 
 
+def test_every_game_gets_its_own_seeds(fake):
+    res = run_match(fake("passer"), fake("passer", "noseed"), games=4, size=5, komi=0.5, parallel=2, seed=3)
+    seen = set()
+    for g in res.games:  # an engine answering "?" to set_random_seed plays on
+        assert g.reason == "passes", g.detail
+        a, b = game_seeds(3, g.index)
+        assert g.seeds == {"fake-passer": a, "fake-passer-noseed": b}
+        seen.update((a, b))
+    assert len(seen) == 8 and all(0 <= x < 2 ** 31 for x in seen)
+    assert game_seeds(3, 1) == game_seeds(3, 1) != game_seeds(4, 1)
+    res = run_match(fake("passer"), fake("passer"), games=2, size=5, komi=0.5, parallel=1, randomize=False)
+    assert all(g.seeds == {} for g in res.games)
+
+
+def test_distinct_games_are_counted(tmp_path):
+    def rec(i, moves):
+        return arena.GameRecord(i, "a", "b", 1 if i % 2 == 0 else -1, 1, "passes", "B+1", 1.0, moves)
+    games = [rec(0, ["C3", "D4", "pass", "pass"]), rec(1, ["C3", "D4", "pass", "pass"]),
+             rec(2, ["C3", "D3", "pass", "pass"]), rec(3, ["C3", "D4", "pass"]), rec(4, ["C3", "D4", "pass", "pass"])]
+    m = arena.MatchResult("a", "b", 5, 0.5, games)
+    assert m.distinct_games() == 3  # games 0, 1 and 4 are one game
+    assert m.counts()["distinct_games"] == 3 and m.to_dict()["distinct_games"] == 3
+    assert "distinct games: 3 of 5 (different move sequences)" in m.table()
+    assert arena.MatchResult("a", "b", 5, 0.5, games[:1]).distinct_games() == 1
+
+
+def _tiny_checkpoint(path, size: int, komi: float):
+    """A randomly initialised small net saved as a training run would save it."""
+    from alphago.go import Rules
+    from alphago.go.features import FeatureConfig
+    from alphago.net.model import NetConfig, PolicyValueNet
+    from alphago.train.checkpoint import save_checkpoint
+    features, net = FeatureConfig(), NetConfig(blocks=1, channels=8, value_hidden=8)
+    meta = {"board_size": size, "in_planes": features.num_planes, "net": dict(net.__dict__),
+            "features": dict(features.__dict__), "rules": dict(Rules(komi=komi).__dict__), "step": 0,
+            "weight_version": 0}
+    return save_checkpoint(path, PolicyValueNet(size, features.num_planes, net), meta)
+
+
+def test_board_size_and_komi_come_from_the_checkpoints(tmp_path):
+    ck5 = str(_tiny_checkpoint(tmp_path / "five.pt", 5, 2.5))
+    ck5b = str(_tiny_checkpoint(tmp_path / "five_b.pt", 5, 3.5))
+    ck7 = str(_tiny_checkpoint(tmp_path / "seven.pt", 7, 6.5))
+    assert match_board([f"{ck5}@50", "gnugo:1"]) == (5, 2.5)
+    assert match_board(["rollout@9", ck5]) == (5, 2.5)
+    assert match_board([ck5, ck5b], komi=0.5) == (5, 0.5)
+    assert match_board([ck5, ck5b]) == (5, 2.5)  # A's komi
+    assert match_board([ck5], size=5) == (5, 2.5)
+    assert match_board(["rollout", "gnugo"]) == (9, 7.5) and match_board(["uniform", "gnugo:3"], 5, 1) == (5, 1)
+    with pytest.raises(ValueError, match=r"9x9.*5x5"):
+        match_board([ck5, "gnugo:1"], size=9)
+    with pytest.raises(ValueError, match="different board sizes") as info:
+        match_board([ck5, ck7])
+    assert "5x5" in str(info.value) and "7x7" in str(info.value)
+    s = parse_spec(ck5, 5, 2.5, root_noise=0.1)
+    assert s.argv[s.argv.index("--root-noise") + 1] == "0.1"
+    assert "--root-noise" not in parse_spec(ck5, 5, 2.5).argv
+    assert "--root-noise" not in parse_spec("rollout", 5, 2.5, root_noise=0.1).argv
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "alphago.cli", "arena", *args, "--games", "1"],
+                              capture_output=True, text=True, timeout=300, check=False)
+    p = cli("--a", ck5, "--b", ck7)
+    assert p.returncode != 0 and "different board sizes" in p.stderr and "Traceback" not in p.stderr
+    p = cli("--a", ck5, "--b", "uniform", "--size", "9")
+    assert p.returncode != 0 and "9x9" in p.stderr and "5x5" in p.stderr and "Traceback" not in p.stderr
+
+
 def test_ladder_helpers(tmp_path):
     from alphago.play.ladder import LadderResult, joint_fit, previous_checkpoints
     ck = tmp_path / "checkpoints"
@@ -151,7 +226,7 @@ def test_ladder_helpers(tmp_path):
     assert fit.rating("me") == pytest.approx(400 * np.log10(3), abs=1e-6)  # 3 of 4 against the anchor
     assert fit.rating("step_0000030@50") == pytest.approx(fit.rating("me"), abs=1e-6)  # 2 of 4
     md = LadderResult("me", "x/step_0000040.pt", 40, 5, 0.5, 50, ms, fit).markdown()
-    assert "| gnugo:1 | 4 | 3 | 0 | 1 | 0.750 | +191" in md and "0 (anchor)" in md
+    assert "| gnugo:1 | 4 | 3 | 0 | 1 | 0.750 | +191" in md and "0 (anchor) | 1 |" in md  # 1 distinct game
 
 
 def test_engines_that_cannot_start_stop_the_match(fake, tmp_path):
@@ -258,3 +333,32 @@ def test_rollout_player_vs_gnugo_full_game(tmp_path):
     # our own engine's final_score is the same Tromp-Taylor count
     assert parse_score(g.engine_scores["rollout@24"]) == pytest.approx(g.score)
     assert "Elo(A - B)" in res.table()
+
+
+def test_games_against_gnugo_differ_thanks_to_seeds(tmp_path):
+    """Issue 9: our search and GNU Go level 1 are deterministic for a given seed, so the same
+    pairing with the same colours replays one game; different seeds (set_random_seed) give a
+    different game, the same seeds the very same game again."""
+    if arena.gnugo_binary() is None:
+        pytest.skip("GNU Go is not installed (apt-get install gnugo); the arena's GNU Go game needs it")
+    size, komi = 5, 2.5
+    ours = parse_spec("rollout@16", size, komi, resign=False)
+    gnugo = EngineSpec("gnugo:1", tuple(arena.gnugo_argv(1, never_resign=True)))
+    res = run_match(ours, gnugo, games=2, size=size, komi=komi, parallel=1, seed=5, sgf_dir=tmp_path)
+    assert all(g.reason in ("passes", "move-cap") for g in res.games), [(g.reason, g.detail) for g in res.games]
+    assert res.distinct_games() == 2 and res.to_dict()["distinct_games"] == 2
+    assert "distinct games: 2 of 2" in res.table()
+    assert res.games[0].seeds["gnugo:1"] != res.games[1].seeds["gnugo:1"]
+    assert "set_random_seed" in sgf.Sgf_game.from_bytes(Path(res.games[0].sgf).read_bytes()).get_root().get("C")
+
+    # the same colours: only the seeds differ
+    a, b = GtpClient(ours.argv, name="ours"), GtpClient(gnugo.argv, name="gnugo:1")
+    try:
+        def game(seeds):
+            return arena.play_game(0, a, b, "ours", "gnugo:1", size, komi, seeds=seeds).moves
+        first = game({1: 11, -1: 12})
+        assert game({1: 21, -1: 22}) != first
+        assert game({1: 11, -1: 12}) == first
+    finally:
+        a.close()
+        b.close()

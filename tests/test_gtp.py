@@ -161,7 +161,7 @@ def test_every_listed_command_is_known_and_answers(engine):
     required = {"protocol_version", "name", "version", "known_command", "list_commands", "quit", "boardsize",
                 "clear_board", "komi", "play", "genmove", "undo", "showboard", "final_score",
                 "fixed_handicap", "place_free_handicap", "set_free_handicap", "time_settings", "time_left",
-                "lz-analyze", "kata-analyze"}
+                "set_random_seed", "lz-analyze", "kata-analyze"}
     assert required <= set(listed)
     for cmd in listed:
         assert ok(engine, f"known_command {cmd}") == "true"
@@ -406,6 +406,48 @@ def test_genmove_respects_time_left():
     assert timed < 1.0 and timed < untimed / 3, (timed, untimed)
 
 
+# ---------------------------------------------------------------- seeds
+
+def test_set_random_seed(engine, player):
+    try:
+        ok(engine, "set_random_seed 42")
+        assert player.seed == 42
+        ok(engine, "set_random_seed -7")
+        assert player.seed == -7
+        for bad in ("set_random_seed", "set_random_seed x", "set_random_seed 1 2", "set_random_seed 1.5",
+                    "set_random_seed ²"):
+            assert refused(engine, bad) == "invalid seed"
+        assert player.seed == -7
+    finally:
+        player.seed = 0
+
+
+def test_seeds_choose_among_moves_and_repeat_exactly():
+    """A net-free rollout player on the empty 5x5 board: the same seed gives the same move
+    (also after other seeds were used), different seeds give different moves -- through random
+    tie-breaks and seeded rollouts without noise, and through Dirichlet root noise with it."""
+    def first_move(e: GtpEngine, seed: int) -> str:
+        ok(e, "clear_board")
+        ok(e, f"set_random_seed {seed}")
+        return ok(e, "genmove b")
+
+    for noise in (0.0, 0.1):
+        e = GtpEngine(SearchPlayer(None, sims=24, evaluator="rollout", root_noise=noise), size=5, komi=2.5)
+        moves = [first_move(e, seed) for seed in range(6)]
+        assert len(set(moves)) >= 2, (noise, moves)
+        assert [first_move(e, seed) for seed in (3, 0)] == [moves[3], moves[0]], noise
+        fresh = GtpEngine(SearchPlayer(None, sims=24, evaluator="rollout", root_noise=noise), size=5, komi=2.5)
+        assert first_move(fresh, 3) == moves[3]  # a fresh player (or process) with the seed: the same move
+
+
+def test_root_noise_is_validated():
+    with pytest.raises(ValueError, match="root_noise"):
+        SearchPlayer(None, sims=8, evaluator="uniform", root_noise=1.5)
+    p = SearchPlayer(None, sims=8, evaluator="uniform", root_noise=0.25)
+    assert p.search_config.dirichlet_fraction == 0.25 and p.search_config.full_search_prob == 1.0
+    assert not p.search_config.forced_playouts
+
+
 # ---------------------------------------------------------------- analysis
 
 @pytest.mark.parametrize("style", ["lz", "kata"])
@@ -569,6 +611,43 @@ def test_undo_equals_replaying_the_prefix(player, seed):
 
 
 # ---------------------------------------------------------------- the real program
+
+def tiny_checkpoint(path, size: int = 5, komi: float = 2.5):
+    """A randomly initialised small net saved as a training run would save it."""
+    import torch
+
+    from alphago.go import Rules
+    from alphago.go.features import FeatureConfig
+    from alphago.net.model import NetConfig, PolicyValueNet
+    from alphago.train.checkpoint import save_checkpoint
+    torch.manual_seed(0)
+    features, net = FeatureConfig(), NetConfig(blocks=1, channels=8, value_hidden=8)
+    meta = {"board_size": size, "in_planes": features.num_planes, "net": dict(net.__dict__),
+            "features": dict(features.__dict__), "rules": dict(Rules(komi=komi).__dict__), "step": 0,
+            "weight_version": 0}
+    return save_checkpoint(path, PolicyValueNet(size, features.num_planes, net), meta)
+
+
+def _gtp_cli(args: list[str], lines: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "alphago.cli", "gtp", *args], input=lines, capture_output=True,
+                          text=True, timeout=300, check=False)
+
+
+def test_alphago_gtp_takes_size_and_komi_from_the_checkpoint(tmp_path):
+    ck = str(tiny_checkpoint(tmp_path / "latest.pt", size=5, komi=2.5))
+    p = _gtp_cli(["--checkpoint", ck, "--sims", "4"],
+                 "1 boardsize 9\n2 boardsize 5\n3 set_random_seed 5\n4 final_score\n5 genmove b\n6 quit\n")
+    assert p.returncode == 0, p.stderr
+    r = p.stdout.split("\n\n")
+    assert r[0] == "?1 unacceptable size" and r[1] == "=2" and r[2] == "=3"
+    assert r[3] == "=4 W+2.5"  # the komi the net was trained with
+    assert r[4].startswith("=5 ") and from_gtp(r[4][3:], 5) >= 0
+    p = _gtp_cli(["--checkpoint", ck, "--sims", "4", "--komi", "0.5"], "final_score\nquit\n")
+    assert p.returncode == 0 and p.stdout.startswith("= W+0.5"), p.stderr
+    p = _gtp_cli(["--checkpoint", ck, "--size", "9"], "quit\n")
+    assert p.returncode != 0 and "9x9" in p.stderr and "5x5" in p.stderr and ck in p.stderr, p.stderr
+    assert "Traceback" not in p.stderr
+
 
 def test_alphago_gtp_subprocess():
     lines = b"1 protocol_version\n2 play b d4\n\xff\xfe garbage\n3 genmove w\n4 showboard\n5 quit\n"

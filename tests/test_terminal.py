@@ -178,3 +178,27 @@ def test_alphago_play_command_line(tmp_path):
     assert "'zz' is not a move or command" in p.stdout and "Traceback" not in p.stderr
     g = sgf.Sgf_game.from_bytes(Path(path).read_bytes())
     assert g.get_size() == 5 and g.get_komi() == 0.5 and len(g.get_main_sequence()) == 3
+
+
+def test_alphago_play_takes_size_and_komi_from_the_checkpoint(tmp_path):
+    import torch
+
+    from alphago.go.features import FeatureConfig
+    from alphago.net.model import NetConfig, PolicyValueNet
+    from alphago.train.checkpoint import save_checkpoint
+    features, net = FeatureConfig(), NetConfig(blocks=1, channels=8, value_hidden=8)
+    torch.manual_seed(0)
+    ck = save_checkpoint(tmp_path / "latest.pt", PolicyValueNet(5, features.num_planes, net),
+                         {"board_size": 5, "in_planes": features.num_planes, "net": dict(net.__dict__),
+                          "features": dict(features.__dict__), "rules": dict(Rules(komi=3.5).__dict__),
+                          "step": 0, "weight_version": 0})
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "alphago.cli", "play", "--checkpoint", str(ck), "--sims", "4",
+                               "--sgf", str(tmp_path / "g.sgf"), *args], input="c3\nquit\n", capture_output=True,
+                              text=True, timeout=300, env={**os.environ, "PYTHONIOENCODING": "utf-8"}, check=False)
+    p = cli()
+    assert p.returncode == 0, p.stderr
+    assert "on 5x5, komi 3.5" in p.stdout
+    p = cli("--size", "9")
+    assert p.returncode != 0 and "9x9" in p.stderr and "5x5" in p.stderr and "Traceback" not in p.stderr

@@ -344,5 +344,5 @@ def test_cli_train_then_resume(tmp_path):
     assert _games_on_disk(run) >= cfg["run"]["total_games"] and meta2["games"] == _games_on_disk(run)
     evals = [m for m in after if m.get("event") == "evaluation"]
     assert evals, "run.eval_every set: an evaluation match must be logged"
-    assert 0.0 <= evals[0]["eval_reference_score"] <= 1.0
-    assert evals[0]["eval_reference_elo_lo"] <= evals[0]["eval_reference_elo"] <= evals[0]["eval_reference_elo_hi"]
+    assert 0.0 <= evals[0]["eval_rollout_score"] <= 1.0
+    assert evals[0]["eval_rollout_elo_lo"] <= evals[0]["eval_rollout_elo"] <= evals[0]["eval_rollout_elo_hi"]

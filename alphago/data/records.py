@@ -38,6 +38,7 @@ class GameRecord:
     pruned: np.ndarray | None = None    # int32[T, A] pruned visits (forced playouts), if any
     evaluations: int = 0        # evaluator rows spent on the game (self-play FLOPs)
     weight_version: int = 0     # network version that played it
+    would_resign: int = 0       # no-resign games: colour that would have resigned (1 black, -1 white), 0 none
     meta: dict = field(default_factory=dict)
 
     @property
@@ -63,7 +64,8 @@ class GameRecord:
 
 
 _PER_MOVE = ("actions", "visits", "prior", "improved", "full_search", "root_value", "search_value")
-_PER_GAME = ("size", "komi", "winner", "score", "resigned", "evaluations", "weight_version")
+_PER_GAME = ("size", "komi", "winner", "score", "resigned", "evaluations", "weight_version", "would_resign")
+_PER_GAME_DEFAULTS = {"would_resign": 0}  # fields newer than some shards: older shards load with these
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -119,7 +121,8 @@ def read_shard(path: Path) -> list[GameRecord]:
     for i in range(len(data["lengths"])):
         sl = slice(bounds[i], bounds[i + 1])
         kw = {key: data[key][sl] for key in _PER_MOVE}
-        kw.update({key: data["game_" + key][i].item() for key in _PER_GAME})
+        kw.update({key: data["game_" + key][i].item() if "game_" + key in data else _PER_GAME_DEFAULTS[key]
+                   for key in _PER_GAME})
         kw["ko_rule"] = str(data["ko_rule"][i])
         kw["pruned"] = data["pruned"][sl] if "pruned" in data else None
         games.append(GameRecord(**kw))

@@ -32,7 +32,10 @@ class TrainBatch:
 
 def game_features(game: GameRecord, features: FeatureConfig) -> np.ndarray:
     """uint8[T, C, N, N]: the planes before each move, by replaying the game."""
-    b = GoBatch(game.size, 1, Rules(ko=game.ko_rule, komi=game.komi), history=features.history)
+    # the record does not keep the run's move cap: replay under one at least as long as the game
+    # (4 N^2 unless the game was longer, so nearly every replay shares one compiled layout)
+    cap = max(4 * game.size * game.size, game.num_moves)
+    b = GoBatch(game.size, 1, Rules(ko=game.ko_rule, komi=game.komi, max_moves=cap), history=features.history)
     out = np.empty((game.num_moves, features.num_planes, game.size, game.size), np.uint8)
     for t, a in enumerate(game.actions):
         out[t] = compute_features(b, features)[0]

@@ -22,8 +22,19 @@ class Observation(NamedTuple):
     value: np.ndarray     # float32[B] result for the player to move where terminal (+1/-1/0), else 0
 
 
+PASS_RULES = ("any", "settled")  # "settled": go/settled.py; "any": every legal move incl. pass
+
+
 class GoEnv:
-    def __init__(self, roots: GoBatch, features: FeatureConfig):
+    """pass_rule "settled" offers the search the settled mask (no own-eye fills, pass only
+    when nothing but self-ataris is left) so games end with the board settled; "any" offers
+    every legal move. Issue 9: "any" let untrained nets end games by passing on half-empty
+    boards (pass collapse)."""
+
+    def __init__(self, roots: GoBatch, features: FeatureConfig, pass_rule: str = "any"):
+        if pass_rule not in PASS_RULES:
+            raise ValueError(f"pass_rule must be one of {PASS_RULES}, got {pass_rule!r}")
+        self.pass_rule = pass_rule
         self.roots = roots
         self.leaves = roots.copy()
         self.features = features
@@ -57,7 +68,7 @@ class GoEnv:
 
     def _observe(self, games: GoBatch) -> Observation:
         self._last = games
-        legal = games.legal_mask()
+        legal = games.settled_mask() if self.pass_rule == "settled" else games.legal_mask()
         terminal = games.over.copy()
         value = np.zeros(games.batch_size, np.float32)
         if terminal.any():

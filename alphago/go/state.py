@@ -14,6 +14,7 @@ from . import batch_ops as ops
 from .board import BLACK, LEGAL, REASONS, WHITE, game_dtype, seen_capacity
 from .coords import CoordinateError, from_gtp, to_gtp
 from .rules import Rules
+from .settled import settled_masks
 
 DEFAULT_HISTORY = 8  # boards kept per game for history feature planes (AlphaGo Zero used 8)
 
@@ -109,6 +110,14 @@ class GoBatch:
         if out is None:
             out = np.empty((self.batch_size, self.num_actions), np.bool_)
         ops.legal_masks(self.games, self.K, out)
+        return out
+
+    def settled_mask(self, out: np.ndarray | None = None) -> np.ndarray:
+        """bool[B, A]: legal moves minus own-eye fills, with pass only when every other
+        legal move is a self-atari (go/settled.py: how self-play finishes games)."""
+        if out is None:
+            out = np.empty((self.batch_size, self.num_actions), np.bool_)
+        settled_masks(self.games, self.K, out)
         return out
 
     def check(self, actions) -> np.ndarray:
@@ -284,6 +293,10 @@ class GoState:
 
     def legal_mask(self) -> np.ndarray:
         return self.batch.legal_mask()[0]
+
+    def settled_mask(self) -> np.ndarray:
+        """bool[A]: the legal moves a settled-pass player considers (go/settled.py)."""
+        return self.batch.settled_mask()[0]
 
     def legal_actions(self) -> list[int]:
         return [int(a) for a in np.flatnonzero(self.legal_mask())]

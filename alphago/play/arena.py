@@ -33,7 +33,19 @@ record keeps both so the difference is visible and explainable (tests check it).
 
 Colours alternate (A is black in even-numbered games). --opening-moves K starts every game
 with K random legal moves chosen by the arena and sent to both engines (the same opening for
-games 2k and 2k+1, once with each colour), so deterministic engines play different games. Games run in worker threads, up to
+games 2k and 2k+1, once with each colour), so deterministic engines play different games.
+
+Randomness (issue 9: a hundred games that are a few games repeated prove nothing). Our search
+is deterministic for a given seed and GNU Go nearly so, so with randomize (the default) every
+game gets its own seeds, derived from (--seed, game index) only, and each engine is sent
+`set_random_seed SEED` after clear_board (GNU Go and our engine know it; an engine that
+answers "?" simply keeps its own randomness); our checkpoints also get --root-noise (a small
+fraction of Dirichlet noise in the root prior, play/player.py) so a net's close calls go
+either way. The table reports how many games were distinct (different move sequences).
+
+Board size and komi: a checkpoint's net fixes the board size and, unless --komi is given,
+the komi of its training rules (match_board); two checkpoints for different sizes cannot meet.
+Games run in worker threads, up to
 --parallel at a time; each worker keeps one process per player and reuses it across games
 (clear_board), so a net is loaded once per worker. Every game is written as SGF with RE,
 PB and PW; the table counts wins per colour and gives Elo(A - B) with a 95% interval
@@ -244,16 +256,54 @@ def gnugo_argv(level: int = 10, never_resign: bool = False) -> list[str]:
 
 
 def ours_argv(size: int, komi: float, sims: int, checkpoint: str | None = None, evaluator: str = "rollout",
-              resign: bool = True, threads: int = 1) -> list[str]:
+              resign: bool = True, threads: int = 1, root_noise: float = 0.0) -> list[str]:
     argv = [sys.executable, "-m", "alphago.cli", "gtp", "--sims", str(sims), "--threads", str(threads),
             "--size", str(size), "--komi", str(komi)]
     argv += ["--checkpoint", checkpoint] if checkpoint else ["--evaluator", evaluator]
+    if not 0.0 <= root_noise <= 1.0:
+        raise ValueError(f"root noise must be a fraction in [0, 1], got {root_noise:g}")
+    argv += ["--root-noise", f"{root_noise:g}"] if root_noise > 0 else []
     return argv + ([] if resign else ["--no-resign"])
 
 
+def _split_sims(s: str) -> tuple[str, int | None]:
+    """"X@SIMS" -> ("X", SIMS); anything else -> (s, None)."""
+    base, at, tail = s.rpartition("@")
+    return (base, int(tail)) if at and tail.isdigit() and base else (s, None)
+
+
+def spec_checkpoint(spec: str) -> Path | None:
+    """The checkpoint file a player spec names, or None (rollout, gnugo, gtp:, not a file)."""
+    s = spec.strip()
+    if s.startswith("gtp:") or s == "gnugo" or s.startswith("gnugo:"):
+        return None
+    base, _ = _split_sims(s)
+    return Path(base) if base not in ("rollout", "uniform") and Path(base).is_file() else None
+
+
+def match_board(specs: list[str], size: int | None = None, komi: float | None = None) -> tuple[int, float]:
+    """(board size, komi) for a match between these player specs: a checkpoint's net fixes the
+    size (a `size` that contradicts it, or two checkpoints for different sizes, is a ValueError
+    naming both) and gives the komi of its training rules when `komi` is None; without
+    checkpoints 9x9 and komi 7.5."""
+    paths = [p for p in map(spec_checkpoint, specs) if p is not None]
+    if not paths:
+        return size or 9, 7.5 if komi is None else komi
+    from ..net.io import read_checkpoint  # torch: only when there is a net
+    from .player import checkpoint_board
+    metas = [(p, read_checkpoint(p)["meta"]) for p in paths]
+    sizes = {int(m["board_size"]) for _, m in metas}
+    if len(sizes) > 1:
+        nets = " and ".join(f"{p} is a {m['board_size']}x{m['board_size']} net" for p, m in metas)
+        raise ValueError(f"the checkpoints are for different board sizes ({nets}): they cannot play each other")
+    return checkpoint_board(metas[0][1], size, komi, name=str(metas[0][0]))
+
+
 def parse_spec(spec: str, size: int, komi: float, sims: int = 200, resign: bool = True,
-               threads: int = 1) -> EngineSpec:
-    """A player spec (see the module doc) -> label and command line. ValueError if bad."""
+               threads: int = 1, root_noise: float = 0.0) -> EngineSpec:
+    """A player spec (see the module doc) -> label and command line. ValueError if bad.
+    root_noise: passed to our checkpoints (--root-noise), not to rollout/uniform players (their
+    random rollouts and tie-breaks already follow the seed) nor to other engines."""
     s = spec.strip()
     if s.startswith("gtp:"):
         argv = shlex.split(s[4:])
@@ -268,9 +318,8 @@ def parse_spec(spec: str, size: int, komi: float, sims: int = 200, resign: bool 
         if not level.isdigit():
             raise ValueError(f"{spec!r}: the GNU Go level must be a number (gnugo:1 .. gnugo:10)")
         return EngineSpec(f"gnugo:{int(level)}", tuple(gnugo_argv(int(level))))
-    base, at, tail = s.rpartition("@")
-    if at and tail.isdigit() and base:
-        s, sims = base, int(tail)
+    s, at_sims = _split_sims(s)
+    sims = sims if at_sims is None else at_sims
     if sims < 1:
         raise ValueError(f"{spec!r}: simulations must be positive")
     if s in ("rollout", "uniform"):
@@ -281,7 +330,8 @@ def parse_spec(spec: str, size: int, komi: float, sims: int = 200, resign: bool 
         raise ValueError(f"{spec!r} is not a checkpoint file, nor rollout[@SIMS], uniform[@SIMS], "
                          f"gnugo[:LEVEL] or gtp:COMMAND")
     return EngineSpec(f"{path.stem}@{sims}", tuple(ours_argv(size, komi, sims, checkpoint=str(path),
-                                                              resign=resign, threads=threads)))
+                                                              resign=resign, threads=threads,
+                                                              root_noise=root_noise)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -298,7 +348,8 @@ class GameRecord:
     "move-cap" (counted), "resign", or a forfeit: "illegal", "refused", "died", "timeout",
     "gtp-error", "protocol". score: our Tromp-Taylor count (black - white - komi) of counted
     games, else None. engine_scores / dead_stones: each engine's final_score and
-    final_status_list dead at the end of counted games (where the engine answers)."""
+    final_status_list dead at the end of counted games (where the engine answers). seeds:
+    the set_random_seed value each engine (by label) was sent, empty without randomize."""
     index: int
     black: str
     white: str
@@ -311,6 +362,7 @@ class GameRecord:
     detail: str = ""
     move_cap: int | None = None
     opening: int = 0  # moves of the arena's random opening at the start of `moves`
+    seeds: dict[str, int] = field(default_factory=dict)
     engine_scores: dict[str, str] = field(default_factory=dict)
     dead_stones: dict[str, list[str]] = field(default_factory=dict)
     sgf: str | None = None
@@ -357,11 +409,13 @@ class _Forfeit(Exception):
 def play_game(index: int, black: GtpClient, white: GtpClient, black_label: str, white_label: str,
               size: int, komi: float, a_color: int = 1, move_cap: int | None = None,
               move_timeout: float = 120.0, sgf_dir: str | Path | None = None,
-              query_scores: bool = True, opening: list[int] | None = None) -> GameRecord:
+              query_scores: bool = True, opening: list[int] | None = None,
+              seeds: dict[int, int] | None = None) -> GameRecord:
     """Referee one game between two set-up engines (boardsize/komi/clear_board are sent here).
     opening: moves (actions) the arena plays for both sides first, sent to both engines with
-    `play`. Raises GtpRefused only if an engine refuses the board size or komi (a match-level
-    problem)."""
+    `play`. seeds: colour (1 black, -1 white) -> value sent with set_random_seed after
+    clear_board; an engine that refuses that command ("?") plays on unseeded. Raises
+    GtpRefused only if an engine refuses the board size or komi (a match-level problem)."""
     t0 = time.perf_counter()
     n = size
     rules = arena_rules(n, komi, move_cap)
@@ -381,6 +435,13 @@ def play_game(index: int, black: GtpClient, white: GtpClient, black_label: str, 
                 raise
             except GtpClientError as exc:
                 raise _Forfeit(color, _forfeit_reason(exc), f"set-up: {exc}") from None
+            if seeds is not None:
+                try:
+                    c.send(f"set_random_seed {seeds[color]}")
+                except GtpRefused:
+                    pass  # an engine without set_random_seed keeps its own randomness
+                except GtpClientError as exc:
+                    raise _Forfeit(color, _forfeit_reason(exc), f"set-up: {exc}") from None
         for a in opening or ():
             color = state.to_play
             state.play(a, color)
@@ -427,7 +488,8 @@ def play_game(index: int, black: GtpClient, white: GtpClient, black_label: str, 
         winner, reason, detail = -f.loser, f.reason, f.detail
         result = f"{'B' if winner == 1 else 'W'}+{'R' if reason == 'resign' else ('T' if reason == 'timeout' else 'F')}"
     rec = GameRecord(index, black_label, white_label, a_color, winner, reason, result, score, moves, detail,
-                     move_cap=rules.move_cap(n), opening=len(opening or ()))
+                     move_cap=rules.move_cap(n), opening=len(opening or ()),
+                     seeds={} if seeds is None else {black_label: seeds[1], white_label: seeds[-1]})
     if score is not None and query_scores:
         for color, label in ((1, black_label), (-1, white_label)):
             c = clients[color]
@@ -454,6 +516,13 @@ def arena_rules(size: int, komi: float, move_cap: int | None = None) -> Rules:
     two layouts that were compiled and cached by different processes can then share a symbol
     name and crash when both are loaded into one process (numba issue #10486)."""
     return Rules(komi=komi, max_moves=move_cap if move_cap is not None else 4 * size * size)
+
+
+def game_seeds(match_seed: int, index: int) -> tuple[int, int]:
+    """(A's seed, B's seed) for game `index` of a match: from (match seed, game index) only, so
+    a game can be replayed alone; below 2**31, as GNU Go reads the seed as a C int."""
+    a, b = np.random.SeedSequence([match_seed, index]).generate_state(2, np.uint32) >> 1
+    return int(a), int(b)
 
 
 def random_opening(size: int, komi: float, moves: int, seed, move_cap: int | None = None) -> list[int]:
@@ -524,6 +593,8 @@ def write_sgf(rec: GameRecord, state: GoState, komi: float, sgf_dir: Path) -> Pa
     comment = f"alphago arena game {rec.index}: {rec.reason}"
     if rec.opening:
         comment += f"; the first {rec.opening} moves were a random opening chosen by the arena"
+    for label, seed in rec.seeds.items():
+        comment += f"; {label} set_random_seed {seed}"
     if rec.detail:
         comment += f"; {rec.detail}"
     if rec.score is not None:
@@ -560,9 +631,15 @@ class MatchResult:
             out[key] = {"games": len(gs), "a_wins": sum(g.a_score == 1.0 for g in gs),
                         "draws": sum(g.a_score == 0.5 for g in gs), "b_wins": sum(g.a_score == 0.0 for g in gs)}
         out["endings"] = dict(collections.Counter(g.reason for g in self.games))
+        out["distinct_games"] = self.distinct_games()
         out["black_wins"] = sum(g.winner == 1 for g in self.games)
         out["white_wins"] = sum(g.winner == -1 for g in self.games)
         return out
+
+    def distinct_games(self) -> int:
+        """How many games differ: distinct full move sequences (random openings included).
+        Repeats of one game add no evidence; issue 9."""
+        return len({tuple(g.moves) for g in self.games})
 
     def elo(self) -> MatchElo | None:
         t = self.counts()["total"]
@@ -579,6 +656,7 @@ class MatchResult:
         lines += [f"{r[0]:<{w0}}  " + "  ".join(f"{x:>8}" for x in r[1:]) for r in rows]
         lines.append(f"black won {c['black_wins']}, white won {c['white_wins']}; endings: "
                      + ", ".join(f"{k} {v}" for k, v in sorted(c["endings"].items())))
+        lines.append(f"distinct games: {c['distinct_games']} of {len(self.games)} (different move sequences)")
         e = self.elo()
         if e is not None:
             lines.append(f"Elo(A - B) = {e.describe()}; score {e.score:.3f}")
@@ -599,18 +677,20 @@ class MatchResult:
     def to_dict(self) -> dict:
         e = self.elo()
         return {"a": self.a, "b": self.b, "size": self.size, "komi": self.komi, "seconds": self.seconds,
-                "counts": self.counts(), "elo": asdict(e) if e else None,
+                "distinct_games": self.distinct_games(), "counts": self.counts(), "elo": asdict(e) if e else None,
                 "games": [{**asdict(g), "engine_score_check": reconcile(g, self.size, self.komi)}
                           for g in self.games]}
 
 
 def run_match(a: EngineSpec, b: EngineSpec, games: int, size: int, komi: float, parallel: int | None = None,
               sgf_dir: str | Path | None = None, move_cap: int | None = None, move_timeout: float = 120.0,
-              on_game=None, opening_moves: int = 0, seed: int = 0) -> MatchResult:
+              on_game=None, opening_moves: int = 0, seed: int = 0, randomize: bool = True) -> MatchResult:
     """Play `games` games, A black in the even ones. on_game(record) is called as each ends.
     opening_moves: start every game with that many random legal moves (played by the arena for
     both sides), the same opening for games 2k and 2k+1 so each opening is played once with
     each colour; this makes deterministic engines (ours, at a fixed seed) play different games.
+    randomize: send each engine `set_random_seed` with the game's seed (game_seeds(seed, i))
+    after clear_board; False leaves every engine at its own seed.
     Raises ArenaError (after stopping every engine) if a player cannot start, refuses the
     board, or fails its very first set-up."""
     if games < 1:
@@ -648,11 +728,14 @@ def run_match(a: EngineSpec, b: EngineSpec, games: int, size: int, komi: float, 
                         seat[key] = start(key)
                 a_black = i % 2 == 0
                 bk, wk = ("A", "B") if a_black else ("B", "A")
+                seed_a, seed_b = game_seeds(seed, i)
+                seeds = {1: seed_a, -1: seed_b} if a_black else {1: seed_b, -1: seed_a}
                 try:
                     rec = play_game(i, seat[bk], seat[wk], specs[bk][1], specs[wk][1], size, komi,
                                     a_color=1 if a_black else -1, move_cap=move_cap,
                                     move_timeout=move_timeout, sgf_dir=sgf_dir,
-                                    opening=random_opening(size, komi, opening_moves, (seed, i // 2), move_cap))
+                                    opening=random_opening(size, komi, opening_moves, (seed, i // 2), move_cap),
+                                    seeds=seeds if randomize else None)
                 except GtpRefused as exc:
                     raise ArenaError(f"an engine refused the game settings ({size}x{size}, komi {komi:g}): "
                                      f"{exc}") from None
@@ -701,12 +784,14 @@ def progress_line(rec: GameRecord) -> str:
 
 def main(args: argparse.Namespace) -> int:
     try:
-        a = parse_spec(args.a, args.size, args.komi, args.sims, resign=not args.no_resign)
-        b = parse_spec(args.b, args.size, args.komi, args.sims, resign=not args.no_resign)
-        result = run_match(a, b, args.games, args.size, args.komi, parallel=args.parallel or None,
+        size, komi = match_board([args.a, args.b], args.size, args.komi)
+        noise = args.root_noise if args.randomize else 0.0
+        a = parse_spec(args.a, size, komi, args.sims, resign=not args.no_resign, root_noise=noise)
+        b = parse_spec(args.b, size, komi, args.sims, resign=not args.no_resign, root_noise=noise)
+        result = run_match(a, b, args.games, size, komi, parallel=args.parallel or None,
                            sgf_dir=args.sgf_dir, move_cap=args.move_cap or None, move_timeout=args.move_timeout,
                            on_game=lambda r: print(progress_line(r), flush=True),
-                           opening_moves=args.opening_moves, seed=args.seed)
+                           opening_moves=args.opening_moves, seed=args.seed, randomize=args.randomize)
     except (ValueError, ArenaError, EngineStartError) as exc:
         raise SystemExit(f"alphago arena: {exc}")
     print(result.table())

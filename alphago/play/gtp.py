@@ -5,7 +5,8 @@ command's id when one was given). Malformed input, unknown commands, illegal mov
 bad sizes are refused with "?" and change nothing; the engine never dies on input.
 Rules: the engine's (positional superko unless --ko says otherwise); moves after two
 passes are accepted, as GTP engines do; final_score is the Tromp-Taylor area count of
-the board as it stands, with komi.
+the board as it stands, with komi. set_random_seed N (as GNU Go has it) reseeds the player:
+the same seed gives the same moves, another seed may not (play/player.py).
 """
 from __future__ import annotations
 
@@ -107,6 +108,7 @@ class GtpEngine:
             "set_free_handicap": self.cmd_set_free_handicap,
             "time_settings": self.cmd_time_settings,
             "time_left": self.cmd_time_left,
+            "set_random_seed": self.cmd_set_random_seed,
             "lz-analyze": lambda a: self.cmd_analyze(a, style="lz"),
             "kata-analyze": lambda a: self.cmd_analyze(a, style="kata"),
         }
@@ -233,6 +235,12 @@ class GtpEngine:
         for a in pts:
             stones[a // n, a % n] = 1
         self.state.set_position(stones, to_play=-1)
+
+    def cmd_set_random_seed(self, args: list[str]) -> str:
+        if len(args) != 1 or not re.fullmatch(r"[+-]?[0-9]{1,30}", args[0]):
+            raise GtpError("invalid seed")
+        self.player.seed = int(args[0])
+        return ""
 
     def cmd_time_settings(self, args: list[str]) -> str:
         try:

@@ -8,10 +8,12 @@ step_*.pt with a smaller step), then fits one maximum-likelihood Elo scale over 
 checkpoint). It writes ladder_step_XXXXXXX.md (a Markdown table) and .json (every game) to
 the run directory or --out, with the SGFs beside them, and prints the table.
 
-A checkpoint searches deterministically (the search is seeded by the move number and the net
-has no randomness), so two checkpoints would replay one game over and over; every game therefore starts with
---opening-moves (default 2) random legal moves chosen by the arena, each opening played once
-with each colour.
+A checkpoint searches deterministically for a given seed, and GNU Go nearly so, so the same
+games would be replayed over and over. Every game therefore starts with --opening-moves
+(default 2) random legal moves chosen by the arena, each opening played once with each colour,
+and with --randomize (default) every game also gets its own seeds (GTP set_random_seed) and the
+checkpoints play with --root-noise (default 0.1) Dirichlet noise in their root prior. The table
+counts the distinct games (different move sequences) against each opponent.
 """
 from __future__ import annotations
 
@@ -81,15 +83,16 @@ class LadderResult:
         title = (f"## Ladder: {self.player} ({Path(self.checkpoint).name}, step {self.step}), "
                  f"{self.size}x{self.size}, komi {self.komi:g}")
         lines = [title, "",
-                 "| opponent | games | wins | draws | losses | score | Elo vs opponent (95% CI) | opponent rating |",
-                 "|---|---:|---:|---:|---:|---:|---|---:|"]
+                 "| opponent | games | wins | draws | losses | score | Elo vs opponent (95% CI) | opponent rating "
+                 "| distinct games |",
+                 "|---|---:|---:|---:|---:|---:|---|---:|---:|"]
         for m in self.matches:
             t = m.counts()["total"]
             e = m.elo()
             diff = f"{e.elo:+.0f} [{e.lower:+.0f}, {e.upper:+.0f}]" + (" *" if e.regularized else "")
             rating = "0 (anchor)" if m.b == anchor else f"{self.fit.rating(m.b):+.0f}"
             lines.append(f"| {m.b} | {t['games']} | {t['a_wins']} | {t['draws']} | {t['b_wins']} | "
-                         f"{e.score:.3f} | {diff} | {rating} |")
+                         f"{e.score:.3f} | {diff} | {rating} | {m.distinct_games()} |")
         lo, hi = self.fit.ci(self.player)
         n = sum(len(m.games) for m in self.matches)
         summary = (f"**{self.player}: {self.fit.rating(self.player):+.0f} Elo [{lo:+.0f}, {hi:+.0f}]** "
@@ -130,7 +133,7 @@ def joint_fit(player: str, matches: list[MatchResult], anchor: str) -> EloFit:
 def run_ladder(checkpoint: str | Path, levels: list[int], games: int, run_dir: str | Path | None = None,
                previous: int = 2, sims: int = 200, komi: float | None = None, parallel: int | None = None,
                out_dir: str | Path | None = None, move_timeout: float = 120.0, on_game=None,
-               opening_moves: int = 2) -> LadderResult:
+               opening_moves: int = 2, randomize: bool = True, root_noise: float = 0.1) -> LadderResult:
     ckpt = Path(checkpoint)
     meta = checkpoint_meta(ckpt)
     size = int(meta["board_size"])
@@ -141,10 +144,16 @@ def run_ladder(checkpoint: str | Path, levels: list[int], games: int, run_dir: s
     out = Path(out_dir) if out_dir else run
     tag = f"step_{step:07d}"
     player = f"{tag}@{sims}"
-    me = EngineSpec(player, tuple(ours_argv(size, komi, sims, checkpoint=str(ckpt))))
+    noise = root_noise if randomize else 0.0
+    me = EngineSpec(player, tuple(ours_argv(size, komi, sims, checkpoint=str(ckpt), root_noise=noise)))
     opponents = [EngineSpec(f"gnugo:{lv}", tuple(gnugo_argv(lv))) for lv in sorted(set(levels))]
     for s, p in previous_checkpoints(run, step, previous, exclude=ckpt):
-        opponents.append(EngineSpec(f"step_{s:07d}@{sims}", tuple(ours_argv(size, komi, sims, checkpoint=str(p)))))
+        other = int(checkpoint_meta(p)["board_size"])
+        if other != size:
+            raise ValueError(f"{p} is a {other}x{other} net and {ckpt} a {size}x{size} net: "
+                             f"they cannot play each other")
+        opponents.append(EngineSpec(f"step_{s:07d}@{sims}", tuple(ours_argv(size, komi, sims, checkpoint=str(p),
+                                                                           root_noise=noise))))
     if not opponents:
         raise ValueError("nothing to play: no GNU Go levels and no earlier checkpoints in "
                          f"{run / 'checkpoints'}")
@@ -152,7 +161,8 @@ def run_ladder(checkpoint: str | Path, levels: list[int], games: int, run_dir: s
     for opp in opponents:
         sgf_dir = out / f"ladder_{tag}_sgf" / re.sub(r"[^A-Za-z0-9_.@-]+", "_", opp.label.replace(":", "-"))
         matches.append(run_match(me, opp, games, size, komi, parallel=parallel, sgf_dir=sgf_dir,
-                                 move_timeout=move_timeout, on_game=on_game, opening_moves=opening_moves))
+                                 move_timeout=move_timeout, on_game=on_game, opening_moves=opening_moves,
+                                 randomize=randomize))
     anchor = opponents[0].label  # the weakest GNU Go level, else the oldest checkpoint
     fit = joint_fit(player, matches, anchor)
     return LadderResult(player, str(ckpt), step, size, komi, sims, matches, fit)
@@ -177,6 +187,7 @@ def main(args: argparse.Namespace) -> int:
         result = run_ladder(ckpt, args.levels, args.games, run_dir=args.run_dir, previous=args.previous,
                             sims=args.sims, komi=args.komi, parallel=args.parallel or None, out_dir=args.out,
                             move_timeout=args.move_timeout, opening_moves=args.opening_moves,
+                            randomize=args.randomize, root_noise=args.root_noise,
                             on_game=lambda r: print(progress_line(r), flush=True))
     except (ValueError, ArenaError, EngineStartError) as exc:
         raise SystemExit(f"alphago ladder: {exc}")

@@ -3,6 +3,16 @@
 Used by the GTP engine, terminal play and the arena. Loads only a net's weights
 (net/io.py), never the trainer. Without a checkpoint it searches with a uniform or
 random-rollout evaluator, so rules and protocols work with no trained net.
+
+Randomness (issue 9: evaluation games must differ). Every move draws from streams derived
+from (seed, move number) alone, so a player with a given seed always plays the same move in
+the same position, and a different seed (GTP set_random_seed) can play another:
+- ties between equally visited moves are broken at random (PUCT);
+- root_noise > 0 mixes that fraction of Dirichlet noise into the root prior (AlphaGo Zero's
+  exploration noise, with no playout-cap randomisation and no forced playouts), so a net
+  that is almost sure of a move still plays it and close calls go either way (PUCT only:
+  the Gumbel root plays its sequential-halving winner, without noise);
+- the random-rollout evaluator's playouts (numba's generator, seeded before each search).
 """
 from __future__ import annotations
 
@@ -12,6 +22,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..go import GoState
+from ..go import seed as seed_engine
 from ..go.env import GoEnv
 from ..go.features import FeatureConfig
 from ..mcts.config import SearchConfig
@@ -37,10 +48,25 @@ class Decision:
     result: SearchResult
 
 
+def checkpoint_board(meta: dict, size: int | None = None, komi: float | None = None,
+                     name: str = "the checkpoint") -> tuple[int, float]:
+    """(board size, komi) to play a checkpoint with: its net's size (a `size` that differs is
+    a ValueError naming both), and `komi`, else the komi of the rules it was trained with,
+    else 7.5."""
+    n = int(meta["board_size"])
+    if size is not None and size != n:
+        raise ValueError(f"board size {size}x{size} was asked for, but {name} holds a {n}x{n} net "
+                         f"(leave the size out to play {n}x{n})")
+    if komi is None:
+        komi = float((meta.get("rules") or {}).get("komi", 7.5))
+    return n, komi
+
+
 class SearchPlayer:
     def __init__(self, checkpoint: str | None = None, sims: int = 64, kind: str = "puct",
                  threads: int = 1, evaluator: str = "rollout", resign_below: float = 0.05,
-                 board_size: int | None = None, device: str = "cpu", seed: int = 0):
+                 board_size: int | None = None, device: str = "cpu", seed: int = 0,
+                 pass_rule: str = "settled", root_noise: float = 0.0):
         import torch
         torch.set_num_threads(threads)
         self.meta: dict = {}
@@ -55,11 +81,18 @@ class SearchPlayer:
         else:
             self.board_size = board_size
         self.kind_evaluator = "net" if checkpoint else evaluator
+        if not 0.0 <= root_noise <= 1.0:
+            raise ValueError(f"root_noise must be in [0, 1], got {root_noise!r}")
+        # root_noise: fraction of Dirichlet noise in the root prior (0 = none, evaluation play);
+        # every search full (no playout cap) and no forced playouts, which would distort play
+        self.root_noise = root_noise
         self.search_config = SearchConfig(kind=kind, num_simulations=sims, reuse_tree=False,
-                                          gumbel_scale=0.0)
+                                          gumbel_scale=0.0, dirichlet_fraction=root_noise,
+                                          full_search_prob=1.0, forced_playouts=False)
         self.resign_below = resign_below
+        self.pass_rule = pass_rule  # go/settled.py: play on until the board is settled, then pass
         self.device = device
-        self.seed = seed
+        self.seed = seed  # GTP set_random_seed changes it; see move_streams()
         self._evaluator = None
         if self.model is not None:
             from ..net.evaluator import TorchEvaluator
@@ -70,6 +103,13 @@ class SearchPlayer:
         if self.model is not None:
             return f"alphago-v{self.meta.get('weight_version', 0)}"
         return f"alphago-{self.kind_evaluator}"
+
+    def move_streams(self, move_number: int) -> tuple[int, int, np.random.Generator]:
+        """(search seed, rollout seed, tie-break generator) for one move: independent streams
+        from (seed, move number), so neither depends on what earlier moves drew."""
+        ss = np.random.SeedSequence([self.seed % 2 ** 63, move_number])
+        search_seed, rollout_seed, tie_seed = (int(x) for x in ss.generate_state(3, np.uint32))
+        return search_seed, rollout_seed, np.random.default_rng(tie_seed)
 
     def set_sims(self, sims: int) -> None:
         self.search_config = replace(self.search_config, num_simulations=max(1, sims))
@@ -84,18 +124,26 @@ class SearchPlayer:
         roots.games["over"][0] = False  # GTP play may go on after two passes
         if roots.history < self.features.history:
             raise ValueError("the game keeps too little history for this net's features")
-        env = GoEnv(roots, self.features)
+        env = GoEnv(roots, self.features, self.pass_rule)
+        search_seed, rollout_seed, tie_rng = self.move_streams(state.move_number)
         evaluator = self._evaluator
-        if evaluator is None:
-            evaluator = RolloutEvaluator(env, 8) if self.kind_evaluator == "rollout" else UniformEvaluator()
-        search = Search(self.search_config, 1, roots.num_actions, seed=self.seed + state.move_number)
+        if evaluator is None and self.kind_evaluator == "rollout":
+            seed_engine(rollout_seed)  # numba's generator is per thread: this one runs the search
+            evaluator = RolloutEvaluator(env, 8)
+        elif evaluator is None:
+            evaluator = UniformEvaluator()
+        search = Search(self.search_config, 1, roots.num_actions, seed=search_seed)
         deadline = time.perf_counter() + seconds if seconds else None
-        r = search.run(env, evaluator, add_noise=False, deadline=deadline)
+        r = search.run(env, evaluator, add_noise=self.root_noise > 0, deadline=deadline)
         visits, q, prior = r.visits[0], r.q[0], r.prior[0]
         order = np.argsort(-visits, kind="stable")
         cands = [MoveInfo(int(a), int(visits[a]), float((q[a] + 1) / 2), float(prior[a]))
                  for a in order if visits[a] > 0]
         action = int(r.action[0])
+        if self.search_config.kind == "puct" and visits.max() > 0:
+            top = np.flatnonzero(visits == visits.max())  # visited, hence legal
+            if len(top) > 1:
+                action = int(tie_rng.choice(top))
         if not allow_pass and action == state.n * state.n:
             legal = roots.legal_mask()[0].copy()
             legal[state.n * state.n] = False

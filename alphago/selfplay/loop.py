@@ -12,7 +12,7 @@ import numpy as np
 
 from ..data.records import GameRecord
 from ..go import GoBatch, Rules
-from ..go.env import GoEnv
+from ..go.env import PASS_RULES, GoEnv
 from ..go.features import FeatureConfig
 from ..mcts.config import SearchConfig
 from ..mcts.search import Search
@@ -25,6 +25,10 @@ class SelfPlayConfig:
     resign_threshold: float = -0.95    # resign when the search value falls below this (AlphaGo Zero: auto-tuned)
     resign_disabled_frac: float = 0.2  # fraction of games that never resign (AlphaGo Zero: 10%)
     eval_cache: int = 0                # entries of the evaluation cache (KataGo's NN cache); 0 = off
+    # "settled" (go/settled.py): no own-eye fills, pass only when every other move is a
+    # self-atari, so games are played out and Tromp-Taylor counts a settled board; "any":
+    # every legal move (lets untrained nets pass on half-empty boards: issue 9's collapse)
+    pass_rule: str = "settled"
 
     def __post_init__(self) -> None:
         if not isinstance(self.batch_games, int) or self.batch_games < 1:
@@ -35,6 +39,8 @@ class SelfPlayConfig:
             raise ValueError(f"selfplay.resign_threshold must be in [-1, 1] (-1 disables), got {self.resign_threshold!r}")
         if not isinstance(self.eval_cache, int) or self.eval_cache < 0:
             raise ValueError(f"selfplay.eval_cache must be an integer >= 0, got {self.eval_cache!r}")
+        if self.pass_rule not in PASS_RULES:
+            raise ValueError(f"selfplay.pass_rule must be one of {PASS_RULES}, got {self.pass_rule!r}")
         if not 0.0 <= self.resign_disabled_frac <= 1.0:
             raise ValueError(f"selfplay.resign_disabled_frac must be in [0, 1], got {self.resign_disabled_frac!r}")
 
@@ -66,7 +72,7 @@ class SelfPlay:
         self.size, self.rules, self.features, self.config = size, rules, features, config
         B = config.batch_games
         self.games = GoBatch(size, B, rules, history=features.history)
-        self.env = GoEnv(self.games, features)
+        self.env = GoEnv(self.games, features, config.pass_rule)
         self.search = Search(search, B, self.games.num_actions, seed=seed)
         self.rng = np.random.default_rng([seed, 7])
         self.traces = [_Trace() for _ in range(B)]
@@ -136,6 +142,6 @@ class SelfPlay:
             full_search=np.array(tr.full, bool), root_value=np.array(tr.root_value, np.float32),
             search_value=np.array(tr.search_value, np.float32), winner=winner, score=score,
             resigned=bool(resigned_by), pruned=np.array(tr.pruned, np.int32).reshape(-1, A) if tr.pruned else None,
-            evaluations=tr.evaluations, weight_version=self.weight_version)
+            evaluations=tr.evaluations, weight_version=self.weight_version, would_resign=tr.would_resign_color)
         self.traces[b] = _Trace()
         return rec

@@ -10,6 +10,7 @@ Run directory layout:
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +51,10 @@ def lock_run_dir(run_dir: Path, wait: float = 60.0):
 
 
 class Learner:
-    def __init__(self, cfg: Config, run_dir: str | Path, resume: bool = False, threads: int | None = None):
+    def __init__(self, cfg: Config, run_dir: str | Path, resume: bool = False, threads: int | None = None,
+                 init: str | Path | None = None):
+        """init: a checkpoint whose weights (and step count, FLOP ledger and wall time, so the
+        FLOP axis goes on) start a new run when its run directory is gone (`alphago train --init`)."""
         if threads:
             torch.set_num_threads(threads)
         torch.manual_seed(cfg.run.seed)
@@ -72,11 +76,17 @@ class Learner:
         self.weight_version = 0
         self.last_probe: dict | None = None
         self.pending_samples = 0.0
+        self.wall_offset = 0.0   # seconds of training before this process (resume / init)
+        self._t0 = time.time()
         if resume:
             self._resume()
-        else:
+        elif init:
+            self._init_from(Path(init))
+        if not resume:
             (self.run_dir / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
         self.metrics = MetricsWriter(self.run_dir)
+        if getattr(self, "init_record", None):
+            self.log(self.init_record)
 
     # ------------------------------------------------------------------ meta and resume
     def expect(self) -> dict:
@@ -88,7 +98,24 @@ class Learner:
                 "games": self.games, "positions": self.positions, "ledger": self.trainer.ledger.state(),
                 "features": self.cfg.features.__dict__, "rules": self.cfg.rules.__dict__,
                 "forward_flops": self.forward_flops, "config_json": self.cfg.to_json(),
-                "pending_samples": self.pending_samples}
+                "pending_samples": self.pending_samples, "wall_s": self.wall_s()}
+
+    def wall_s(self) -> float:
+        """Wall-clock seconds of this run, earlier processes included."""
+        return self.wall_offset + time.time() - self._t0
+
+    def _init_from(self, path: Path) -> None:
+        from ..net.io import check_compatible, read_checkpoint
+        data = read_checkpoint(path)
+        meta = data["meta"]
+        check_compatible(meta, self.expect(), path)
+        self.model.load_state_dict(data["model"])
+        self.trainer.step_count = int(meta.get("step", 0))
+        for k, v in (meta.get("ledger") or {}).items():
+            setattr(self.trainer.ledger, k, v)
+        self.wall_offset = float(meta.get("wall_s", 0.0))
+        self.init_record = {"event": "init", "init_from": str(path), "init_step": self.trainer.step_count,
+                            "init_games": int(meta.get("games", 0))}
 
     def _resume(self) -> None:
         latest = self.ckpt_dir / "latest.pt"
@@ -100,6 +127,7 @@ class Learner:
             for k, v in meta["ledger"].items():
                 setattr(self.trainer.ledger, k, v)
             self.pending_samples = meta.get("pending_samples", 0.0)
+            self.wall_offset = float(meta.get("wall_s", 0.0))
             known_games = meta["games"]
         # every stored game is replayed into the buffers; counters follow the shards on disk.
         # Games stored after the checkpoint still owe their self-play FLOPs and training samples.
@@ -142,7 +170,8 @@ class Learner:
             batch = self.replay.sample(self.cfg.train.batch_size, self.cfg.train.target)
             m = self.trainer.step(batch)
             self.pending_samples = max(0.0, self.pending_samples - self.cfg.train.batch_size)
-            m.update(games=self.games, positions=self.positions, weight_version=self.weight_version)
+            m.update(games=self.games, positions=self.positions, weight_version=self.weight_version,
+                     wall_s=self.wall_s())
             self.metrics.write(m)
             out.append(m)
             if on_step:
@@ -167,7 +196,7 @@ class Learner:
         """New weight version; step checkpoint + latest, atomically; realized bits on the probe."""
         self.weight_version += 1
         record = {"step": self.trainer.step_count, "flops": self.trainer.ledger.flops, "event": "checkpoint",
-                  "weight_version": self.weight_version}
+                  "weight_version": self.weight_version, "wall_s": self.wall_s()}
         probe = self.probe_batch()
         if probe is not None:
             ev = evaluate(self.model, probe, str(self.trainer.device))
@@ -198,7 +227,8 @@ class Learner:
 
     def log(self, record: dict) -> None:
         """Append a record (e.g. an evaluation match) to metrics.jsonl / TensorBoard."""
-        self.metrics.write({"step": self.trainer.step_count, "flops": self.trainer.ledger.flops, **record})
+        self.metrics.write({"step": self.trainer.step_count, "flops": self.trainer.ledger.flops,
+                            "wall_s": self.wall_s(), "weight_version": self.weight_version, **record})
 
     def checkpoint_path(self) -> str:
         """Path of the newest step checkpoint."""
