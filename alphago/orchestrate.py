@@ -32,6 +32,7 @@ class TrainSummary:
     worker_restarts: int
     worker_nodes: list[str]     # Ray node id of each self-play worker (distinct ids = spread over nodes)
     learner_busy_s: float = 0.0  # driver time spent inside learner calls (ingest + train + checkpoint)
+    interrupted: bool = False    # stopped by SIGTERM / Ctrl-C (checkpoint written, resumable)
 
 
 def check_resources(cfg: Config, address: str | None) -> None:
@@ -116,6 +117,14 @@ def train(cfg: Config, run_dir: str | Path, address: str | None = None, resume: 
     recent: list = []        # games since the last health report
     health_text = ""
     warned: set[str] = set()
+    interrupted = False
+    # SIGTERM (kill, timeout, cluster schedulers) and Ctrl-C stop the run the same clean way:
+    # the training already sent finishes, a checkpoint is written, workers stop, exit 0.
+    import signal
+
+    def _stop(signum, frame):
+        raise KeyboardInterrupt
+    old_term = signal.signal(signal.SIGTERM, _stop)
     try:
         # the learner's return value already lives in the object store: workers fetch it by ref
         weights = learner.state_dict.remote()
@@ -177,12 +186,25 @@ def train(cfg: Config, run_dir: str | Path, address: str | None = None, resume: 
                 pending[workers[i].play_with.remote(weights, version, per_worker)] = i
             elif not pending:
                 pending = {w.play_with.remote(weights, version, per_worker): j for j, w in enumerate(workers)}
-        ray.get(learner.checkpoint.remote())
-        games, positions, steps, version = ray.get(learner.counters.remote())
+    except KeyboardInterrupt:
+        interrupted = True
     finally:
-        bar.close()
-        ray.get(learner.close.remote())
-    return TrainSummary(games, positions, steps, version, time.time() - start, restarts, nodes, busy)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one stop at a time while we save
+        try:
+            # actor tasks run in order: this checkpoint comes after any training already sent
+            ray.get(learner.checkpoint.remote())
+            games, positions, steps, version = ray.get(learner.counters.remote())
+        finally:
+            bar.close()
+            ray.get(learner.close.remote())
+            for w in workers:
+                ray.kill(w)
+            signal.signal(signal.SIGTERM, old_term)
+    if interrupted:
+        print(f"stopped: checkpoint written at step {steps} ({games} games); go on with: "
+              f"alphago train --resume {run_dir}", flush=True)
+    return TrainSummary(games, positions, steps, version, time.time() - start, restarts, nodes, busy,
+                        interrupted)
 
 
 def selfplay_throughput(cfg: Config, workers: int, seconds: float, games_per_call: int) -> dict:

@@ -136,3 +136,32 @@ def test_env_uses_the_rule_it_is_given():
     anyrule = GoEnv(st.batch.copy(), feats, "any").observe_roots().legal[0]
     assert settled.sum() == 1 and settled[25]
     assert anyrule[25] and anyrule[0] and anyrule[2]  # own-eye fills are legal moves
+
+
+class PassLovingEvaluator:
+    """A collapsed net: most prior mass on pass, value 0 (issue 9's 7x7 net put pass first)."""
+
+    def __call__(self, features, legal):
+        logits = np.zeros(legal.shape, np.float32)
+        logits[:, -1] = 4.0
+        return logits, np.zeros(len(legal), np.float32)
+
+
+def _selfplay_health(rule: str) -> dict:
+    from alphago.mcts.config import SearchConfig
+    from alphago.selfplay.health import game_health
+    from alphago.selfplay.loop import SelfPlay, SelfPlayConfig
+    sp = SelfPlay(5, Rules(komi=24.5, max_moves=75), FeatureConfig(history=1),
+                  SearchConfig(num_simulations=16, full_search_prob=1.0),
+                  SelfPlayConfig(batch_games=16, temperature_moves=0, pass_rule=rule, resign_threshold=-1.0,
+                                 resign_disabled_frac=0.0))
+    return game_health(sp.play(PassLovingEvaluator(), 16))
+
+
+def test_selfplay_with_a_pass_loving_net_collapses_only_without_the_settled_rule():
+    collapsed, settled = _selfplay_health("any"), _selfplay_health("settled")
+    # "any": the prior's pass wins the search; games end by two passes on a near-empty board
+    assert collapsed["health_game_length"] < 8 and collapsed["health_pass_rate"] >= 0.4
+    # "settled": pass is not offered until only self-ataris are left; boards are played out
+    assert settled["health_game_length"] >= 20 and settled["health_first_pass"] >= 15
+    assert settled["health_pass_rate"] < 0.2
