@@ -51,10 +51,12 @@ def _train(args: argparse.Namespace) -> int:
             cfg = load_config(config_path)
     except ConfigError as exc:
         raise SystemExit(f"bad config {config_path}: {exc}")
-    if args.init:
-        from .net.io import CheckpointError, read_checkpoint
+    if args.init:  # a net that cannot start this config is refused here, before Ray starts
+        from .net.io import CheckpointError, check_compatible, read_checkpoint
         try:
-            read_checkpoint(args.init)
+            check_compatible(read_checkpoint(args.init)["meta"],
+                             {"board_size": cfg.size, "in_planes": cfg.features.num_planes,
+                              "net": cfg.net.__dict__}, args.init)
         except CheckpointError as exc:
             raise SystemExit(f"alphago train --init: {exc}")
     address = args.address or os.environ.get("RAY_ADDRESS")

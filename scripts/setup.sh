@@ -12,7 +12,12 @@ if ! "$PY" -c "import torch" 2>/dev/null; then
   fi
 fi
 "$PY" -m pip install -q -e ".[test]"
-# GNU Go is the external GTP opponent for arena tests (optional: tests skip without it)
+# GNU Go is the external opponent (evaluation, arena and sanity tests). Optional on a developer's
+# machine (those tests skip without it); in CI (CI=true) a missing GNU Go fails set-up.
 if ! command -v gnugo >/dev/null 2>&1 && [ ! -x /usr/games/gnugo ] && command -v apt-get >/dev/null 2>&1; then
-  (apt-get update -qq && apt-get install -y -qq gnugo) >/dev/null 2>&1 || echo "note: could not install gnugo (optional)"
+  (apt-get update -qq && apt-get install -y -qq gnugo) >/dev/null 2>&1 || echo "note: could not install gnugo"
+fi
+if [ "${CI:-}" = "true" ] && ! command -v gnugo >/dev/null 2>&1 && [ ! -x /usr/games/gnugo ]; then
+  echo "CI needs GNU Go (apt-get install gnugo) for the tests that play against it" >&2
+  exit 1
 fi

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import require
 from sgfmill import boards, sgf
 
 from alphago.play import arena
@@ -279,8 +280,7 @@ def test_specs(tmp_path):
 # ------------------------------------------------------------------ a real game against GNU Go
 
 def test_rollout_player_vs_gnugo_full_game(tmp_path):
-    if arena.gnugo_binary() is None:
-        pytest.skip("GNU Go is not installed (apt-get install gnugo); the arena's GNU Go game needs it")
+    require(arena.gnugo_binary() is not None, "GNU Go", "apt-get install gnugo")
     size, komi = 5, 2.5
     ours = parse_spec("rollout@24", size, komi, resign=False)
     gnugo = EngineSpec("gnugo:1", tuple(arena.gnugo_argv(1, never_resign=True)))
@@ -339,8 +339,7 @@ def test_games_against_gnugo_differ_thanks_to_seeds(tmp_path):
     """Issue 9: our search and GNU Go level 1 are deterministic for a given seed, so the same
     pairing with the same colours replays one game; different seeds (set_random_seed) give a
     different game, the same seeds the very same game again."""
-    if arena.gnugo_binary() is None:
-        pytest.skip("GNU Go is not installed (apt-get install gnugo); the arena's GNU Go game needs it")
+    require(arena.gnugo_binary() is not None, "GNU Go", "apt-get install gnugo")
     size, komi = 5, 2.5
     ours = parse_spec("rollout@16", size, komi, resign=False)
     gnugo = EngineSpec("gnugo:1", tuple(arena.gnugo_argv(1, never_resign=True)))

@@ -79,9 +79,66 @@ def _unlocked(run: Path) -> bool:
         return True
 
 
-def _worker_pids() -> list[int]:
-    r = subprocess.run(["pgrep", "-f", "ray::Worker"], capture_output=True, text=True)
-    return [int(x) for x in r.stdout.split()]
+def _children() -> dict[int, list[int]]:
+    """parent pid -> child pids, from /proc."""
+    out: dict[int, list[int]] = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            out.setdefault(ppid, []).append(int(d))
+    return out
+
+
+def _descendants(root: int) -> list[int]:
+    kids, out, stack = _children(), [], [root]
+    while stack:
+        for c in kids.get(stack.pop(), []):
+            out.append(c)
+            stack.append(c)
+    return out
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def _worker_pids(proc: subprocess.Popen) -> list[int]:
+    """Self-play worker processes of the run this test started (its embedded Ray's raylet is the
+    driver's child): never another Ray instance's workers on a shared machine (issue 14)."""
+    return [p for p in _descendants(proc.pid) if "ray::Worker" in _cmdline(p)]
+
+
+def _stop_cluster(port: int) -> None:
+    """End the processes of the loopback cluster this test started: those whose command line names
+    its GCS port (gcs_server, raylets, ...) and their descendants. `ray stop --force` would end
+    every Ray process of the machine, other people's too."""
+    mine = [int(d) for d in os.listdir("/proc") if d.isdigit() and int(d) != os.getpid()
+            and (f":{port}" in _cmdline(int(d)) or f"={port}" in _cmdline(int(d)))
+            and "pytest" not in _cmdline(int(d))]
+    pids = set(mine)
+    for p in mine:
+        pids.update(_descendants(p))
+    for p in pids:
+        try:
+            os.kill(p, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    end = time.time() + 30
+    while time.time() < end and any(os.path.exists(f"/proc/{p}") and _cmdline(p) for p in pids):
+        time.sleep(0.5)
+    for p in pids:
+        try:
+            os.kill(p, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def test_worker_sigkill_is_survived(tmp_path):
@@ -89,10 +146,10 @@ def test_worker_sigkill_is_survived(tmp_path):
     run = tmp_path / "run"
     cfg = _config(tmp_path, workers=2, worker_cpus=1, games_per_phase=16, total_games=64)
     proc = _train("--config", str(cfg), "--run-dir", str(run))
-    _wait_for(lambda: list((run / "games").glob("shard_*.npz")) and _worker_pids(), 300,
+    _wait_for(lambda: list((run / "games").glob("shard_*.npz")) and _worker_pids(proc), 300,
               "the first shard", proc)
     time.sleep(1.0)
-    pids = _worker_pids()
+    pids = _worker_pids(proc)
     assert pids, "no self-play worker process found"
     acknowledged = _games_on_disk(run)
     os.kill(pids[0], signal.SIGKILL)
@@ -160,7 +217,7 @@ def test_two_nodes_on_loopback(tmp_path):
         assert "workers on 2 node(s)" in out, out[-2000:]
         assert _games_on_disk(run) >= 16
     finally:
-        subprocess.run([ray_cmd, "stop", "--force"], capture_output=True, env=ENV, timeout=120)
+        _stop_cluster(port)
 
 
 def test_unreachable_address_fails_fast(tmp_path):

@@ -96,8 +96,8 @@ def test_supervised_on_gnugo_games_agrees_with_gnugo_and_is_calibrated(tmp_path)
     and a value whose predicted win rates match the actual ones."""
     from alphago.play.arena import gnugo_binary, parse_spec, run_match
     from alphago.train.supervised import pretrain, read_sgf_dir
-    if gnugo_binary() is None:
-        pytest.fail("GNU Go is needed for this check: apt-get install gnugo (scripts/setup.sh does it)")
+    from conftest import require
+    require(gnugo_binary() is not None, "GNU Go", "apt-get install gnugo")
     n, komi = 5, 24.5
     a, b = parse_spec("gnugo:1", n, komi), parse_spec("gnugo:3", n, komi)
     res = run_match(a, b, 100, n, komi, parallel=2, opening_moves=2, seed=5, sgf_dir=tmp_path / "sgf")

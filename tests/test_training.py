@@ -346,3 +346,67 @@ def test_cli_train_then_resume(tmp_path):
     assert evals, "run.eval_every set: an evaluation match must be logged"
     assert 0.0 <= evals[0]["eval_rollout_score"] <= 1.0
     assert evals[0]["eval_rollout_elo_lo"] <= evals[0]["eval_rollout_elo"] <= evals[0]["eval_rollout_elo_hi"]
+    # training health was logged once per self-play phase
+    health = [m for m in after if m.get("event") == "selfplay"]
+    assert health and all(m["health_games"] > 0 and m["health_game_length"] > 0 for m in health)
+
+
+def test_cli_train_init_from_a_net_when_the_run_dir_is_gone(tmp_path):
+    """`alphago train --init CHECKPOINT`: a new run directory starting from a net's weights; the
+    step count and the FLOP ledger go on from the net's, so the FLOP axis stays honest."""
+    first = tmp_path / "first"
+    _train_cli("--config", str(TINY_PATH), "--run-dir", str(first))
+    net = tmp_path / "net.pt"
+    net.write_bytes((first / "checkpoints" / "latest.pt").read_bytes())
+    meta = read_checkpoint(net)["meta"]
+    import shutil
+    shutil.rmtree(first)  # the run directory is gone; only the net is left
+    second = tmp_path / "second"
+    out = _train_cli("--init", str(net), "--run-dir", str(second))  # config: the net's own
+    assert "done: " in out
+    rows = _metrics(second)
+    init = [m for m in rows if m.get("event") == "init"]
+    assert init and init[0]["init_from"] == str(net) and init[0]["init_step"] == meta["step"]
+    steps = [m["step"] for m in rows if "loss" in m]
+    assert steps and steps[0] == meta["step"] + 1
+    first_flops = meta["ledger"]["selfplay_flops"] + meta["ledger"]["train_flops"]
+    assert [m for m in rows if "loss" in m][0]["flops"] > first_flops
+    # a net for another board size is refused by name before anything runs
+    big = tmp_path / "big.yaml"
+    cfg = yaml.safe_load(TINY_PATH.read_text())
+    cfg["size"] = 7
+    big.write_text(yaml.safe_dump(cfg))
+    proc = subprocess.run([sys.executable, "-m", "alphago.cli", "train", "--no-progress", "--init", str(net),
+                           "--config", str(big), "--run-dir", str(tmp_path / "third")],
+                          capture_output=True, text=True, env=ENV, cwd=str(ROOT), timeout=300)
+    assert proc.returncode != 0 and "board_size" in (proc.stdout + proc.stderr)
+
+
+def test_sigterm_stops_a_run_cleanly_and_it_resumes(tmp_path):
+    """SIGTERM (what kill, timeout and schedulers send) writes a checkpoint, stops the workers,
+    exits 0 and says how to resume; the resumed run continues from that checkpoint."""
+    import time
+    run = tmp_path / "run"
+    cfg = yaml.safe_load(TINY_PATH.read_text())
+    cfg["run"]["total_games"] = 100_000  # would run for hours: only the signal ends it
+    path = tmp_path / "long.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    proc = subprocess.Popen([sys.executable, "-m", "alphago.cli", "train", "--no-progress", "--config", str(path),
+                             "--run-dir", str(run)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=ENV, cwd=str(ROOT), start_new_session=True)
+    try:
+        deadline = time.time() + 240
+        while not list((run / "checkpoints").glob("step_*.pt")) and time.time() < deadline:
+            time.sleep(1)
+        assert list((run / "checkpoints").glob("step_*.pt")), "no checkpoint within 240 s"
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 0, out[-3000:]
+    assert f"alphago train --resume {run}" in out
+    meta = read_checkpoint(run / "checkpoints" / "latest.pt")["meta"]
+    trained = [m for m in _metrics(run) if "loss" in m]
+    assert meta["step"] == trained[-1]["step"], "the checkpoint holds every step that was logged"
+    assert meta["games"] == _games_on_disk(run)

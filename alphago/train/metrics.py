@@ -17,7 +17,10 @@ class MetricsWriter:
             try:
                 from torch.utils.tensorboard import SummaryWriter
                 self._tb = SummaryWriter(str(Path(run_dir) / "tensorboard"))
-            except Exception:  # tensorboard not installed: jsonl only
+            except Exception as exc:  # e.g. tensorboard not installed: jsonl only, and say so once
+                import sys
+                print(f"note: TensorBoard logging is off ({type(exc).__name__}: {exc}); "
+                      f"metrics go to {self.path} only", file=sys.stderr)
                 self._tb = None
 
     def write(self, record: dict) -> None:

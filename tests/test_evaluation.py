@@ -1,0 +1,96 @@
+"""In-process matches (play/match.py), the evaluation yardstick (play/evaluation.py, `alphago
+evaluate`), the Ray-free driver's budgets (driver.py) and multi-reference configs."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from alphago.config import ConfigError, config_from_dict, load_config
+from alphago.driver import run_local
+from alphago.go import Rules
+from alphago.net.model import NetConfig, PolicyValueNet
+from alphago.play.evaluation import pick_checkpoints, reference_name
+from alphago.play.match import MatchOutcome, RandomPlayer, play_match
+from alphago.train.checkpoint import save_checkpoint
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_random_players_match_counts_and_pairs_openings():
+    res = play_match(RandomPlayer(1), RandomPlayer(2), 10, 5, Rules(komi=0.5, max_moves=75), opening_moves=2, seed=3)
+    assert res.games == 10 and res.a_wins + res.b_wins + res.draws == 10 and res.draws == 0
+    assert 1 <= res.distinct <= 10
+    assert 0.0 <= res.score <= 1.0 and res.elo().lower <= res.elo().elo <= res.elo().upper
+
+
+def test_match_outcome_arithmetic():
+    m = MatchOutcome(a_wins=6, b_wins=2, draws=2, a_black_wins=4, distinct=9)
+    assert m.games == 10 and m.score == 0.7
+    assert "6 - 2" in m.describe() and "9 distinct" in m.describe()
+
+
+def test_reference_names():
+    assert reference_name("gnugo:10") == "gnugo10"
+    assert reference_name("rollout@200") == "rollout200"
+    assert reference_name("::") == "reference"
+
+
+def test_eval_reference_takes_a_spec_or_a_list():
+    assert config_from_dict({"run": {"eval_reference": "gnugo:1"}}).run.eval_reference == ("gnugo:1",)
+    cfg = config_from_dict({"run": {"eval_reference": ["gnugo:1", "gnugo:10"]}})
+    assert cfg.run.eval_reference == ("gnugo:1", "gnugo:10")
+    with pytest.raises(ConfigError, match="eval_reference"):
+        config_from_dict({"run": {"eval_reference": []}})
+    with pytest.raises(ConfigError, match="pass_rule"):
+        config_from_dict({"selfplay": {"pass_rule": "sometimes"}})
+
+
+def _tiny_checkpoints(run_dir: Path, flops: list[float]) -> None:
+    torch.manual_seed(0)
+    net = NetConfig(blocks=1, channels=8, value_hidden=8)
+    model = PolicyValueNet(5, 9, net)
+    (run_dir / "checkpoints").mkdir(parents=True)
+    for i, f in enumerate(flops):
+        meta = {"board_size": 5, "in_planes": 9, "net": net.__dict__, "step": i + 1, "weight_version": i,
+                "games": 10 * i, "ledger": {"selfplay_flops": f, "train_flops": 0.0},
+                "features": {"history": 2, "color": True, "ones": True, "liberties": True, "legal": False},
+                "rules": {"komi": 0.5, "ko": "positional", "suicide": False, "max_moves": 75}, "wall_s": 10.0 * i}
+        save_checkpoint(run_dir / "checkpoints" / f"step_{i + 1:07d}.pt", model, meta)
+
+
+def test_pick_checkpoints_spreads_on_log_flops(tmp_path):
+    flops = [10.0 ** (8 + k / 4) for k in range(17)]   # 1e8 .. 1e12, 4 per decade
+    _tiny_checkpoints(tmp_path, flops)
+    chosen = pick_checkpoints(tmp_path, 5)
+    steps = [m["step"] for _, m in chosen]
+    assert steps == [1, 5, 9, 13, 17]  # one per decade, the last always in
+    with pytest.raises(FileNotFoundError):
+        pick_checkpoints(tmp_path / "nothing", 3)
+
+
+def test_alphago_evaluate_appends_rows_per_checkpoint(tmp_path):
+    _tiny_checkpoints(tmp_path, [1e9, 1e10])
+    (tmp_path / "metrics.jsonl").write_text("")
+    out = subprocess.run([sys.executable, "-m", "alphago.cli", "evaluate", str(tmp_path), "--reference", "uniform@2",
+                          "--games", "2", "--sims", "2", "--points", "2"], capture_output=True, text=True,
+                         cwd=str(ROOT), timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    rows = [json.loads(x) for x in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [1, 2] and all(r["event"] == "evaluation" for r in rows)
+    for r in rows:
+        assert r["eval_uniform2_games"] == 2 and 0 <= r["eval_uniform2_score"] <= 1
+        assert 1 <= r["eval_uniform2_distinct"] <= 2 and r["flops"] in (1e9, 1e10)
+
+
+def test_driver_stops_on_a_flop_budget(tmp_path):
+    cfg = load_config(ROOT / "configs" / "tiny.yaml")
+    s = run_local(cfg, tmp_path / "run", max_flops=1.0, threads=1)  # spent after the first phase
+    assert s.stopped_by == "flops" and s.games == cfg.run.games_per_phase and s.flops >= 1.0
+    rows = [json.loads(x) for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert any(r.get("event") == "selfplay" and np.isfinite(r["health_pass_rate"]) for r in rows)
