@@ -217,6 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_evaluate_parser(sub)
     from .train.supervised import add_parser as add_pretrain_parser  # torch only when it runs
     add_pretrain_parser(sub)
+    from .experiments.toy_bits import add_parser as add_toy_parser
+    add_toy_parser(sub)
 
     sp = sub.add_parser("selfplay", help="play self-play games to shards, no Ray")
     sp.add_argument("--checkpoint", help="net to play with (default: a randomly initialised net)")
