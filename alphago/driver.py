@@ -56,8 +56,9 @@ def run_local(cfg: Config, run_dir: str | Path, resume: bool = False, init: str 
                 stopped_by = "flops"
                 break
             worker.set_weights(learner.state_dict(), learner.weight_version)
-            records = worker.play(r.games_per_phase)
-            learner.ingest(records)
+            batch = worker.play_batch(r.games_per_phase)
+            records = batch.records
+            learner.ingest(records, batch.network_rows)
             learner.log({"event": "selfplay", "games": learner.games, **game_health(records)})
             due = learner.steps_due()
             if r.max_steps is not None:

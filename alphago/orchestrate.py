@@ -135,13 +135,14 @@ def train(cfg: Config, run_dir: str | Path, address: str | None = None, resume: 
             ref = done[0]
             i = pending.pop(ref)
             try:
-                records = ray.get(ref)
+                batch = ray.get(ref)
+                records = batch.records
             except ray.exceptions.RayActorError:
                 restarts += 1  # Ray restarts the actor; its in-flight games are gone
-                records = []
+                batch, records = None, []
             if records:
                 t_in = time.time()
-                ray.get(learner.ingest.remote(records))  # persisted before we count them
+                ray.get(learner.ingest.remote(records, batch.network_rows))  # persisted before we count them
                 busy += time.time() - t_in
                 games += len(records)
                 positions += sum(g.num_moves for g in records)

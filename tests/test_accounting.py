@@ -112,15 +112,82 @@ def test_bits_ledger_arithmetic():
     assert s1["policy_bits_per_sample"] == pytest.approx(2.0, rel=1e-12)
     assert s1["value_bits_per_sample"] == pytest.approx(0.5, rel=1e-12)
     assert s1["bits_per_flop"] == pytest.approx(160 / total1, rel=1e-12)
-    # a second batch: the per-sample figures are the batch's, the per-FLOP ones cumulative
+    # a second batch: every series is cumulative and they multiply out; the batch's own are batch_*
     s2 = led.add_batch(samples=32, train_flops=32 * 6_000_000.0, policy_bits_sum=16.0, value_bits_sum=16.0)
     total2 = total1 + 1.92e8
     assert s2["flops"] == pytest.approx(total2, rel=1e-12)
     assert s2["samples_per_flop"] == pytest.approx(96 / total2, rel=1e-12)
-    assert s2["bits_per_sample"] == pytest.approx(1.0, rel=1e-12)
+    assert s2["bits_per_sample"] == pytest.approx(192 / 96, rel=1e-12)
+    assert s2["batch_bits_per_sample"] == pytest.approx(1.0, rel=1e-12)
     assert s2["bits_per_flop"] == pytest.approx(192 / total2, rel=1e-12)
-    assert led.state() == {"selfplay_flops": 2e9, "train_flops": pytest.approx(5.76e8), "samples": 96,
-                           "policy_bits": 144.0, "value_bits": 48.0}
+    for s in (s1, s2):
+        assert s["samples_per_flop"] * s["bits_per_sample"] == pytest.approx(s["bits_per_flop"], rel=1e-12)
+    st = led.state()
+    assert {k: st[k] for k in ("selfplay_flops", "samples", "policy_bits", "value_bits")} == {
+        "selfplay_flops": 2e9, "samples": 96, "policy_bits": 144.0, "value_bits": 48.0}
+    assert st["train_flops"] == pytest.approx(5.76e8)
+
+
+# ------------------------------------------------------------------ bits in the data (counted once per label)
+
+def test_outcome_bits_are_at_most_one_per_game():
+    assert B.outcome_entropy(1, 1, 0) == 1.0                          # a fair coin
+    assert B.outcome_entropy(3, 1, 0) == pytest.approx(0.8112781244591328)  # H(3/4)
+    assert B.outcome_entropy(1, 1, 1) == 1.0                          # log2 3 = 1.58, capped: one event
+    assert B.outcome_entropy(0, 0, 5) == 0.0                          # certain draws teach nothing
+    assert B.outcome_entropy(99, 1, 0) == pytest.approx(B.binary_entropy(0.99))
+
+
+def test_data_policy_bits_by_target_kind():
+    visits = np.array([[2, 2, 0], [1, 3, 0], [4, 0, 0]])
+    prior = np.array([[0.5, 0.25, 0.25], [0.5, 0.25, 0.25], [0.5, 0.25, 0.25]])
+    action = np.array([1, 2, 0])
+    full = np.array([True, True, False])                              # the fast search is not a label
+    # visits: KL([.5,.5,0] || prior) = .5 log2(.5/.5) + .5 log2(.5/.25) = 0.5;
+    #         KL([.25,.75,0] || prior) = .25 log2(.5) + .75 log2(3) = -0.25 + 1.18872 = 0.93872
+    bits, labels = B.data_policy_bits("visits", visits, prior, action, full)
+    assert labels == 2 and bits == pytest.approx(0.5 + 0.75 * np.log2(3) - 0.25)
+    # action: -log2 q(a) of the moves played: -log2 .25 twice
+    assert B.data_policy_bits("action", visits, prior, action, full) == (pytest.approx(4.0), 2)
+    # argmax: the most visited moves (0 with ties to the first, then 1): -log2 .5 - log2 .25 = 3
+    assert B.data_policy_bits("argmax", visits, prior, action, full) == (pytest.approx(3.0), 2)
+    assert B.data_policy_bits("reinforce", visits, prior, action, full) == (0.0, 2)
+
+
+def test_data_ledger_counts_each_game_once_and_reinforce_by_its_outcome():
+    led = B.BitsLedger()
+    assert led.add_game(1, policy_bits=5.0, labels=10, kind="visits") == 1.0   # first result: a fair coin
+    # after a Black win (weights .99 * (1, 1) + (1, 0)): p(black) = 1.99 / 2.98
+    expect = B.binary_entropy(1.99 / 2.98)
+    assert led.add_game(-1, policy_bits=0.0, labels=10, kind="reinforce") == pytest.approx(expect)
+    assert led.data_value_bits == pytest.approx(1.0 + expect)
+    assert led.data_policy_bits == pytest.approx(5.0 + expect)     # REINFORCE: the outcome's bits, no more
+    assert led.data_labels == 20 and led.data_games == 2
+    # a 40-move game replayed 4 times is still one outcome: training samples do not touch the data ledger
+    led.add_batch(samples=160, train_flops=1.0, policy_bits_sum=100.0, value_bits_sum=160.0)
+    assert led.data_value_bits == pytest.approx(1.0 + expect)
+
+
+def test_learner_counts_network_rows_not_cached_requests(tmp_path):
+    """Self-play FLOPs = rows the net actually ran (cache hits cost nothing) x forward FLOPs."""
+    from alphago.config import load_config
+    from alphago.selfplay.worker import Worker
+    from alphago.train.learner import Learner
+    from pathlib import Path
+    cfg = load_config(Path(__file__).resolve().parents[1] / "configs" / "tiny.yaml",
+                      {"selfplay": {"eval_cache": 100_000}})
+    w = Worker(cfg, 0)
+    batch = w.play_batch(4)
+    requested = sum(g.evaluations for g in batch.records)
+    assert w.evaluator.hits > 0 and 0 < batch.network_rows
+    learner = Learner(cfg, tmp_path / "run")
+    try:
+        learner.ingest(batch.records, batch.network_rows)
+        assert learner.trainer.ledger.selfplay_flops == batch.network_rows * learner.forward_flops
+        assert learner.trainer.ledger.data_games == len(batch.records)
+    finally:
+        learner.close()
+    assert requested != batch.network_rows  # hits were asked for but not run (and games in flight ran rows too)
 
 
 # ------------------------------------------------------------------ FLOPs

@@ -1,6 +1,8 @@
 """A self-play worker without Ray: a net (weights by version), an evaluator, a SelfPlay."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
@@ -8,6 +10,15 @@ from ..config import Config
 from ..net.evaluator import TorchEvaluator
 from ..net.model import PolicyValueNet, count_flops
 from .loop import SelfPlay
+
+
+@dataclass
+class SelfPlayBatch:
+    """What one play call produced: finished games, and the network rows actually evaluated
+    during the call (evaluation-cache hits excluded; rows spent on games still in flight
+    included, so no self-play FLOP goes uncounted or is counted twice)."""
+    records: list
+    network_rows: int
 
 
 class Worker:
@@ -26,6 +37,7 @@ class Worker:
         from ..go import seed as seed_engine
         seed_engine(cfg.run.seed * 1000 + worker_id)
         self.version = -1
+        self._rows_reported = 0
 
     def set_weights(self, state_dict: dict, version: int) -> None:
         """Install weights of `version` (between searches only: play() does not yield mid-search)."""
@@ -41,8 +53,18 @@ class Worker:
     def play(self, num_games: int) -> list:
         return self.selfplay.play(self.evaluator, num_games)
 
-    def play_with(self, state_dict: dict, version: int, num_games: int) -> list:
+    def take_network_rows(self) -> int:
+        """Network rows evaluated since the last call (for the FLOP ledger)."""
+        rows = self.net.positions - self._rows_reported
+        self._rows_reported = self.net.positions
+        return rows
+
+    def play_batch(self, num_games: int) -> SelfPlayBatch:
+        records = self.play(num_games)
+        return SelfPlayBatch(records, self.take_network_rows())
+
+    def play_with(self, state_dict: dict, version: int, num_games: int) -> SelfPlayBatch:
         """Install weights of `version` if newer, then play `num_games` games."""
         self.set_weights(state_dict, version)
-        return self.play(num_games)
+        return self.play_batch(num_games)
 

@@ -1,4 +1,8 @@
-"""Information accounting in bits (DESIGN.md section 4).
+"""Information accounting in bits (DESIGN.md section 4; every quantity: docs/accounting.md).
+
+Two ledgers, never mixed:
+  bits in the data   counted once per label when self-play makes it (DataBits, add_game)
+  bits offered       per gradient sample against the current net (add_batch), shrinking as it fits
 
 policy bits   KL(t || q) = sum_a t(a) log2(t(a) / q(a)): what the label tells the net that it
               did not know (a one-hot label on a: -log2 q(a)).
@@ -46,21 +50,103 @@ def binary_entropy(p: float) -> float:
     return float(-(p * np.log2(p) + (1 - p) * np.log2(1 - p)))
 
 
+def kl_bits_np(t: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """[...] KL(t || p) in bits over the last axis; t = 0 entries contribute 0; p floored at 1e-12."""
+    t = np.asarray(t, np.float64)
+    p = np.maximum(np.asarray(p, np.float64), EPS)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(t > 0, t * (np.log2(np.where(t > 0, t, 1.0)) - np.log2(p)), 0.0)
+    return terms.sum(axis=-1)
+
+
+def outcome_entropy(black: float, white: float, draw: float) -> float:
+    """Bits of one game result drawn from these (unnormalised) frequencies, capped at 1: a
+    game's outcome is one event, and DESIGN.md section 4 credits at most one bit per game
+    (a likely draw carries less, never more)."""
+    tot = black + white + draw
+    h = 0.0
+    for c in (black, white, draw):
+        if c > 0:
+            h -= c / tot * np.log2(c / tot)
+    return float(min(1.0, h))
+
+
+def data_policy_bits(kind: str, visits: np.ndarray, prior: np.ndarray, action: np.ndarray, full: np.ndarray,
+                     improved: np.ndarray | None = None, pruned: np.ndarray | None = None) -> tuple[float, int]:
+    """(bits, labels) the policy targets of one game add, counted against the prior of the net
+    that played (the search's contribution): soft kinds KL(t || prior), hard kinds -log2 prior(a),
+    summed over the full-search positions (the only ones trained on). T positions, A actions:
+    visits int[T, A], prior float[T, A], action int[T], full bool[T]. REINFORCE: (0, labels), its
+    policy information is the outcome's (DataBits.add_game)."""
+    from ..mcts.targets import SOFT_KINDS, policy_target
+    full = np.asarray(full, bool)
+    labels = int(full.sum())
+    if labels == 0 or kind == "reinforce":
+        return 0.0, labels
+    t = policy_target(kind, visits[full], action[full], None if improved is None else improved[full],
+                      None if pruned is None else pruned[full])
+    if kind in SOFT_KINDS:
+        return float(kl_bits_np(t, prior[full]).sum()), labels
+    a = t.argmax(axis=-1)
+    return float(-np.log2(np.maximum(prior[full][np.arange(labels), a].astype(np.float64), EPS)).sum()), labels
+
+
+OUTCOME_MEMORY = 0.99  # recent-results weights decay by this per game (~100 games of memory)
+
+
 @dataclass
 class BitsLedger:
-    """Cumulative FLOPs, samples and bits offered, for the *_per_flop series."""
+    """Cumulative FLOPs and both ledgers. Offered: samples, policy_bits, value_bits (add_batch).
+    Data: data_policy_bits, data_value_bits, data_labels, data_games (add_game), with the recent
+    result frequencies (recent_*) that price the next outcome."""
     selfplay_flops: float = 0.0
     train_flops: float = 0.0
     samples: int = 0
     policy_bits: float = 0.0
     value_bits: float = 0.0
+    data_policy_bits: float = 0.0
+    data_value_bits: float = 0.0
+    data_labels: int = 0
+    data_games: int = 0
+    recent_black: float = 1.0   # pseudo-counts: before any game a result is a fair coin (1 bit)
+    recent_white: float = 1.0
+    recent_draw: float = 0.0
 
     @property
     def flops(self) -> float:
         return self.selfplay_flops + self.train_flops
 
+    @property
+    def data_bits(self) -> float:
+        return self.data_policy_bits + self.data_value_bits
+
     def add_selfplay(self, evaluations: int, forward_flops: int) -> None:
+        """Network rows actually evaluated (cache hits excluded) x forward FLOPs per row."""
         self.selfplay_flops += float(evaluations) * forward_flops
+
+    def add_game(self, winner: int, policy_bits: float, labels: int, kind: str) -> float:
+        """Data ledger, once per game: its outcome carries outcome_entropy(recent results) bits
+        (priced before the result is known, so at most 1); its policy labels `policy_bits`
+        (data_policy_bits), or, for REINFORCE, the outcome's bits again (the policy learns
+        only through the outcome). Returns the outcome bits."""
+        out = outcome_entropy(self.recent_black, self.recent_white, self.recent_draw)
+        self.data_value_bits += out
+        self.data_policy_bits += out if kind == "reinforce" else policy_bits
+        self.data_labels += labels
+        self.data_games += 1
+        d = OUTCOME_MEMORY
+        self.recent_black = d * self.recent_black + (winner > 0)
+        self.recent_white = d * self.recent_white + (winner < 0)
+        self.recent_draw = d * self.recent_draw + (winner == 0)
+        return out
+
+    def data_series(self) -> dict:
+        flops = max(self.flops, 1.0)
+        return {"data_bits": self.data_bits, "data_policy_bits": self.data_policy_bits,
+                "data_value_bits": self.data_value_bits, "data_labels": self.data_labels,
+                "data_bits_per_flop": self.data_bits / flops,
+                "data_policy_bits_per_label": self.data_policy_bits / max(self.data_labels, 1),
+                "data_value_bits_per_game": self.data_value_bits / max(self.data_games, 1)}
 
     def add_batch(self, samples: int, train_flops: float, policy_bits_sum: float, value_bits_sum: float) -> dict:
         """Record one training batch; returns the series for it (cumulative x axis)."""
@@ -70,14 +156,21 @@ class BitsLedger:
         self.value_bits += value_bits_sum
         bits = policy_bits_sum + value_bits_sum
         flops = max(self.flops, 1.0)
+        total = self.policy_bits + self.value_bits
+        # cumulative series multiply out row by row: samples_per_flop * bits_per_sample = bits_per_flop;
+        # the batch's own figures are batch_*
         return {
             "flops": self.flops,
             "samples": self.samples,
             "samples_per_flop": self.samples / flops,
-            "bits_per_sample": bits / max(samples, 1),
-            "policy_bits_per_sample": policy_bits_sum / max(samples, 1),
-            "value_bits_per_sample": value_bits_sum / max(samples, 1),
-            "bits_per_flop": (self.policy_bits + self.value_bits) / flops,
+            "bits_per_sample": total / max(self.samples, 1),
+            "policy_bits_per_sample": self.policy_bits / max(self.samples, 1),
+            "value_bits_per_sample": self.value_bits / max(self.samples, 1),
+            "bits_per_flop": total / flops,
+            "batch_bits_per_sample": bits / max(samples, 1),
+            "batch_policy_bits_per_sample": policy_bits_sum / max(samples, 1),
+            "batch_value_bits_per_sample": value_bits_sum / max(samples, 1),
+            **self.data_series(),
         }
 
     def state(self) -> dict:

@@ -134,6 +134,7 @@ class Learner:
         for i, g in enumerate(self.store.read_all()):
             self._add(g)
             if i >= known_games:
+                self._count_data(g)
                 self.trainer.ledger.add_selfplay(g.evaluations, self.forward_flops)
                 self.pending_samples += g.num_moves * self.cfg.train.replay_ratio
 
@@ -146,16 +147,32 @@ class Learner:
         self.positions += g.num_moves
 
     # ------------------------------------------------------------------ data in
-    def ingest(self, games: list[GameRecord]) -> Path | None:
-        """Persist games to a shard first, then add them to the buffers. Returns the shard."""
+    def ingest(self, games: list[GameRecord], network_rows: int | None = None) -> Path | None:
+        """Persist games to a shard first, then add them to the buffers and the data ledger.
+        network_rows: rows the self-play net actually evaluated while making them (cache hits
+        excluded, games still in flight included); None = the games' own evaluation counts."""
         if not games:
             return None
         path = self.store.write(games)
         for g in games:
             self._add(g)
-            self.trainer.ledger.add_selfplay(g.evaluations, self.forward_flops)
+            self._count_data(g)
+            if network_rows is None:
+                self.trainer.ledger.add_selfplay(g.evaluations, self.forward_flops)
             self.pending_samples += g.num_moves * self.cfg.train.replay_ratio
+        if network_rows is not None:
+            self.trainer.ledger.add_selfplay(network_rows, self.forward_flops)
         return path
+
+    def _count_data(self, g: GameRecord) -> None:
+        """Bits in the data (train/bits.py): once per game, when self-play makes it."""
+        from .bits import data_policy_bits
+        kind = self.cfg.train.target
+        if kind == "pruned" and g.pruned is None:
+            kind = "visits"
+        bits, labels = data_policy_bits(kind, g.visits, g.prior, g.actions.astype(np.int64), g.full_search,
+                                        g.improved, g.pruned)
+        self.trainer.ledger.add_game(g.winner, bits, labels, kind)
 
     # ------------------------------------------------------------------ training
     def steps_due(self) -> int:
@@ -206,7 +223,8 @@ class Learner:
                           + self.last_probe["value_ce_bits"] - ev["value_ce_bits"])
                 dflops = self.trainer.ledger.flops - self.last_probe["flops"]
                 record["realized_bits_per_position"] = gained
-                record["realized_bits_per_flop"] = gained * len(self.probe) / max(dflops, 1.0)
+                # per position of the probe's distribution, per FLOP: independent of the probe's size
+                record["realized_bits_per_flop"] = gained / max(dflops, 1.0)
             self.last_probe = {**ev, "flops": self.trainer.ledger.flops}
         path = self.ckpt_dir / f"step_{self.trainer.step_count:07d}.pt"
         save_checkpoint(path, self.model, self.meta(), self.trainer.optimizer)
