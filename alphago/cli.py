@@ -219,6 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_pretrain_parser(sub)
     from .experiments.toy_bits import add_parser as add_toy_parser
     add_toy_parser(sub)
+    from .experiments.probe import add_parser as add_probe_parser
+    add_probe_parser(sub)
 
     sp = sub.add_parser("selfplay", help="play self-play games to shards, no Ray")
     sp.add_argument("--checkpoint", help="net to play with (default: a randomly initialised net)")

@@ -84,6 +84,17 @@ class Learner:
             self._init_from(Path(init))
         if not resume:
             (self.run_dir / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+        self.shared_probe = None
+        if cfg.train.probe:
+            from ..experiments.probe import ProbeSet
+            try:
+                self.shared_probe = ProbeSet.load(cfg.train.probe)
+            except (OSError, ValueError) as exc:
+                raise ValueError(f"train.probe: {exc}") from None
+            if self.shared_probe.size != cfg.size:
+                raise ValueError(f"train.probe: {cfg.train.probe} holds {self.shared_probe.size}x"
+                                 f"{self.shared_probe.size} positions, the run is {cfg.size}x{cfg.size}")
+            self._shared_planes = self.shared_probe.planes(cfg.features)
         self.metrics = MetricsWriter(self.run_dir)
         if getattr(self, "init_record", None):
             self.log(self.init_record)
@@ -214,10 +225,17 @@ class Learner:
         self.weight_version += 1
         record = {"step": self.trainer.step_count, "flops": self.trainer.ledger.flops, "event": "checkpoint",
                   "weight_version": self.weight_version, "wall_s": self.wall_s()}
-        probe = self.probe_batch()
-        if probe is not None:
+        probe = self.probe_batch() if self.shared_probe is None else None
+        ev = None
+        if self.shared_probe is not None:  # the shared file: same positions for every run and arm
+            from ..experiments.probe import score
+            ev = score(self.model, self.shared_probe, self.cfg.features, self._shared_planes)
+            record.update(ev)
+            ev = {"policy_ce_bits": ev["probe_policy_ce_bits"], "value_ce_bits": ev["probe_value_ce_bits"]}
+        elif probe is not None:
             ev = evaluate(self.model, probe, str(self.trainer.device))
             record.update({f"probe_{k}": v for k, v in ev.items()})
+        if ev is not None:
             if self.last_probe is not None:
                 gained = (self.last_probe["policy_ce_bits"] - ev["policy_ce_bits"]
                           + self.last_probe["value_ce_bits"] - ev["value_ce_bits"])

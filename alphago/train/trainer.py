@@ -31,6 +31,7 @@ class TrainConfig:
     window: int = 50000            # replay window in positions
     replay_ratio: float = 4.0      # training samples per new self-play position
     device: str = "cpu"
+    probe: str | None = None       # shared probe set (alphago probe build): every checkpoint is scored on it
 
     def __post_init__(self) -> None:
         if self.target not in TARGET_KINDS:

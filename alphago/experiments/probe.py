@@ -1,0 +1,259 @@
+"""A shared probe set: one fixed file of labelled positions that every run and arm can name.
+
+`alphago probe build --size 5 --net checkpoints/5x5.pt --out probes/5x5.npz` draws positions from
+diverse games (GNU Go against GNU Go at levels 1 and 10 through GTP, the reference net's own
+self-play at few simulations and temperature 1, and light random playouts), labels each with a
+reference policy (the visit distribution of a long search of the reference net, no noise) and
+an outcome-based value (the result of the game it came from, for the player to move), and
+writes positions as move sequences, so a net with any feature configuration can be scored on it.
+
+`alphago probe eval --probe F CHECKPOINT...` and, with `train.probe: F` in a config, every
+checkpoint of a run report on the same file: policy cross-entropy against the reference (bits),
+top-1 agreement with the reference's most visited move, value cross-entropy and calibration
+(expected calibration error of the predicted win probability). Arms of an ablation that name
+the same file are compared on the same positions.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..go import GoState, Rules
+from ..go.features import FeatureConfig, compute_features
+
+SOURCES = ("gnugo", "net", "random")
+PROBE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ProbeSet:
+    """P positions on an N x N board, A = N*N + 1. Positions are move sequences from the empty
+    board (actions int16[P, L], padded with -1; lengths int32[P])."""
+    size: int
+    komi: float
+    actions: np.ndarray   # int16[P, L] moves from the empty board, -1 padded
+    lengths: np.ndarray   # int32[P]
+    policy: np.ndarray    # float32[P, A] reference policy (visit distribution of a long search)
+    value: np.ndarray     # float32[P] outcome for the player to move: +1 win, -1 loss, 0 draw
+    source: np.ndarray    # int8[P] index into SOURCES
+    reference: str        # what labelled it (net path and simulations)
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def states(self, history: int) -> list[GoState]:
+        out = []
+        cap = max(4 * self.size * self.size, int(self.lengths.max(initial=0)) + 1)
+        for i in range(len(self)):
+            st = GoState(self.size, Rules(komi=self.komi, max_moves=cap), history=max(history, 1))
+            for a in self.actions[i, : self.lengths[i]]:
+                st.play(int(a))
+            out.append(st)
+        return out
+
+    def planes(self, features: FeatureConfig) -> np.ndarray:
+        """float32[P, C, N, N] network input planes for these positions under `features`."""
+        return np.concatenate([compute_features(st.batch, features) for st in self.states(features.history)])
+
+    def save(self, path: str | Path) -> None:
+        from ..data.records import atomic_write_bytes
+        import io
+        buf = io.BytesIO()
+        np.savez_compressed(buf, version=np.array(PROBE_VERSION), size=np.array(self.size), komi=np.array(self.komi),
+                            actions=self.actions, lengths=self.lengths, policy=self.policy, value=self.value,
+                            source=self.source, reference=np.array(self.reference))
+        atomic_write_bytes(Path(path), buf.getvalue())
+
+    @staticmethod
+    def load(path: str | Path) -> "ProbeSet":
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                d = {k: z[k] for k in z.files}
+        except Exception as exc:
+            raise ValueError(f"cannot read probe set {path}: {exc}") from None
+        if int(d.get("version", -1)) != PROBE_VERSION:
+            raise ValueError(f"probe set {path} has version {d.get('version')}, this code reads {PROBE_VERSION}")
+        return ProbeSet(int(d["size"]), float(d["komi"]), d["actions"], d["lengths"], d["policy"], d["value"],
+                        d["source"], str(d["reference"]))
+
+
+def _games_gnugo(size: int, komi: float, games: int, seed: int, tmp: Path) -> list[tuple[list[int], int]]:
+    from ..go.sgf import from_sgf
+    from ..play.arena import gnugo_binary, parse_spec, run_match
+    from ..train.supervised import outcome_of
+    if gnugo_binary() is None or games <= 0:
+        return []
+    out = []
+    half = games // 2
+    for i, (a, b) in enumerate((("gnugo:1", "gnugo:10"), ("gnugo:10", "gnugo:1"))):
+        n = half if i == 0 else games - half
+        d = tmp / f"gnugo{i}"
+        run_match(parse_spec(a, size, komi), parse_spec(b, size, komi), n, size, komi, parallel=2,
+                  opening_moves=2, seed=seed + i, sgf_dir=d)
+        for f in sorted(d.glob("*.sgf")):
+            g = from_sgf(f.read_bytes())
+            w = outcome_of(g.result)
+            if w is not None and g.actions:
+                out.append((list(g.actions), w))
+    return out
+
+
+def _games_selfplay(size: int, komi: float, games: int, seed: int, net, features: FeatureConfig,
+                    sims: int, random_moves: bool) -> list[tuple[list[int], int]]:
+    """Finished games as (actions, winner): the net at `sims` simulations with temperature 1 for
+    the whole game, or light random playouts (random_moves)."""
+    from ..go import GoBatch
+    from ..go import seed as seed_engine
+    if games <= 0:
+        return []
+    rules = Rules(komi=komi, max_moves=3 * size * size)
+    if random_moves:
+        seed_engine(seed)
+        b = GoBatch(size, games, rules, history=1)
+        moves: list[list[int]] = [[] for _ in range(games)]
+        while not b.over.all():
+            acts = b.random_actions(light=True)
+            for i in np.flatnonzero(acts >= 0):
+                moves[i].append(int(acts[i]))
+            b.step(acts, validate=False)
+        return list(zip(moves, [int(w) for w in b.winners()]))
+    from ..mcts.config import SearchConfig
+    from ..selfplay.loop import SelfPlay, SelfPlayConfig
+    sp = SelfPlay(size, rules, features, SearchConfig(num_simulations=sims, full_search_prob=1.0),
+                  SelfPlayConfig(batch_games=min(games, 32), temperature_moves=3 * size * size,
+                                 resign_threshold=-1.0, resign_disabled_frac=0.0), seed=seed)
+    recs = sp.play(net, games)[:games]
+    return [([int(a) for a in r.actions], int(r.winner)) for r in recs]
+
+
+def build_probe(size: int, net_path: str, positions: int = 1000, sims: int = 400, gnugo_games: int = 60,
+                net_games: int = 60, random_games: int = 60, seed: int = 0) -> ProbeSet:
+    """Positions drawn evenly over sources and game phases, deduplicated, labelled by the net."""
+    import tempfile
+
+    from ..mcts.search import Search
+    from ..net.evaluator import TorchEvaluator
+    from ..net.io import load_model
+    from ..go.env import GoEnv
+    from ..mcts.config import SearchConfig
+    model, meta = load_model(net_path, expect={"board_size": size})
+    features = FeatureConfig(**meta["features"])
+    komi = float(meta["rules"]["komi"])
+    net = TorchEvaluator(model)
+    with tempfile.TemporaryDirectory() as tmp:
+        pools = {"gnugo": _games_gnugo(size, komi, gnugo_games, seed, Path(tmp)),
+                 "net": _games_selfplay(size, komi, net_games, seed, net, features, 16, False),
+                 "random": _games_selfplay(size, komi, random_games, seed, net, features, 0, True)}
+    rng = np.random.default_rng(seed)
+    per_source = positions // max(1, sum(1 for p in pools.values() if p))
+    chosen: list[tuple[list[int], int, int]] = []   # (prefix, outcome for the player to move, source)
+    seen: set[tuple[int, ...]] = set()
+    for s_idx, name in enumerate(SOURCES):
+        pool = pools[name]
+        if not pool:
+            continue
+        cands = [(g, t) for g, (moves, _) in enumerate(pool) for t in range(len(moves))]
+        rng.shuffle(cands)
+        taken = 0
+        for g, t in cands:
+            moves, winner = pool[g]
+            prefix = tuple(moves[:t])
+            if prefix in seen:
+                continue
+            seen.add(prefix)
+            chosen.append((list(prefix), winner * (1 if t % 2 == 0 else -1), s_idx))
+            taken += 1
+            if taken >= per_source:
+                break
+    # label: a long search of the reference net from every position, in batches
+    P, A = len(chosen), size * size + 1
+    L = max(len(c[0]) for c in chosen) if chosen else 1
+    actions = np.full((P, max(L, 1)), -1, np.int16)
+    for i, (prefix, _, _) in enumerate(chosen):
+        actions[i, : len(prefix)] = prefix
+    lengths = np.array([len(c[0]) for c in chosen], np.int32)
+    policy = np.zeros((P, A), np.float32)
+    probe = ProbeSet(size, komi, actions, lengths, policy, np.array([c[1] for c in chosen], np.float32),
+                     np.array([c[2] for c in chosen], np.int8), f"{net_path}@{sims}")
+    states = probe.states(features.history)
+    from ..go import GoBatch
+    cfg = SearchConfig(num_simulations=sims, reuse_tree=False, full_search_prob=1.0)
+    B = 64
+    for start in range(0, P, B):
+        idx = list(range(start, min(P, start + B)))
+        roots = GoBatch(size, len(idx), states[0].rules, history=features.history)
+        for j, i in enumerate(idx):
+            roots.copy_games_from(states[i].batch, [0], [j])
+        search = Search(cfg, len(idx), A, seed=seed + start)
+        active = ~roots.over
+        r = search.run(GoEnv(roots, features, "settled"), net, active=active, add_noise=False)
+        v = r.visits.astype(np.float64)
+        policy[idx] = (v / np.maximum(v.sum(axis=1, keepdims=True), 1)).astype(np.float32)
+    keep = policy.sum(axis=1) > 0   # positions whose game was already over have no label
+    return ProbeSet(size, komi, actions[keep], lengths[keep], policy[keep], probe.value[keep], probe.source[keep],
+                    probe.reference)
+
+
+def score(model, probe: ProbeSet, features: FeatureConfig, planes: np.ndarray | None = None) -> dict:
+    """probe_policy_ce_bits, probe_top1, probe_value_ce_bits, probe_value_mse, probe_value_ece for a net."""
+    import torch
+
+    from ..train.supervised import calibration
+    x = probe.planes(features) if planes is None else planes
+    model.eval()
+    with torch.no_grad():
+        logits, v = model(torch.from_numpy(x))
+        logp = torch.log_softmax(logits.float(), -1).numpy().astype(np.float64)
+        v = v.float().numpy().astype(np.float64)
+    t = probe.policy.astype(np.float64)
+    pw = np.clip((v + 1) / 2, 1e-6, 1 - 1e-6)
+    z = (probe.value.astype(np.float64) + 1) / 2
+    ece, _ = calibration(pw, z)
+    return {"probe_policy_ce_bits": float(-(t * logp).sum(axis=1).mean() / np.log(2)),
+            "probe_top1": float((logp.argmax(axis=1) == t.argmax(axis=1)).mean()),
+            "probe_value_ce_bits": float(-(z * np.log2(pw) + (1 - z) * np.log2(1 - pw)).mean()),
+            "probe_value_mse": float(((v - probe.value) ** 2).mean()),
+            "probe_value_ece": ece, "probe_positions": len(probe)}
+
+
+def main_build(args: argparse.Namespace) -> int:
+    probe = build_probe(args.size, args.net, args.positions, args.sims, args.gnugo_games, args.net_games,
+                        args.random_games, args.seed)
+    probe.save(args.out)
+    counts = {name: int((probe.source == i).sum()) for i, name in enumerate(SOURCES)}
+    print(f"wrote {args.out}: {len(probe)} positions {counts}, labels {probe.reference}")
+    return 0
+
+
+def main_eval(args: argparse.Namespace) -> int:
+    from ..net.io import load_model
+    probe = ProbeSet.load(args.probe)
+    for c in args.checkpoints:
+        model, meta = load_model(c, expect={"board_size": probe.size})
+        row = score(model, probe, FeatureConfig(**meta["features"]))
+        print(json.dumps({"checkpoint": c, "step": meta.get("step"), **row}))
+    return 0
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("probe", help="a shared probe set: build one, or score checkpoints on one")
+    ps = p.add_subparsers(dest="probe_command", required=True)
+    b = ps.add_parser("build", help="positions from GNU Go, net and random games, labelled by a long search")
+    b.add_argument("--size", type=int, required=True)
+    b.add_argument("--net", required=True, help="reference net (labels: its search's visit distribution)")
+    b.add_argument("--out", required=True)
+    b.add_argument("--positions", type=int, default=1000)
+    b.add_argument("--sims", type=int, default=400, help="simulations of the labelling search")
+    b.add_argument("--gnugo-games", type=int, default=60)
+    b.add_argument("--net-games", type=int, default=60)
+    b.add_argument("--random-games", type=int, default=60)
+    b.add_argument("--seed", type=int, default=0)
+    b.set_defaults(func=main_build)
+    e = ps.add_parser("eval", help="score checkpoints on a probe set (one JSON line each)")
+    e.add_argument("--probe", required=True)
+    e.add_argument("checkpoints", nargs="+")
+    e.set_defaults(func=main_eval)
