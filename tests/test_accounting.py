@@ -236,3 +236,44 @@ def test_training_flops_are_about_three_forwards(n, planes, c, hidden, blocks):
     # counting leaves no gradients and no mode change behind
     assert all(p.grad is None for p in model.parameters())
     assert model.training
+
+
+# ------------------------------------------------------------------ realized bits on a fixed probe
+
+class _ConstantNet(torch.nn.Module):
+    """Answers every position with the same logits and value (a net whose outputs we know)."""
+
+    def __init__(self, logits, value):
+        super().__init__()
+        self.logits, self.value = torch.tensor(logits, dtype=torch.float32), float(value)
+
+    def forward(self, x):
+        n = x.shape[0]
+        return self.logits.expand(n, -1), torch.full((n,), self.value)
+
+
+def test_probe_scores_and_realized_bits_by_hand():
+    """Two probe positions on a 2x2 board (A = 5): reference policies one-hot on action 0 and
+    uniform over actions 0 and 1; outcomes +1 and -1 for the player to move."""
+    from alphago.experiments.probe import ProbeSet, score
+    from alphago.go.features import FeatureConfig
+    probe = ProbeSet(2, 0.5, np.array([[-1], [0]], np.int16), np.array([0, 1], np.int32),
+                     np.array([[1, 0, 0, 0, 0], [0.5, 0.5, 0, 0, 0]], np.float32), np.array([1.0, -1.0], np.float32),
+                     np.zeros(2, np.int8), "hand")
+    feats = FeatureConfig(history=1, liberties=False)
+    uniform = score(_ConstantNet([0.0] * 5, 0.0), probe, feats)
+    assert uniform["probe_policy_ce_bits"] == pytest.approx(math.log2(5))      # -log2(1/5) for both
+    assert uniform["probe_value_ce_bits"] == pytest.approx(1.0)                 # p = 1/2 either way
+    assert uniform["probe_value_mse"] == pytest.approx(1.0)
+    # a net that puts 1/2 on each of actions 0 and 1 (logits ln 1 vs -inf ~ -30) and value 0
+    half = score(_ConstantNet([0.0, 0.0, -30.0, -30.0, -30.0], 0.0), probe, feats)
+    assert half["probe_policy_ce_bits"] == pytest.approx(1.0, abs=1e-6)         # -log2(1/2) for both
+    assert half["probe_top1"] == 1.0         # argmax 0 both; the tied reference also reads as 0 (first index)
+    r = B.realized_bits({"policy_ce_bits": uniform["probe_policy_ce_bits"], "value_ce_bits": 1.0},
+                        {"policy_ce_bits": half["probe_policy_ce_bits"], "value_ce_bits": 1.0}, 4e9)
+    assert r["realized_bits_per_position"] == pytest.approx(math.log2(5) - 1.0, abs=1e-6)
+    assert r["realized_bits_per_flop"] == pytest.approx((math.log2(5) - 1.0) / 4e9, rel=1e-6)
+    # the same nets on the probe repeated 10 times: the same per-position figures (size-free)
+    big = ProbeSet(2, 0.5, np.repeat(probe.actions, 10, 0), np.repeat(probe.lengths, 10), np.repeat(probe.policy, 10, 0),
+                   np.repeat(probe.value, 10), np.zeros(20, np.int8), "hand")
+    assert score(_ConstantNet([0.0] * 5, 0.0), big, feats)["probe_policy_ce_bits"] == pytest.approx(math.log2(5))

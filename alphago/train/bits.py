@@ -91,6 +91,15 @@ def data_policy_bits(kind: str, visits: np.ndarray, prior: np.ndarray, action: n
     return float(-np.log2(np.maximum(prior[full][np.arange(labels), a].astype(np.float64), EPS)).sum()), labels
 
 
+def realized_bits(previous: dict, current: dict, flops_between: float) -> dict:
+    """Realized bits between two checkpoints scored on the same probe: the drop in (policy +
+    value) cross-entropy per probe position, and that drop per FLOP spent in between (per position
+    of the probe's distribution: independent of how many positions the probe holds)."""
+    gained = (previous["policy_ce_bits"] - current["policy_ce_bits"]
+              + previous["value_ce_bits"] - current["value_ce_bits"])
+    return {"realized_bits_per_position": gained, "realized_bits_per_flop": gained / max(flops_between, 1.0)}
+
+
 OUTCOME_MEMORY = 0.99  # recent-results weights decay by this per game (~100 games of memory)
 
 

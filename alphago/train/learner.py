@@ -237,12 +237,8 @@ class Learner:
             record.update({f"probe_{k}": v for k, v in ev.items()})
         if ev is not None:
             if self.last_probe is not None:
-                gained = (self.last_probe["policy_ce_bits"] - ev["policy_ce_bits"]
-                          + self.last_probe["value_ce_bits"] - ev["value_ce_bits"])
-                dflops = self.trainer.ledger.flops - self.last_probe["flops"]
-                record["realized_bits_per_position"] = gained
-                # per position of the probe's distribution, per FLOP: independent of the probe's size
-                record["realized_bits_per_flop"] = gained / max(dflops, 1.0)
+                from .bits import realized_bits
+                record.update(realized_bits(self.last_probe, ev, self.trainer.ledger.flops - self.last_probe["flops"]))
             self.last_probe = {**ev, "flops": self.trainer.ledger.flops}
         path = self.ckpt_dir / f"step_{self.trainer.step_count:07d}.pt"
         save_checkpoint(path, self.model, self.meta(), self.trainer.optimizer)
