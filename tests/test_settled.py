@@ -97,8 +97,8 @@ def test_a_move_with_two_liberties_forbids_pass():
 
 
 def test_capture_is_useful_even_if_it_looks_like_self_atari():
-    # White O at A1 is in atari; Black B1... Black's capture at A2 ends with one stone, but it
-    # captures, so it is useful and forbids a pass.
+    # White's stone at A1 has one liberty, A2. Black A2 touches no empty point, yet it captures
+    # A1: a capture is never a self-atari, so it is useful and Black may not pass.
     st = setup("""
         X X X X X
         X X X X X
