@@ -16,6 +16,7 @@ import yaml
 from .go.features import FeatureConfig
 from .go.rules import Rules
 from .mcts.config import SearchConfig
+from .mcts.targets import TARGETS
 from .net.model import NetConfig
 from .selfplay.loop import SelfPlayConfig
 from .train.trainer import TrainConfig
@@ -78,6 +79,8 @@ class Config:
     def __post_init__(self) -> None:
         if not isinstance(self.size, int) or not 2 <= self.size <= 19:
             raise ValueError(f"size must be an integer from 2 to 19, got {self.size!r}")
+        # cross-field: the policy target must be one this search produces (mcts/targets.py)
+        TARGETS[self.train.target].check(self.search.kind, self.search.forced_playouts)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -13,9 +13,10 @@ from alphago import orchestrate
 from alphago.config import Config, ConfigError, config_from_dict, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
-# run configs: everything under configs/ except cluster/, which holds Ray cluster-launcher files
+# run configs: everything under configs/ except cluster/ (Ray cluster-launcher files) and ablation/
+# (experiment specs, loaded and checked by tests/test_ablate.py)
 CONFIGS = sorted(p for p in (ROOT / "configs").rglob("*.yaml")
-                 if p.relative_to(ROOT / "configs").parts[0] != "cluster")
+                 if p.relative_to(ROOT / "configs").parts[0] not in ("cluster", "ablation"))
 TINY = yaml.safe_load((ROOT / "configs" / "tiny.yaml").read_text())
 
 
@@ -112,6 +113,28 @@ def test_bad_target_names_the_allowed_values():
     assert "train.target" in msg and "'vists'" in msg
     for kind in ("visits", "pruned", "gumbel", "action", "argmax", "reinforce"):
         assert kind in msg
+
+
+@pytest.mark.parametrize("search, target, keys", [
+    ({"kind": "puct"}, "gumbel", ("train.target: gumbel", "search.kind: gumbel", "search.kind: puct")),
+    ({"kind": "puct", "forced_playouts": False}, "pruned", ("train.target: pruned", "search.forced_playouts")),
+])
+def test_target_the_search_cannot_produce_is_an_error(search, target, keys):
+    """A soft target that would silently be another one (issue 11) fails at load, naming both keys."""
+    msg = _error(_with(search=search, train={"target": target}))
+    for k in keys:
+        assert k in msg
+
+
+def test_every_target_has_a_search_that_produces_it():
+    from alphago.config import config_from_dict
+    from alphago.mcts.targets import TARGETS
+    ok = {"visits": {}, "pruned": {"forced_playouts": True}, "gumbel": {"kind": "gumbel"},
+          "action": {}, "argmax": {}, "reinforce": {"kind": "gumbel"}}
+    assert set(ok) == set(TARGETS)
+    for kind, search in ok.items():
+        cfg = config_from_dict(_with(search=search, train={"target": kind}))
+        assert cfg.train.target == kind and TARGETS[kind].soft == (kind in ("visits", "pruned", "gumbel"))
 
 
 def test_missing_and_malformed_files(tmp_path):

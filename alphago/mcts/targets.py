@@ -9,10 +9,47 @@
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-TARGET_KINDS = ("visits", "pruned", "gumbel", "action", "argmax", "reinforce")
-SOFT_KINDS = ("visits", "pruned", "gumbel")
+
+@dataclass(frozen=True)
+class TargetKind:
+    """What a policy target is, how the trainer weights it and which search output it needs.
+
+    The config checks every target against the search it will get (`check`), so an impossible
+    pairing (the improved policy of a PUCT search, pruned visits without forced playouts) is an
+    error when the config loads, not a different target trained on in silence."""
+    name: str
+    soft: bool                        # a distribution (True) or a one-hot label (False)
+    source: str                       # search output read: visits | pruned | improved | action
+    weighting: str                    # "full_search": weight 1 on full searches, 0 on fast ones;
+    #                                   "outcome": also times the game's outcome z (REINFORCE)
+    search_kind: str | None = None    # the search.kind it requires (None: any)
+    needs_forced_playouts: bool = False
+
+    def check(self, search_kind: str, forced_playouts: bool) -> None:
+        """ValueError naming both keys when this target cannot come out of that search."""
+        if self.search_kind is not None and search_kind != self.search_kind:
+            raise ValueError(f"train.target: {self.name} needs search.kind: {self.search_kind} "
+                             f"(the {self.source} policy only that search computes); got search.kind: "
+                             f"{search_kind}")
+        if self.needs_forced_playouts and not forced_playouts:
+            raise ValueError(f"train.target: {self.name} needs search.forced_playouts: true "
+                             f"(pruned visits exist only with forced playouts); got false")
+
+
+TARGETS: dict[str, TargetKind] = {t.name: t for t in (
+    TargetKind("visits", True, "visits", "full_search"),
+    TargetKind("pruned", True, "pruned", "full_search", needs_forced_playouts=True),
+    TargetKind("gumbel", True, "improved", "full_search", search_kind="gumbel"),
+    TargetKind("action", False, "action", "full_search"),
+    TargetKind("argmax", False, "visits", "full_search"),
+    TargetKind("reinforce", False, "action", "outcome"),
+)}
+TARGET_KINDS = tuple(TARGETS)
+SOFT_KINDS = tuple(k for k, t in TARGETS.items() if t.soft)
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:
