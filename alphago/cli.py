@@ -221,6 +221,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_toy_parser(sub)
     from .experiments.probe import add_parser as add_probe_parser
     add_probe_parser(sub)
+    from .experiments.ablate import add_parser as add_ablate_parser
+    add_ablate_parser(sub)
 
     sp = sub.add_parser("selfplay", help="play self-play games to shards, no Ray")
     sp.add_argument("--checkpoint", help="net to play with (default: a randomly initialised net)")

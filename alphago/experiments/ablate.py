@@ -1,0 +1,203 @@
+"""`alphago ablate ABLATION.yaml`: arms x seeds at one FLOP budget, evaluated at matched FLOPs.
+
+Three stages, each resumable (rerun the same command after a crash or a SIGTERM):
+  train     every cell (arm, seed) runs self-play + training in one process (driver.run_local)
+            until the ledger's cumulative FLOPs (self-play evaluations + training) reach the
+            budget; a finished cell leaves OUT/runs/ARM/seedS/done.json, an interrupted one
+            resumes from its latest checkpoint. Cells run --jobs at a time, as processes
+            (one torch/numba thread each).
+  evaluate  at every matched FLOP point of the grid (ablation_spec.AblationSpec.grid) each cell's
+            checkpoint nearest in log-FLOPs plays the same references (GNU Go levels, ...) with
+            the same number of games; its probe scores and ledger series come from the run's own
+            metrics. One JSON line per (cell, point) in OUT/evaluations.jsonl, skipped when present.
+  report    experiments/ablation_report.py: REPORT_DIR/report.md, plots, table, from those lines.
+
+The budget is checked between self-play phases, so a run stops at most one phase past it; the
+FLOPs actually spent are reported, and evaluation uses each checkpoint's own FLOPs.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the CLI builds its parser without importing torch (config imports the net)
+    from .ablation_spec import LoadedAblation
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cell_dir(out: Path, arm: str, seed: int) -> Path:
+    return out / "runs" / arm / f"seed{seed}"
+
+
+def _atomic_json(path: Path, obj) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=1))
+    tmp.replace(path)
+
+
+def train_cell(spec_path: str, out: str, arm: str, seed: int, threads: int = 1) -> dict:
+    """Run one cell to the budget (or resume it); returns its done.json content."""
+    from ..driver import run_local
+    from .ablation_spec import load_ablation
+    loaded = load_ablation(spec_path, ROOT)
+    run_dir = cell_dir(Path(out), arm, seed)
+    done = run_dir / "done.json"
+    if done.exists():
+        return json.loads(done.read_text())
+    resume = (run_dir / "checkpoints" / "latest.pt").exists()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    cfg = loaded.config(arm, seed)
+    (run_dir / "config.json").write_text(cfg.to_json())
+    s = run_local(cfg, run_dir, resume=resume, max_flops=loaded.spec.budget_flops, threads=threads)
+    if s.stopped_by != "flops":
+        raise RuntimeError(f"cell {arm}/seed{seed} stopped by {s.stopped_by} before the FLOP budget "
+                           f"({s.flops:.3g} of {loaded.spec.budget_flops:.3g}): raise run.total_games / "
+                           f"run.max_steps in the ablation's common overrides")
+    summary = {"arm": arm, "seed": seed, "games": s.games, "positions": s.positions, "steps": s.steps,
+               "flops": s.flops, "seconds": s.seconds, "resumed": resume}
+    _atomic_json(done, summary)
+    return summary
+
+
+def _checkpoints(run_dir: Path) -> list[tuple[Path, dict]]:
+    from ..net.io import read_checkpoint
+    out = []
+    for p in sorted((run_dir / "checkpoints").glob("step_*.pt")):
+        meta = read_checkpoint(p)["meta"]
+        led = meta.get("ledger", {})
+        out.append((p, {**meta, "flops": float(led.get("selfplay_flops", 0.0) + led.get("train_flops", 0.0))}))
+    return out
+
+
+def nearest(checkpoints: list[tuple[Path, dict]], flops: float) -> tuple[Path, dict]:
+    """The checkpoint nearest to `flops` on the log axis."""
+    return min(checkpoints, key=lambda c: abs(math.log(max(c[1]["flops"], 1.0)) - math.log(flops)))
+
+
+def run_series(run_dir: Path, flops: float) -> dict:
+    """Ledger and probe series of a run at a checkpoint: the last training row and the checkpoint
+    row at or before `flops` (metrics.jsonl)."""
+    from .plots import read_metrics
+    rows = read_metrics(run_dir)
+    out: dict = {}
+    train = [r for r in rows["train"] if r.get("flops", math.inf) <= flops * (1 + 1e-9)]
+    if train:
+        last = train[-1]
+        for k in ("samples_per_flop", "bits_per_sample", "policy_bits_per_sample", "value_bits_per_sample",
+                  "bits_per_flop", "data_bits_per_flop", "data_policy_bits_per_label", "data_value_bits_per_game",
+                  "data_bits", "samples"):
+            if k in last:
+                out[k] = last[k]
+        recent = train[-25:]
+        ents = [r["target_entropy"] for r in recent if isinstance(r.get("target_entropy"), (int, float))]
+        if ents:
+            out["target_entropy"] = sum(ents) / len(ents)
+    ck = [r for r in rows["checkpoint"] if r.get("flops", math.inf) <= flops * (1 + 1e-9)]
+    if ck:
+        for k, v in ck[-1].items():
+            if k.startswith("probe_") or k.startswith("realized_"):
+                out[k] = v
+    return out
+
+
+def evaluate_cells(loaded: LoadedAblation, out: Path, parallel: int, log=print) -> Path:
+    """Matched-FLOP evaluation of every finished cell (module doc); returns evaluations.jsonl."""
+    from ..play.evaluation import evaluate_checkpoint
+    spec = loaded.spec
+    path = out / "evaluations.jsonl"
+    have = set()
+    if path.exists():
+        for line in path.read_text().splitlines():
+            try:
+                r = json.loads(line)
+                have.add((r["arm"], r["seed"], r["point"]))
+            except (ValueError, KeyError, TypeError):
+                continue  # a line cut short by a crash: evaluated again
+    for arm, seed in spec.cells():
+        run_dir = cell_dir(out, arm, seed)
+        if not (run_dir / "done.json").exists():
+            log(f"evaluate: {arm}/seed{seed} has not finished training; skipped")
+            continue
+        cks = _checkpoints(run_dir)
+        for i, target in enumerate(spec.grid()):
+            if (arm, seed, i) in have:
+                continue
+            ckpt, meta = nearest(cks, target)
+            rules = meta.get("rules", {})
+            t = time.time()
+            row = evaluate_checkpoint(str(ckpt), spec.eval.references, spec.eval.games, spec.eval.sims,
+                                      int(meta["board_size"]), float(rules.get("komi", 7.5)),
+                                      seed=1000 * seed + i, parallel=parallel)
+            row = {"arm": arm, "seed": seed, "point": i, "grid_flops": target, "flops": meta["flops"],
+                   "step": int(meta.get("step", 0)), "games_played": meta.get("games"), **row,
+                   **run_series(run_dir, meta["flops"]), "eval_seconds": time.time() - t}
+            with open(path, "a") as f:  # one whole line per (cell, point)
+                f.write(json.dumps(row) + "\n")
+            scores = ", ".join(f"{k[5:-6]} {row[k]:.2f}" for k in row if k.startswith("eval_") and k.endswith("_score"))
+            log(f"evaluate: {arm}/seed{seed} point {i} ({meta['flops']:.3g} FLOPs, step {row['step']}): {scores}")
+    return path
+
+
+def main(args: argparse.Namespace) -> int:
+    from ..config import ConfigError
+    from .ablation_spec import load_ablation
+    try:
+        loaded = load_ablation(args.ablation, ROOT)
+    except ConfigError as exc:
+        print(f"alphago ablate: {exc}", file=sys.stderr)
+        return 2
+    spec = loaded.spec
+    out = Path(args.out or ROOT / "runs" / "ablate" / spec.name)
+    report_dir = Path(args.report_dir or ROOT / "docs" / "results" / spec.name)
+    out.mkdir(parents=True, exist_ok=True)
+    cells = spec.cells()
+    started = time.time()
+    if "train" in args.stages:
+        todo = [c for c in cells if not (cell_dir(out, *c) / "done.json").exists()]
+        print(f"ablate {spec.name}: {len(cells)} cells ({len(spec.arms)} arms x {len(spec.seeds)} seeds), "
+              f"{spec.budget_flops:.3g} FLOPs each; {len(todo)} to train, {args.jobs} at a time", flush=True)
+        if args.jobs <= 1:
+            for arm, seed in todo:
+                s = train_cell(str(args.ablation), str(out), arm, seed, threads=args.threads)
+                print(f"train: {arm}/seed{seed}: {s['games']} games, {s['steps']} steps, {s['flops']:.3g} FLOPs, "
+                      f"{s['seconds']:.0f} s", flush=True)
+        else:
+            import multiprocessing as mp
+            with ProcessPoolExecutor(args.jobs, mp_context=mp.get_context("spawn")) as pool:
+                futs = {pool.submit(train_cell, str(args.ablation), str(out), arm, seed, 1): (arm, seed)
+                        for arm, seed in todo}
+                for fut, (arm, seed) in futs.items():
+                    s = fut.result()
+                    print(f"train: {arm}/seed{seed}: {s['games']} games, {s['steps']} steps, "
+                          f"{s['flops']:.3g} FLOPs, {s['seconds']:.0f} s", flush=True)
+    if "evaluate" in args.stages:
+        evaluate_cells(loaded, out, parallel=args.jobs, log=lambda m: print(m, flush=True))
+    if "report" in args.stages:
+        from .ablation_report import write_report
+        command = f"alphago ablate {args.ablation} --jobs {args.jobs}"
+        path = write_report(loaded, out, report_dir, command=command, wall_s=time.time() - started)
+        print(f"report: {path}", flush=True)
+    return 0
+
+
+def add_parser(sub) -> None:
+    a = sub.add_parser("ablate", help="arms x seeds at a matched FLOP budget: train, evaluate, report "
+                                      "(configs/ablation/*.yaml)")
+    a.add_argument("ablation", help="the ablation file (configs/ablation/*.yaml)")
+    a.add_argument("--out", help="run directories and evaluations (default: runs/ablate/NAME)")
+    a.add_argument("--report-dir", help="report.md and plots (default: docs/results/NAME)")
+    a.add_argument("--stages", nargs="+", default=["train", "evaluate", "report"],
+                   choices=["train", "evaluate", "report"], help="which stages to run (default: all)")
+    a.add_argument("--jobs", type=int, default=1,
+                   help="cells trained at a time (processes, one thread each) and evaluation games at a time")
+    a.add_argument("--threads", type=int, default=max(1, min(2, os.cpu_count() or 1)),
+                   help="torch/numba threads of a cell when --jobs 1")
+    a.set_defaults(func=main)

@@ -1,0 +1,326 @@
+"""The ablation report: REPORT_DIR/report.md, score_vs_flops.png, probe.png, bits.png, summary.json,
+all from OUT/evaluations.jsonl and the cells' metrics (experiments/ablate.py).
+
+Statistics, stated in the report too:
+  score     points per game against a reference (win 1, draw 1/2), pooled over the arm's seeds at a
+            matched FLOP point; 95% Wilson interval over the games
+            (seeds differ in more than game noise, so this interval is a lower bound on the spread;
+            the per-seed scores are in the table to show it)
+  Elo       of the pooled score (clipped at 1/(2 games) from 0 and 1)
+  difference vs the first arm: score difference with 95% interval sqrt(se1^2 + se2^2); "not
+            significant" when it contains 0
+  FLOPs to a strength level: the first matched point from which the pooled score stays at or
+            above the level (grid resolution: a factor of 2), ratio to the first arm (flops_to_level)
+"""
+from __future__ import annotations
+
+import datetime
+import json
+import math
+import os
+import platform
+from pathlib import Path
+
+import numpy as np
+
+from .ablate import cell_dir
+from .ablation_spec import LoadedAblation
+
+LEVELS = (0.25, 0.5, 0.75)
+COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:gray")
+
+
+def read_rows(path: Path) -> list[dict]:
+    rows = []
+    if path.exists():
+        for line in path.read_text().splitlines():
+            try:
+                r = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(r, dict) and {"arm", "seed", "point"} <= set(r):
+                rows.append(r)
+    return rows
+
+
+def ref_names(rows: list[dict]) -> list[str]:
+    names = []
+    for r in rows:
+        for k in r:
+            if k.startswith("eval_") and k.endswith("_score") and k[5:-6] not in names and k[5:-6] != "previous":
+                names.append(k[5:-6])
+    return names
+
+
+def pooled(rows: list[dict], ref: str) -> dict:
+    """Pooled score of rows (one per seed) against `ref`, with its interval and Elo."""
+    wins = sum(r.get(f"eval_{ref}_wins", 0) for r in rows)
+    draws = sum(r.get(f"eval_{ref}_draws", 0) for r in rows)
+    games = sum(r.get(f"eval_{ref}_games", 0) for r in rows)
+    if games == 0:
+        return {"games": 0}
+    losses = games - wins - draws
+    s = (wins + 0.5 * draws) / games
+    var = (wins * (1 - s) ** 2 + draws * (0.5 - s) ** 2 + losses * s ** 2) / max(games - 1, 1)
+    se = math.sqrt(var / games)
+    lo, hi = wilson(s, games)
+    clip = 0.5 / games
+    sc = min(max(s, clip), 1 - clip)
+    se = max(se, (hi - lo) / (2 * 1.96))  # never below the Wilson width (a perfect score has sd 0)
+    return {"games": games, "wins": wins, "draws": draws, "losses": losses, "score": s, "se": se,
+            "lo": lo, "hi": hi,
+            "elo": 400 * math.log10(sc / (1 - sc)),
+            "per_seed": [round((r.get(f"eval_{ref}_wins", 0) + 0.5 * r.get(f"eval_{ref}_draws", 0))
+                               / max(r.get(f"eval_{ref}_games", 1), 1), 3) for r in rows]}
+
+
+def wilson(p: float, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval of a proportion p over n games (draws count 1/2): unlike mean +- z se
+    it does not collapse to a point when every game is won or lost."""
+    d = 1 + z * z / n
+    c = (p + z * z / (2 * n)) / d
+    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+    return max(0.0, c - h), min(1.0, c + h)
+
+
+def mean_sd(values: list[float]) -> tuple[float, float]:
+    v = [x for x in values if isinstance(x, (int, float)) and math.isfinite(x)]
+    if not v:
+        return math.nan, math.nan
+    return float(np.mean(v)), float(np.std(v, ddof=1)) if len(v) > 1 else 0.0
+
+
+def flops_to_level(points: list[dict], ref: str, level: float) -> dict:
+    """FLOPs at the first matched point from which the arm's pooled score against `ref` stays at or
+    above `level` at every later point (None when the last point is below it).
+
+    Pooled over seeds and sustained, because a single seed's 20-game score has a standard error
+    near 0.1: the first point where any one score crosses a level mostly measures noise (a seed
+    reaching 0.5 early and falling back to 0.25 would count as reaching it). "confirmed" says
+    whether the lower end of the 95% interval is at or above the level there too."""
+    scores = [p[ref].get("score") if p[ref].get("games") else None for p in points]
+    hit = None
+    for i in range(len(points) - 1, -1, -1):
+        if scores[i] is None or scores[i] < level:
+            break
+        hit = i
+    if hit is None:
+        return {"point": None, "flops": None, "confirmed": False}
+    return {"point": hit, "flops": points[hit]["flops"], "confirmed": points[hit][ref]["lo"] >= level}
+
+
+def summarize(loaded: LoadedAblation, rows: list[dict]) -> dict:
+    spec = loaded.spec
+    refs = ref_names(rows)
+    out: dict = {"arms": {}, "references": refs}
+    for arm in spec.arms:
+        points = []
+        for i, g in enumerate(spec.grid()):
+            rs = [r for r in rows if r["arm"] == arm and r["point"] == i]
+            p = {"point": i, "grid_flops": g, "seeds": len(rs),
+                 "flops": mean_sd([r["flops"] for r in rs])[0] if rs else math.nan}
+            for ref in refs:
+                p[ref] = pooled(rs, ref)
+            for key in ("probe_policy_ce_bits", "probe_top1", "probe_value_ece", "data_policy_bits_per_label",
+                        "data_bits_per_flop", "samples_per_flop", "bits_per_sample", "bits_per_flop",
+                        "target_entropy"):
+                p[key] = mean_sd([r.get(key) for r in rs])
+            points.append(p)
+        out["arms"][arm] = {"points": points, "to_level": {}}
+        if refs:
+            for level in LEVELS:
+                out["arms"][arm]["to_level"][str(level)] = flops_to_level(points, refs[0], level)
+    return out
+
+
+def _fmt(x, spec=".3g") -> str:
+    return "n/a" if x is None or (isinstance(x, float) and not math.isfinite(x)) else format(x, spec)
+
+
+def plots(loaded: LoadedAblation, out: Path, report_dir: Path, summary: dict) -> list[str]:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .plots import read_metrics
+    spec, files = loaded.spec, []
+    refs = summary["references"]
+    if refs:
+        fig, axes = plt.subplots(1, len(refs), figsize=(5.5 * len(refs), 4), squeeze=False)
+        for ax, ref in zip(axes[0], refs):
+            for c, arm in zip(COLORS, spec.arms):
+                pts = [p for p in summary["arms"][arm]["points"] if p[ref].get("games")]
+                x = [p["flops"] for p in pts]
+                ax.plot(x, [p[ref]["score"] for p in pts], "o-", color=c, label=arm)
+                ax.fill_between(x, [p[ref]["lo"] for p in pts], [p[ref]["hi"] for p in pts], color=c, alpha=0.2)
+            ax.set_xscale("log")
+            ax.set_ylim(-0.02, 1.02)
+            ax.set_xlabel("cumulative FLOPs (self-play + training)")
+            ax.set_ylabel(f"score vs {ref} (95% interval, seeds pooled)")
+            ax.grid(alpha=0.3)
+            ax.legend()
+        fig.tight_layout()
+        fig.savefig(report_dir / "score_vs_flops.png", dpi=110)
+        plt.close(fig)
+        files.append("score_vs_flops.png")
+    keys = (("probe_policy_ce_bits", "probe policy cross-entropy (bits)"), ("probe_top1", "probe top-1 agreement"),
+            ("probe_value_ece", "probe value calibration error"))
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    for ax, (key, label) in zip(axes, keys):
+        for c, arm in zip(COLORS, spec.arms):
+            pts = [p for p in summary["arms"][arm]["points"] if math.isfinite(p[key][0])]
+            x = [p["flops"] for p in pts]
+            m = np.array([p[key][0] for p in pts])
+            sd = np.array([p[key][1] for p in pts])
+            ax.errorbar(x, m, yerr=sd, fmt="o-", color=c, label=arm, capsize=3)
+        ax.set_xscale("log")
+        ax.set_xlabel("cumulative FLOPs")
+        ax.set_ylabel(label + " (mean +- sd over seeds)")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(report_dir / "probe.png", dpi=110)
+    plt.close(fig)
+    files.append("probe.png")
+    series = (("data_bits_per_flop", "bits in the data / FLOP"), ("data_policy_bits_per_label", "data policy bits / label"),
+              ("samples_per_flop", "samples / FLOP"), ("bits_per_sample", "bits offered / gradient sample"),
+              ("bits_per_flop", "bits offered / FLOP"), ("target_entropy", "policy target entropy (bits)"))
+    fig, axes = plt.subplots(2, 3, figsize=(15, 8))
+    for ax, (key, label) in zip(axes.flat, series):
+        for c, arm in zip(COLORS, spec.arms):
+            for k, seed in enumerate(spec.seeds):
+                try:
+                    rows = read_metrics(cell_dir(out, arm, seed))["train"]
+                except FileNotFoundError:
+                    continue
+                xs = [r["flops"] for r in rows if isinstance(r.get(key), (int, float)) and r.get("flops")]
+                ys = [r[key] for r in rows if isinstance(r.get(key), (int, float)) and r.get("flops")]
+                if key == "target_entropy" and len(ys) > 25:  # per batch: moving average
+                    ys = list(np.convolve(ys, np.ones(25) / 25, mode="valid"))
+                    xs = xs[24:]
+                ax.plot(xs, ys, color=c, alpha=0.8, lw=1, label=arm if k == 0 else None)
+        ax.set_xscale("log")
+        ax.set_xlabel("cumulative FLOPs")
+        ax.set_title(label)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(report_dir / "bits.png", dpi=110)
+    plt.close(fig)
+    files.append("bits.png")
+    return files
+
+
+def write_report(loaded: LoadedAblation, out: Path, report_dir: Path, command: str, wall_s: float) -> Path:
+    spec = loaded.spec
+    report_dir.mkdir(parents=True, exist_ok=True)
+    rows = read_rows(out / "evaluations.jsonl")
+    summary = summarize(loaded, rows)
+    done = {}
+    for arm, seed in spec.cells():
+        p = cell_dir(out, arm, seed) / "done.json"
+        if p.exists():
+            done[(arm, seed)] = json.loads(p.read_text())
+    files = plots(loaded, out, report_dir, summary) if rows else []
+    refs = summary["references"]
+    arms = list(spec.arms)
+    base = arms[0]
+    L: list[str] = [f"# Ablation `{spec.name}`", ""]
+    L.append(f"Generated by `{command}` on {datetime.date.today().isoformat()}, {platform.machine()} "
+             f"{os.cpu_count()} cores ({platform.processor() or platform.platform()}), no GPU unless the "
+             f"configs name one. Cells trained: {len(done)} of {len(spec.cells())}; evaluation rows: {len(rows)}.")
+    train_s = sum(d.get("seconds", 0.0) for d in done.values())
+    eval_s = sum(r.get("eval_seconds", 0.0) for r in rows)
+    L.append(f"Wall time: training {train_s / 60:.1f} min (sum over cells), evaluation {eval_s / 60:.1f} min "
+             f"(sum over rows); this invocation {wall_s / 60:.1f} min.")
+    L += ["", "## Settings", "",
+          f"- base config `{spec.base}`, common overrides `{json.dumps(spec.common)}`",
+          f"- FLOP budget per run {spec.budget_flops:.3g} (self-play network evaluations + training, from the "
+          f"ledger); matched points {', '.join(f'{g:.3g}' for g in spec.grid())}",
+          f"- seeds {list(spec.seeds)} (run.seed: self-play, sampling and initialisation), the same for every arm",
+          f"- evaluation: {spec.eval.games} games per reference and point, colours alternating, our net at "
+          f"{spec.eval.sims} simulations with 10% root noise, never resigning; references "
+          f"{', '.join(f'`{r}`' for r in spec.eval.references)}",
+          "- arms (only what differs from the base):"]
+    for arm in arms:
+        L.append(f"  - `{arm}`: `{json.dumps(spec.arms[arm])}`")
+    L += ["", "## Runs", "", "| arm | seed | games | positions | SGD steps | FLOPs | minutes |", "|---|---|---|---|---|---|---|"]
+    for (arm, seed), d in done.items():
+        L.append(f"| {arm} | {seed} | {d['games']:,} | {d['positions']:,} | {d['steps']:,} | {d['flops']:.3g} | "
+                 f"{d['seconds'] / 60:.1f} |")
+    if not rows:
+        L += ["", "No evaluation rows yet: run the evaluate stage."]
+    for ref in refs:
+        L += ["", f"## Strength against `{ref}` at matched FLOPs", "",
+              "Score = (wins + draws/2) / games, seeds pooled, 95% Wilson interval; per-seed scores in brackets.", "",
+              "| arm | " + " | ".join(f"{g:.2g} FLOPs" for g in spec.grid()) + " |",
+              "|---|" + "---|" * len(spec.grid())]
+        for arm in arms:
+            cells = []
+            for p in summary["arms"][arm]["points"]:
+                q = p[ref]
+                cells.append("n/a" if not q.get("games") else
+                             f"{q['score']:.2f} [{q['lo']:.2f}, {q['hi']:.2f}] ({', '.join(map(str, q['per_seed']))})")
+            L.append(f"| {arm} | " + " | ".join(cells) + " |")
+        L += ["", f"Difference from `{base}` at the budget (last point):", ""]
+        b = summary["arms"][base]["points"][-1][ref]
+        for arm in arms[1:]:
+            a = summary["arms"][arm]["points"][-1][ref]
+            if not a.get("games") or not b.get("games"):
+                continue
+            d = a["score"] - b["score"]
+            half = 1.96 * math.hypot(a["se"], b["se"])
+            sig = "significant" if abs(d) > half else "not significant"
+            L.append(f"- `{arm}` - `{base}`: {d:+.3f} [{d - half:+.3f}, {d + half:+.3f}] ({sig}); Elo "
+                     f"{a['elo']:+.0f} vs {b['elo']:+.0f}")
+    if rows:
+        probe = loaded.config(arms[0], spec.seeds[0]).train.probe
+        where = (f"the shared probe set `{probe}`: the same positions and labels for every arm and seed" if probe else
+                 "each run's own held-out games (no train.probe): NOT comparable across arms, set train.probe")
+        L += ["", "## Accuracy apart from strength, at the budget", "", f"Probe: {where}. Ledger columns: "
+              "docs/accounting.md (bits in the data counted once per label when self-play makes it; bits "
+              "offered per gradient sample against the current net).", "",
+              "| arm | probe policy CE (bits) | probe top-1 | probe value ECE | data policy bits/label | "
+              "bits in data / FLOP | samples / FLOP | bits offered / sample | target entropy |",
+              "|---|---|---|---|---|---|---|---|---|"]
+        for arm in arms:
+            p = summary["arms"][arm]["points"][-1]
+            f = lambda k, s=".3g": f"{_fmt(p[k][0], s)} +- {_fmt(p[k][1], '.2g')}"
+            L.append(f"| {arm} | {f('probe_policy_ce_bits', '.3f')} | {f('probe_top1', '.3f')} | "
+                     f"{f('probe_value_ece', '.3f')} | {f('data_policy_bits_per_label')} | {f('data_bits_per_flop')} | "
+                     f"{f('samples_per_flop')} | {f('bits_per_sample')} | {f('target_entropy', '.2f')} |")
+        if refs:
+            L += ["", f"## FLOPs to reach a score against `{refs[0]}`", "",
+                  "FLOPs at the first matched point from which the arm's score (seeds pooled) stays at or above "
+                  "the level at every later point; the grid is a factor of 2, so the figure is an upper bound "
+                  "within a factor of 2; `*` when the 95% interval's lower end is above the level there too; "
+                  f"`-` when the arm is below the level at the budget; ratio to `{base}`.", "",
+                  "| arm | " + " | ".join(f"score >= {lv}" for lv in LEVELS) + " |",
+                  "|---|" + "---|" * len(LEVELS)]
+            for arm in arms:
+                cells = []
+                for lv in LEVELS:
+                    t = summary["arms"][arm]["to_level"][str(lv)]
+                    tb = summary["arms"][base]["to_level"][str(lv)]["flops"]
+                    if t["flops"] is None:
+                        cells.append("-")
+                        continue
+                    ratio = f", x{t['flops'] / tb:.2f}" if tb else ""
+                    cells.append(f"{t['flops']:.2g}{'*' if t['confirmed'] else ''}{ratio}")
+                L.append(f"| {arm} | " + " | ".join(cells) + " |")
+    if files:
+        L += ["", "## Plots", ""] + [f"![{f}]({f})" for f in files]
+    L += ["", "## How to read it", "",
+          "Published anchors: KataGo reports 1.25x less compute to equal strength from forced playouts with "
+          "policy-target pruning and 1.37x from playout-cap randomization; Expert Iteration (Hex) found soft and "
+          "hard targets with nearly equal top-1 error but soft about 50 Elo stronger. The score intervals above "
+          "pool seeds and games; with a few seeds and tens of games per point only large differences are "
+          "significant, and the report says so where they are not.", ""]
+    path = report_dir / "report.md"
+    tmp = path.with_name("report.md.tmp")
+    tmp.write_text("\n".join(L))
+    tmp.replace(path)
+    s_tmp = report_dir / "summary.json.tmp"
+    s_tmp.write_text(json.dumps(summary, indent=1, default=str))
+    s_tmp.replace(report_dir / "summary.json")
+    return path

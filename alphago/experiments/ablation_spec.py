@@ -1,0 +1,131 @@
+"""The ablation file (configs/ablation/*.yaml): arms that differ only in what they name, the
+same seeds, and one FLOP budget for every run. Loaded, typed and checked before any compute:
+every arm x seed config is built here, so a bad key fails in a second, not after an hour.
+
+    name: soft_vs_hard_5x5
+    base: configs/5x5.yaml              # the config every arm starts from (path from the repo root
+                                        # or from this file's folder)
+    common: {run: {total_games: 1000000}}   # overrides shared by all arms
+    budget_flops: 1.2e13                # per run: self-play evaluations + training, from the ledger
+    seeds: [0, 1, 2]                    # run.seed of each run; the same list for every arm
+    arms:                               # name -> overrides (only what differs)
+      visits: {train: {target: visits}}
+      action: {train: {target: action}}
+    eval:
+      references: ["gnugo:1", "gnugo:10"]   # arena specs, the same for every arm
+      games: 20                         # per reference and evaluated checkpoint (colours alternate)
+      sims: 64                          # our simulations per move in evaluation games
+      points: 4                         # matched FLOP points: budget x 2^-(points-1) ... budget
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from ..config import Config, ConfigError, _merge, build
+
+_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+@dataclass(frozen=True)
+class EvalSpec:
+    references: tuple[str, ...] = ("gnugo:1",)
+    games: int = 20
+    sims: int = 64
+    points: int = 4
+
+    def __post_init__(self) -> None:
+        if not self.references or not all(isinstance(r, str) and r for r in self.references):
+            raise ValueError(f"eval.references must be a non-empty list of arena specs, got {self.references!r}")
+        for key in ("games", "sims", "points"):
+            v = getattr(self, key)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"eval.{key} must be an integer >= 1, got {v!r}")
+
+
+@dataclass(frozen=True)
+class AblationSpec:
+    name: str
+    base: str
+    budget_flops: float
+    arms: dict                          # arm name -> overrides (mapping)
+    seeds: tuple[int, ...] = (0, 1, 2)
+    common: dict = field(default_factory=dict)
+    eval: EvalSpec = field(default_factory=EvalSpec)
+
+    def __post_init__(self) -> None:
+        if not _NAME.match(self.name or ""):
+            raise ValueError(f"name must be letters, digits, '_', '.' or '-', got {self.name!r}")
+        if not self.budget_flops > 0:
+            raise ValueError(f"budget_flops must be > 0, got {self.budget_flops!r}")
+        if not isinstance(self.arms, dict) or len(self.arms) < 2:
+            raise ValueError("arms must map at least two arm names to their overrides")
+        for arm, over in self.arms.items():
+            if not isinstance(arm, str) or not _NAME.match(arm):
+                raise ValueError(f"arms: arm name {arm!r} must be letters, digits, '_', '.' or '-'")
+            if over is not None and not isinstance(over, dict):
+                raise ValueError(f"arms.{arm} must be a mapping of config overrides, got {over!r}")
+        if not self.seeds or len(set(self.seeds)) != len(self.seeds):
+            raise ValueError(f"seeds must be a non-empty list of distinct integers, got {list(self.seeds)!r}")
+        if not isinstance(self.common, dict):
+            raise ValueError(f"common must be a mapping of config overrides, got {self.common!r}")
+
+    def grid(self) -> list[float]:
+        """The matched FLOP points every run is evaluated at (log-spaced, the budget last)."""
+        n = self.eval.points
+        return [self.budget_flops * 2.0 ** -(n - 1 - i) for i in range(n)]
+
+    def cells(self) -> list[tuple[str, int]]:
+        """(arm, seed) pairs, seed-major: an ablation cut short has every arm on its first seeds."""
+        return [(arm, seed) for seed in self.seeds for arm in self.arms]
+
+
+@dataclass(frozen=True)
+class LoadedAblation:
+    spec: AblationSpec
+    path: Path
+    base_data: dict
+
+    def config(self, arm: str, seed: int) -> Config:
+        """The run config of one cell: base <- common <- arm <- {run.seed}."""
+        data = _merge(self.base_data, self.spec.common)
+        data = _merge(data, self.spec.arms[arm] or {})
+        data = _merge(data, {"run": {"seed": seed}})
+        try:
+            return build(Config, data)
+        except ConfigError as exc:
+            raise ConfigError(f"{self.path}: arm {arm!r} (seed {seed}): {exc}") from None
+
+
+def load_ablation(path: str | Path, root: str | Path | None = None) -> LoadedAblation:
+    """Read, type-check and build every cell's config; ConfigError naming the key on any problem."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"ablation file {path} does not exist") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"ablation file {path} is not valid YAML: {exc}") from None
+    if isinstance(data, dict) and isinstance(data.get("budget_flops"), str):
+        try:  # YAML 1.1 reads 1.2e13 (no sign in the exponent) as a string
+            data["budget_flops"] = float(data["budget_flops"])
+        except ValueError:
+            raise ConfigError(f"{path}: budget_flops must be a number, got {data['budget_flops']!r}") from None
+    try:
+        spec = build(AblationSpec, data)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    base = Path(spec.base)
+    candidates = [base] if base.is_absolute() else [Path(root or ".") / base, path.parent / base]
+    base_path = next((c for c in candidates if c.exists()), None)
+    if base_path is None:
+        raise ConfigError(f"{path}: base config {spec.base} not found (looked in "
+                          f"{', '.join(str(c) for c in candidates)})")
+    base_data = yaml.safe_load(base_path.read_text()) or {}
+    loaded = LoadedAblation(spec, path, base_data)
+    for arm, seed in spec.cells():
+        loaded.config(arm, seed)
+    return loaded

@@ -1,0 +1,125 @@
+"""alphago ablate: the ablation file is checked before compute, the statistics are right by hand,
+and a tiny ablation runs every stage, writes a report with finite numbers and resumes without
+redoing finished work."""
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+import pytest
+
+from alphago.config import ConfigError
+from alphago.experiments.ablation_report import flops_to_level, pooled, wilson
+from alphago.experiments.ablation_spec import load_ablation
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "abl.yaml"
+    p.write_text(text)
+    return p
+
+
+GOOD = """
+name: t
+base: configs/tiny.yaml
+common: {run: {total_games: 100000, games_per_phase: 8}, selfplay: {batch_games: 8}}
+budget_flops: 6.0e9
+seeds: [0]
+arms:
+  visits: {train: {target: visits}}
+  action: {train: {target: action}}
+eval: {references: ["uniform@2"], games: 2, sims: 2, points: 2}
+"""
+
+
+def test_shipped_ablation_files_load():
+    for p in (ROOT / "configs" / "ablation").glob("*.yaml"):
+        loaded = load_ablation(p, ROOT)
+        assert len(loaded.spec.cells()) == len(loaded.spec.arms) * len(loaded.spec.seeds)
+
+
+@pytest.mark.parametrize("change, words", [
+    (("target: action", "target: gumbel"), ("arm 'action'", "train.target: gumbel", "search.kind")),
+    (("target: action", "targt: action"), ("arm 'action'", "targt")),
+    (("budget_flops: 6.0e9", "budget_flops: lots"), ("budget_flops",)),
+    (("seeds: [0]", "seeds: [0, 0]"), ("seeds",)),
+    (("base: configs/tiny.yaml", "base: configs/nope.yaml"), ("configs/nope.yaml", "not found")),
+    (("  action: {train: {target: action}}\n", ""), ("at least two",)),
+    (("games: 2,", "games: 0,"), ("eval.games",)),
+])
+def test_bad_ablation_file_names_the_problem(tmp_path, change, words):
+    old, new = change
+    assert old in GOOD
+    with pytest.raises(ConfigError) as e:
+        load_ablation(_write(tmp_path, GOOD.replace(old, new)), ROOT)
+    for w in words:
+        assert w in str(e.value), (w, str(e.value))
+
+
+def test_grid_is_log_spaced_up_to_the_budget(tmp_path):
+    spec = load_ablation(_write(tmp_path, GOOD.replace("points: 2", "points: 4")), ROOT).spec
+    assert spec.grid() == [6.0e9 / 8, 6.0e9 / 4, 6.0e9 / 2, 6.0e9]
+
+
+def test_flops_to_level_is_pooled_and_sustained():
+    def pt(flops, score, lo):
+        return {"flops": flops, "g": {"games": 60, "score": score, "lo": lo}}
+    # crosses 0.5 at 1e12, falls back, crosses again at 4e12 and stays: the level is reached at 4e12
+    pts = [pt(1e12, 0.55, 0.42), pt(2e12, 0.30, 0.2), pt(4e12, 0.6, 0.47), pt(8e12, 0.8, 0.68)]
+    assert flops_to_level(pts, "g", 0.5) == {"point": 2, "flops": 4e12, "confirmed": False}
+    assert flops_to_level(pts, "g", 0.25) == {"point": 0, "flops": 1e12, "confirmed": True}
+    assert flops_to_level(pts, "g", 0.75) == {"point": 3, "flops": 8e12, "confirmed": False}
+    # below the level at the budget: not reached, whatever happened before
+    assert flops_to_level(pts[:2], "g", 0.5)["flops"] is None
+    # a point with no games ends the run of points at or above the level
+    pts[1] = {"flops": 2e12, "g": {"games": 0}}
+    assert flops_to_level(pts, "g", 0.25)["point"] == 2
+
+
+def test_pooled_score_and_wilson_by_hand():
+    rows = [{"eval_g_wins": 3, "eval_g_draws": 1, "eval_g_games": 4},
+            {"eval_g_wins": 0, "eval_g_draws": 0, "eval_g_games": 4}]
+    p = pooled(rows, "g")
+    assert p["games"] == 8 and p["score"] == pytest.approx(3.5 / 8)
+    assert p["per_seed"] == [0.875, 0.0]
+    assert p["elo"] == pytest.approx(400 * math.log10(3.5 / 4.5))
+    # Wilson, z = 1.96, p = 0.5, n = 20: centre 0.5, half-width 1.96 sqrt(0.25/20 + 1.96^2/1600) / (1 + 1.96^2/20)
+    lo, hi = wilson(0.5, 20)
+    half = 1.96 * math.sqrt(0.25 / 20 + 1.96 ** 2 / 1600) / (1 + 1.96 ** 2 / 20)
+    assert (lo, hi) == pytest.approx((0.5 - half, 0.5 + half))
+    lo, hi = wilson(1.0, 4)  # every game won: the interval is not a point
+    assert hi == 1.0 and 0.4 < lo < 0.6
+
+
+def test_tiny_ablation_end_to_end_and_resume(tmp_path):
+    from alphago.cli import main
+    spec = _write(tmp_path, GOOD)
+    out, rep = tmp_path / "out", tmp_path / "report"
+    assert main(["ablate", str(spec), "--out", str(out), "--report-dir", str(rep), "--threads", "1"]) == 0
+    for arm in ("visits", "action"):
+        done = json.loads((out / "runs" / arm / "seed0" / "done.json").read_text())
+        assert done["flops"] >= 6.0e9 and done["games"] > 0
+    rows = [json.loads(x) for x in (out / "evaluations.jsonl").read_text().splitlines()]
+    assert sorted((r["arm"], r["point"]) for r in rows) == [("action", 0), ("action", 1), ("visits", 0), ("visits", 1)]
+    for r in rows:
+        assert 0.0 <= r["eval_uniform2_score"] <= 1.0 and math.isfinite(r["flops"])
+        assert math.isfinite(r["data_policy_bits_per_label"]) and r["samples_per_flop"] > 0
+    report = (rep / "report.md").read_text()
+    assert "## Strength against `uniform2` at matched FLOPs" in report
+    assert "nan" not in report.lower().replace("n/a", "")
+    for png in ("score_vs_flops.png", "probe.png", "bits.png"):
+        assert (rep / png).stat().st_size > 1000
+    # the action arm's targets are one-hot: zero entropy; the visits arm's are not
+    summary = json.loads((rep / "summary.json").read_text())
+    assert summary["arms"]["action"]["points"][-1]["target_entropy"][0] == pytest.approx(0.0, abs=1e-6)
+    assert summary["arms"]["visits"]["points"][-1]["target_entropy"][0] > 0.1
+    # rerun: nothing is trained or evaluated again
+    mtimes = {p: p.stat().st_mtime for p in (out / "runs").rglob("step_*.pt")}
+    assert main(["ablate", str(spec), "--out", str(out), "--report-dir", str(rep)]) == 0
+    assert {p: p.stat().st_mtime for p in (out / "runs").rglob("step_*.pt")} == mtimes
+    assert len((out / "evaluations.jsonl").read_text().splitlines()) == 4
+    assert re.search(r"Cells trained: 2 of 2; evaluation rows: 4", (rep / "report.md").read_text())
