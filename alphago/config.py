@@ -17,9 +17,9 @@ from .go.features import FeatureConfig
 from .go.rules import Rules
 from .mcts.config import SearchConfig
 from .mcts.targets import TARGETS
-from .net.model import NetConfig
-from .selfplay.loop import SelfPlayConfig
-from .train.trainer import TrainConfig
+from .net.config import NetConfig
+from .selfplay.config import SelfPlayConfig
+from .train.config import TrainConfig
 
 SCHEDULES = ("alternating", "async")
 

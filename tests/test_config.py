@@ -179,3 +179,13 @@ def test_unreachable_address_fails_within_seconds():
         orchestrate.check_address("127.0.0.1:1")
     assert time.monotonic() - t < 5.0
     orchestrate.check_address("auto")  # resolved by Ray itself, not probed
+
+
+def test_loading_a_config_imports_neither_torch_nor_ray():
+    """Configs are plain data: a tool that only reads or checks them should not pay for torch."""
+    import subprocess
+    import sys
+    code = ("import sys; from alphago.config import load_config; load_config('configs/7x7.yaml'); "
+            "print(sorted(m for m in ('torch', 'ray') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

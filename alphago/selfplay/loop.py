@@ -12,37 +12,11 @@ import numpy as np
 
 from ..data.records import GameRecord
 from ..go import GoBatch, Rules
-from ..go.env import PASS_RULES, GoEnv
+from ..go.env import GoEnv
 from ..go.features import FeatureConfig
 from ..mcts.config import SearchConfig
 from ..mcts.search import Search
-
-
-@dataclass(frozen=True)
-class SelfPlayConfig:
-    batch_games: int = 32              # games searched together (evaluator batch size)
-    temperature_moves: int = 8         # moves played at temperature 1 (AlphaGo Zero: 30 on 19x19), then ~0
-    resign_threshold: float = -0.95    # resign when the search value falls below this (AlphaGo Zero: auto-tuned)
-    resign_disabled_frac: float = 0.2  # fraction of games that never resign (AlphaGo Zero: 10%)
-    eval_cache: int = 0                # entries of the evaluation cache (KataGo's NN cache); 0 = off
-    # "settled" (go/settled.py): no own-eye fills, pass only when every other move is a
-    # self-atari, so games are played out and Tromp-Taylor counts a settled board; "any":
-    # every legal move (lets untrained nets pass on half-empty boards: issue 9's collapse)
-    pass_rule: str = "settled"
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.batch_games, int) or self.batch_games < 1:
-            raise ValueError(f"selfplay.batch_games must be an integer >= 1, got {self.batch_games!r}")
-        if self.temperature_moves < 0:
-            raise ValueError(f"selfplay.temperature_moves must be >= 0, got {self.temperature_moves!r}")
-        if not -1.0 <= self.resign_threshold <= 1.0:
-            raise ValueError(f"selfplay.resign_threshold must be in [-1, 1] (-1 disables), got {self.resign_threshold!r}")
-        if not isinstance(self.eval_cache, int) or self.eval_cache < 0:
-            raise ValueError(f"selfplay.eval_cache must be an integer >= 0, got {self.eval_cache!r}")
-        if self.pass_rule not in PASS_RULES:
-            raise ValueError(f"selfplay.pass_rule must be one of {PASS_RULES}, got {self.pass_rule!r}")
-        if not 0.0 <= self.resign_disabled_frac <= 1.0:
-            raise ValueError(f"selfplay.resign_disabled_frac must be in [0, 1], got {self.resign_disabled_frac!r}")
+from .config import SelfPlayConfig  # noqa: F401  (re-exported)
 
 
 @dataclass

@@ -2,54 +2,14 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from ..data.replay import TrainBatch
-from ..mcts.targets import TARGET_KINDS
 from . import bits as B
-
-OPTIMIZERS = ("sgd", "adamw")
-SCHEDULES = ("constant", "cosine", "step")
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    target: str = "visits"         # policy target kind (mcts/targets.py)
-    batch_size: int = 256
-    optimizer: str = "sgd"         # SGD with momentum 0.9 (AlphaGo Zero) or AdamW
-    lr: float = 0.02               # AlphaGo Zero started at 0.01 at batch 2048 (x ~10 warm, here small boards)
-    momentum: float = 0.9
-    weight_decay: float = 1e-4     # AlphaGo Zero's L2 c = 1e-4
-    lr_schedule: str = "constant"
-    lr_steps: tuple[int, ...] = ()  # step schedule: divide by 10 at each of these steps
-    total_steps: int = 10000       # cosine schedule horizon
-    value_weight: float = 1.0
-    window: int = 50000            # replay window in positions
-    replay_ratio: float = 4.0      # training samples per new self-play position
-    device: str = "cpu"
-    probe: str | None = None       # shared probe set (alphago probe build): every checkpoint is scored on it
-
-    def __post_init__(self) -> None:
-        if self.target not in TARGET_KINDS:
-            raise ValueError(f"train.target must be one of {TARGET_KINDS}, got {self.target!r}")
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"train.optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
-        if self.lr_schedule not in SCHEDULES:
-            raise ValueError(f"train.lr_schedule must be one of {SCHEDULES}, got {self.lr_schedule!r}")
-        for key in ("batch_size", "window", "total_steps"):
-            v = getattr(self, key)
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-                raise ValueError(f"train.{key} must be an integer >= 1, got {v!r}")
-        for key in ("lr", "replay_ratio"):
-            if not getattr(self, key) > 0:
-                raise ValueError(f"train.{key} must be > 0, got {getattr(self, key)!r}")
-        if self.weight_decay < 0 or self.value_weight < 0 or not 0 <= self.momentum < 1:
-            raise ValueError("train.weight_decay and train.value_weight must be >= 0, train.momentum in [0, 1)")
-
+from .config import OPTIMIZERS, SCHEDULES, TrainConfig  # noqa: F401  (re-exported)
 
 def make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
     if cfg.optimizer == "sgd":
