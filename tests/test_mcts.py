@@ -21,17 +21,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import numpy as np
 import pytest
 
 from alphago.go import BLACK, WHITE, GoBatch, Rules, from_diagram, from_gtp
 from alphago.go import seed as go_seed
-from alphago.go.env import GoEnv
+from alphago.goenv import GoEnv
 from alphago.go.features import FeatureConfig
 from alphago.mcts import tree as T
 from alphago.mcts.config import SearchConfig
+from alphago.mcts.types import Observation
 from alphago.mcts.evaluators import RolloutEvaluator, UniformEvaluator
 from alphago.mcts.search import Search
 
@@ -126,13 +126,6 @@ def random_game(seed: int, num_actions: int = 6, depth: int = 4) -> ToyGame:
         return Node(tuple(bool(x) for x in legal), tuple(float(x) for x in logits), value)
 
     return ToyGame(A, node)
-
-
-class Observation(NamedTuple):
-    features: np.ndarray  # float32[B, 1 + MAX_DEPTH]: game id, then the path from the game's root (-1 padded)
-    legal: np.ndarray     # bool[B, A]
-    terminal: np.ndarray  # bool[B]
-    value: np.ndarray     # float32[B] result for the player to move where terminal, else 0
 
 
 class ToyEnv:

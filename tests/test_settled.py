@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from alphago.go import BLACK, WHITE, GoBatch, GoState, Rules, from_diagram
-from alphago.go.env import GoEnv
+from alphago.goenv import GoEnv
 from alphago.go.features import FeatureConfig
 
 

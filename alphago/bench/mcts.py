@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from ..go import GoBatch, seed
-from ..go.env import GoEnv
+from ..goenv import GoEnv
 from ..go.features import FeatureConfig
 from ..mcts.config import SearchConfig
 from ..mcts.evaluators import UniformEvaluator

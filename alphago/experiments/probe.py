@@ -138,7 +138,7 @@ def build_probe(size: int, net_path: str, positions: int = 1000, sims: int = 400
     from ..mcts.search import Search
     from ..net.evaluator import TorchEvaluator
     from ..net.io import load_model
-    from ..go.env import GoEnv
+    from ..goenv import GoEnv
     from ..mcts.config import SearchConfig
     model, meta = load_model(net_path, expect={"board_size": size})
     features = FeatureConfig(**meta["features"])

@@ -7,53 +7,19 @@ a value is negated at each ply on its way up. A terminal position's value is the
 result for the player to move there (+1 win, -1 loss, 0 draw). So root Q(a) > 0 means
 "a is good for the player about to move". (tests/test_mcts.py checks this.)
 
-The search knows nothing of Go or torch. It drives an environment with
-  observe_roots() / set_leaves(paths, lengths) / observe_leaves() -> Observation
-(features, legal, terminal, value) and calls an evaluator
-  evaluator(features[B', ...], legal[B', A]) -> (logits[B', A], value[B'])
-once per simulation step on all leaves that need it (B' <= B), never one game at a time.
-An evaluator with attribute `full_batch = True` gets all B rows (for evaluators that read
-the environment's leaves directly, like random rollouts).
+The search knows nothing of Go or torch. It drives an Environment and calls an Evaluator once
+per simulation step on all leaves that need it, never one game at a time; it returns a
+SearchResult (all three, with shapes, in mcts/types.py).
 """
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import Callable, Protocol
 
 import numpy as np
 
 from . import tree as T
 from .config import SearchConfig
-
-Evaluator = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
-
-
-class Environment(Protocol):
-    batch_size: int
-    num_actions: int
-
-    def observe_roots(self): ...
-    def set_leaves(self, paths: np.ndarray, lengths: np.ndarray) -> None: ...
-    def observe_leaves(self): ...
-
-
-@dataclass
-class SearchResult:
-    """One search per game. B games, A actions. Rows of inactive games are zeros / -1."""
-    action: np.ndarray           # int32[B]    action chosen to play (-1 = game not searched)
-    visits: np.ndarray           # int32[B, A] root visit counts N(a), reused visits included
-    prior: np.ndarray            # float32[B, A] root prior from the evaluator, before noise
-    improved_policy: np.ndarray  # float32[B, A] Gumbel: softmax(logits + sigma(q)); PUCT: N / sum N
-    q: np.ndarray                # float32[B, A] root Q(a) for the player to move (0 where N(a) = 0)
-    root_value: np.ndarray       # float32[B]  evaluator value of the root position
-    search_value: np.ndarray     # float32[B]  mean of all values backed up into the root
-    full_search: np.ndarray      # bool[B]     a full search (policy-target worthy) vs a fast one
-    simulations: np.ndarray      # int32[B]    simulations run in this search
-    evaluations: np.ndarray      # int32[B]    evaluator rows spent on this game in this search
-    reused_visits: np.ndarray    # int32[B]    root visits carried over from the previous move
-    pruned_visits: np.ndarray | None = None  # int32[B, A] KataGo policy-target pruning (forced playouts)
-
+from .types import Environment, Evaluator, Observation, SearchResult, is_full_batch  # noqa: F401
 
 def masked_softmax(logits: np.ndarray, legal: np.ndarray) -> np.ndarray:
     x = np.where(legal, logits.astype(np.float64), -np.inf)
@@ -200,7 +166,7 @@ class Search:
         return self._result(active, full, noisy, done, evals, reused, temperature, kind, forced_k)
 
     def _evaluate(self, evaluator: Evaluator, obs, idx: np.ndarray):
-        if getattr(evaluator, "full_batch", False):
+        if is_full_batch(evaluator):
             logits, values = evaluator(obs.features, obs.legal)
             logits, values = np.asarray(logits)[idx], np.asarray(values)[idx]
         else:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..go import GoBatch, Rules
-from ..go.env import GoEnv
+from ..goenv import GoEnv
 from ..go.features import FeatureConfig
 from ..mcts.config import SearchConfig
 from ..mcts.search import Search

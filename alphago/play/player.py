@@ -23,7 +23,7 @@ import numpy as np
 
 from ..go import GoState
 from ..go import seed as seed_engine
-from ..go.env import GoEnv
+from ..goenv import GoEnv
 from ..go.features import FeatureConfig
 from ..mcts.config import SearchConfig
 from ..mcts.evaluators import RolloutEvaluator, UniformEvaluator

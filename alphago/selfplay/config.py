@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..go.env import PASS_RULES
+from ..goenv import PASS_RULES
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..data.records import GameRecord
 from ..go import GoBatch, Rules
-from ..go.env import GoEnv
+from ..goenv import GoEnv
 from ..go.features import FeatureConfig
 from ..mcts.config import SearchConfig
 from ..mcts.search import Search

@@ -1,4 +1,6 @@
-"""The engine seen as the search's batched environment (the search knows nothing of Go).
+"""The Go engine seen as the search's batched environment: the adapter above both (the engine
+knows nothing of search, the search nothing of Go); it implements mcts.types.Environment and
+RolloutEnvironment.
 
 B root games (the games being played) and B scratch leaf games: for each simulation the
 search asks for leaf[b] = root[b] after a path of actions, then for observations of the
@@ -6,20 +8,12 @@ leaves. Values are for the player to move in the observed position.
 """
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 
-from . import batch_ops as ops
-from .features import FeatureConfig, compute_features
-from .state import GoBatch
-
-
-class Observation(NamedTuple):
-    features: np.ndarray  # float32[B, C, N, N] network input planes
-    legal: np.ndarray     # bool[B, A] legal actions (pass included while the game runs)
-    terminal: np.ndarray  # bool[B] game over in this position
-    value: np.ndarray     # float32[B] result for the player to move where terminal (+1/-1/0), else 0
+from .go import batch_ops as ops
+from .go.features import FeatureConfig, compute_features
+from .go.state import GoBatch
+from .mcts.types import Observation
 
 
 PASS_RULES = ("any", "settled")  # "settled": go/settled.py; "any": every legal move incl. pass
