@@ -1,0 +1,113 @@
+"""Player specs for matches (PATH[@SIMS], rollout, uniform, gnugo[:LEVEL], gtp:COMMAND; play/arena.py's
+docstring) and the command lines that start them."""
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    label: str               # name in tables, SGF PB/PW and JSON
+    argv: tuple[str, ...]    # command line of the GTP engine
+
+
+def gnugo_binary() -> str | None:
+    found = shutil.which("gnugo")
+    if found:
+        return found
+    return "/usr/games/gnugo" if os.access("/usr/games/gnugo", os.X_OK) else None
+
+
+def gnugo_argv(level: int = 10, never_resign: bool = False) -> list[str]:
+    """GNU Go with the arena's rules: area scoring, dead stones captured before passing, and
+    positional superko (GNU Go's default is simple ko; ours is positional superko)."""
+    binary = gnugo_binary()
+    if binary is None:
+        raise ValueError("GNU Go not found (install it: apt-get install gnugo)")
+    argv = [binary, "--mode", "gtp", "--chinese-rules", "--capture-all-dead", "--positional-superko",
+            "--level", str(level)]
+    return argv + (["--never-resign"] if never_resign else [])
+
+
+def ours_argv(size: int, komi: float, sims: int, checkpoint: str | None = None, evaluator: str = "rollout",
+              resign: bool = True, threads: int = 1, root_noise: float = 0.0) -> list[str]:
+    argv = [sys.executable, "-m", "alphago.cli", "gtp", "--sims", str(sims), "--threads", str(threads),
+            "--size", str(size), "--komi", str(komi)]
+    argv += ["--checkpoint", checkpoint] if checkpoint else ["--evaluator", evaluator]
+    if not 0.0 <= root_noise <= 1.0:
+        raise ValueError(f"root noise must be a fraction in [0, 1], got {root_noise:g}")
+    argv += ["--root-noise", f"{root_noise:g}"] if root_noise > 0 else []
+    return argv + ([] if resign else ["--no-resign"])
+
+
+def _split_sims(s: str) -> tuple[str, int | None]:
+    """"X@SIMS" -> ("X", SIMS); anything else -> (s, None)."""
+    base, at, tail = s.rpartition("@")
+    return (base, int(tail)) if at and tail.isdigit() and base else (s, None)
+
+
+def spec_checkpoint(spec: str) -> Path | None:
+    """The checkpoint file a player spec names, or None (rollout, gnugo, gtp:, not a file)."""
+    s = spec.strip()
+    if s.startswith("gtp:") or s == "gnugo" or s.startswith("gnugo:"):
+        return None
+    base, _ = _split_sims(s)
+    return Path(base) if base not in ("rollout", "uniform") and Path(base).is_file() else None
+
+
+def match_board(specs: list[str], size: int | None = None, komi: float | None = None) -> tuple[int, float]:
+    """(board size, komi) for a match between these player specs: a checkpoint's net fixes the
+    size (a `size` that contradicts it, or two checkpoints for different sizes, is a ValueError
+    naming both) and gives the komi of its training rules when `komi` is None; without
+    checkpoints 9x9 and komi 7.5."""
+    paths = [p for p in map(spec_checkpoint, specs) if p is not None]
+    if not paths:
+        return size or 9, 7.5 if komi is None else komi
+    from ..net.io import read_checkpoint  # torch: only when there is a net
+    from .player import checkpoint_board
+    metas = [(p, read_checkpoint(p)["meta"]) for p in paths]
+    sizes = {int(m["board_size"]) for _, m in metas}
+    if len(sizes) > 1:
+        nets = " and ".join(f"{p} is a {m['board_size']}x{m['board_size']} net" for p, m in metas)
+        raise ValueError(f"the checkpoints are for different board sizes ({nets}): they cannot play each other")
+    return checkpoint_board(metas[0][1], size, komi, name=str(metas[0][0]))
+
+
+def parse_spec(spec: str, size: int, komi: float, sims: int = 200, resign: bool = True,
+               threads: int = 1, root_noise: float = 0.0) -> EngineSpec:
+    """A player spec (see the module doc) -> label and command line. ValueError if bad.
+    root_noise: passed to our checkpoints (--root-noise), not to rollout/uniform players (their
+    random rollouts and tie-breaks already follow the seed) nor to other engines."""
+    s = spec.strip()
+    if s.startswith("gtp:"):
+        argv = shlex.split(s[4:])
+        if not argv:
+            raise ValueError(f"{spec!r}: gtp: needs a command")
+        label = " ".join([os.path.basename(argv[0])] + argv[1:])
+        if len(label) > 40:  # keep the program and the end of its options (often the level)
+            label = f"{os.path.basename(argv[0])} ...{' '.join(argv[1:])[-28:]}"
+        return EngineSpec(label, tuple(argv))
+    if s == "gnugo" or s.startswith("gnugo:"):
+        level = s.partition(":")[2] or "10"
+        if not level.isdigit():
+            raise ValueError(f"{spec!r}: the GNU Go level must be a number (gnugo:1 .. gnugo:10)")
+        return EngineSpec(f"gnugo:{int(level)}", tuple(gnugo_argv(int(level))))
+    s, at_sims = _split_sims(s)
+    sims = sims if at_sims is None else at_sims
+    if sims < 1:
+        raise ValueError(f"{spec!r}: simulations must be positive")
+    if s in ("rollout", "uniform"):
+        return EngineSpec(f"{s}@{sims}", tuple(ours_argv(size, komi, sims, evaluator=s, resign=resign,
+                                                          threads=threads)))
+    path = Path(s)
+    if not path.is_file():
+        raise ValueError(f"{spec!r} is not a checkpoint file, nor rollout[@SIMS], uniform[@SIMS], "
+                         f"gnugo[:LEVEL] or gtp:COMMAND")
+    return EngineSpec(f"{path.stem}@{sims}", tuple(ours_argv(size, komi, sims, checkpoint=str(path),
+                                                              resign=resign, threads=threads,
+                                                              root_noise=root_noise)))
