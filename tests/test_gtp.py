@@ -681,3 +681,23 @@ def test_alphago_gtp_subprocess():
     board = from_diagram(responses[4][4:].replace("(", " ").replace(")", " "))
     assert board[3, 3] == 1 and (board == -1).sum() == (0 if move[3:] == "pass" else 1)
     assert responses[5] == "=5"
+
+
+def test_clock_seconds_by_hand():
+    from alphago.play.gtp_clock import GtpClock
+    c = GtpClock()
+    assert c.seconds_for_move(1, 81, 0) is None               # no time_left yet: no limit
+    c.set_left(1, 60.0, 0)                                    # time_left without settings: main time
+    assert c.settings == (60.0, 0.0, 0)
+    assert c.seconds_for_move(1, 81, 1) == pytest.approx(0.8 * 60 / 40)   # (81 - 1) // 2 moves left
+    assert c.seconds_for_move(1, 81, 70) == pytest.approx(0.8 * 60 / 10)  # at least 10 moves left
+    c.set_left(-1, 10.0, 5)                                   # byo-yomi: 10 s for 5 stones
+    assert c.seconds_for_move(-1, 81, 1) == pytest.approx(0.8 * 10 / 5 - 0.05)
+    c.set_left(-1, 0.0, 5)
+    assert c.seconds_for_move(-1, 81, 1) == 0.05              # never below 50 ms
+    c.set_settings(0, 0, 0)
+    assert c.seconds_for_move(1, 81, 1) is None               # 0 0 0: no limit
+    with pytest.raises(ValueError):
+        c.set_settings(-1, 0, 0)
+    c.new_game()
+    assert c.left == {}

@@ -174,6 +174,18 @@ class GoBatch:
             raise ValueError("copy_games_from needs batches of the same size, rules and history")
         self.games[np.asarray(dst_idx)] = src.games[np.asarray(src_idx)]
 
+    def set_over(self, b: int, over: bool) -> None:
+        """Mark game b ended or not: GTP engines accept moves after two passes or the move cap,
+        and a search may be asked about such a position."""
+        self.games["over"][b] = bool(over)
+
+    def set_to_play(self, b: int, color: int) -> None:
+        """Make `color` (1 black, -1 white) the player to move in game b (GTP lets either
+        colour move: genmove w after a black move, set-up, analysis for either side)."""
+        if color not in (BLACK, WHITE):
+            raise ValueError(f"color must be 1 (black) or -1 (white), got {color!r}")
+        self.games["to_play"][b] = color
+
     def set_position(self, b: int, stones: np.ndarray, to_play: int = BLACK) -> None:
         """Game b := the position int8[N, N] (row 0 = bottom; 1 black, -1 white), `to_play`
         to move, with no history. Used for tests, handicap and set-up positions."""
@@ -273,12 +285,10 @@ class GoState:
         a = self.action(move)
         previous = self.to_play
         if color is not None and color != previous:
-            if color not in (BLACK, WHITE):
-                raise ValueError(f"color must be 1 (black) or -1 (white), got {color!r}")
-            self.batch.games["to_play"][0] = color
+            self.batch.set_to_play(0, color)
         code = self.check(a)
         if code != LEGAL:
-            self.batch.games["to_play"][0] = previous
+            self.batch.set_to_play(0, previous)
             raise IllegalMoveError(code, a, self.n, self.to_play if color is None else color)
         mover = self.to_play
         self.batch.step(np.array([a], np.int32), validate=False)
@@ -289,7 +299,16 @@ class GoState:
     def continue_game(self) -> None:
         """Let play go on after the game ended by two passes or the move cap (GTP engines
         accept moves then); the next move is checked by the usual rules."""
-        self.batch.games["over"][0] = False
+        self.batch.set_over(0, False)
+
+    def end_game(self) -> None:
+        """Mark the game ended (undoes continue_game when the move that followed was refused)."""
+        self.batch.set_over(0, True)
+
+    def set_to_play(self, color: int) -> "GoState":
+        """Make `color` (1 black, -1 white) the player to move."""
+        self.batch.set_to_play(0, color)
+        return self
 
     def legal_mask(self) -> np.ndarray:
         return self.batch.legal_mask()[0]

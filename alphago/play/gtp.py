@@ -14,13 +14,14 @@ import queue
 import re
 import sys
 import threading
-import time
 from typing import Callable, TextIO
 
 from .. import __version__
 from ..go import GoState, IllegalMoveError, Rules
 from ..go.coords import from_gtp, to_gtp
 from ..go.state import DEFAULT_HISTORY
+from .gtp_analysis import analyze, parse_analyze_args
+from .gtp_clock import GtpClock
 from .player import SearchPlayer
 
 # Standard handicap points on 9x9 .. 19x19 (GTP spec 4.1.1), as (col, row) from the edge.
@@ -81,8 +82,7 @@ class GtpEngine:
         self.player = player
         self.ko, self.suicide, self.komi = ko, suicide, komi
         self.allow_resign = resign
-        self.time_settings: tuple[float, float, int] | None = None  # main, byo-yomi time, stones
-        self.time_left: dict[int, tuple[float, int]] = {}
+        self.clock = GtpClock()
         self.analysis_out: Callable[[str], None] | None = None
         self.pending: queue.Queue[str] | None = None
         size = player.board_size or size
@@ -118,13 +118,13 @@ class GtpEngine:
         rules = Rules(ko=self.ko, suicide=self.suicide, komi=self.komi, max_moves=10 * n * n)
         history = max(DEFAULT_HISTORY, self.player.features.history)
         self.state = GoState(n, rules, history=history)
-        self.time_left = {}
+        self.clock.new_game()
 
     def _rebuild(self, stones=None, to_play=None) -> None:
         """Recreate the game with the current settings, keeping set-up stones and moves."""
-        old, time_left = self.state, self.time_left
+        old, time_left = self.state, self.clock.left
         self._new_game(old.n)
-        self.time_left = time_left
+        self.clock.left = time_left
         setup = old._setup if stones is None else (stones, to_play)
         if setup is not None:
             self.state.set_position(*setup)
@@ -163,34 +163,32 @@ class GtpEngine:
         return ""
 
     def _play(self, a: int, color: int) -> None:
-        if self.state.is_over:
+        was_over = self.state.is_over
+        if was_over:
             self.state.continue_game()
         try:
             self.state.play(a, color)
         except IllegalMoveError as exc:
-            if self.state.consecutive_passes >= 2 or self.state.move_number >= self.state.rules.move_cap(self.state.n):
-                self.state.batch.games["over"][0] = True
+            if was_over:
+                self.state.end_game()
             raise GtpError(f"illegal move ({exc.reason})") from None
 
     def _seconds_for_move(self, color: int) -> float | None:
-        if color not in self.time_left or self.time_settings is None:
-            return None
-        t, stones = self.time_left[color]
-        main, byo, byo_stones = self.time_settings
-        if main == 0 and byo == 0 and byo_stones == 0:
-            return None  # no time limit
-        n = self.state.n
-        if stones > 0:  # in byo-yomi: this period's time over its stones, with a margin
-            return max(0.05, 0.8 * t / stones - 0.05)
-        moves_left = max(10, (n * n - self.state.move_number) // 2)
-        return max(0.05, 0.8 * t / moves_left)
+        return self.clock.seconds_for_move(color, self.state.n * self.state.n, self.state.move_number)
+
+    @property
+    def time_settings(self) -> tuple[float, float, int] | None:
+        return self.clock.settings
+
+    @property
+    def time_left(self) -> dict[int, tuple[float, int]]:
+        return self.clock.left
 
     def cmd_genmove(self, args: list[str], cleanup: bool) -> str:
         if len(args) != 1:
             raise GtpError("syntax error")
         color = _color(args[0])
-        st = self.state.copy()
-        st.batch.games["to_play"][0] = color
+        st = self.state.copy().set_to_play(color)
         d = self.player.decide(st, seconds=self._seconds_for_move(color),
                                allow_resign=self.allow_resign and not cleanup, allow_pass=not cleanup)
         if d.resign:
@@ -245,11 +243,9 @@ class GtpEngine:
     def cmd_time_settings(self, args: list[str]) -> str:
         try:
             main, byo, stones = float(args[0]), float(args[1]), int(args[2])
+            self.clock.set_settings(main, byo, stones)
         except (IndexError, ValueError):
             raise GtpError("syntax error") from None
-        if main < 0 or byo < 0 or stones < 0:
-            raise GtpError("syntax error")
-        self.time_settings = (main, byo, stones)
         return ""
 
     def cmd_time_left(self, args: list[str]) -> str:
@@ -257,68 +253,15 @@ class GtpEngine:
             color, t, stones = _color(args[0]), float(args[1]), int(args[2])
         except (IndexError, ValueError):
             raise GtpError("syntax error") from None
-        if self.time_settings is None:
-            self.time_settings = (t, 0.0, 0)
-        self.time_left[color] = (t, stones)
+        self.clock.set_left(color, t, stones)
         return ""
 
     def cmd_analyze(self, args: list[str], style: str) -> str:
         """lz-analyze / kata-analyze [color] [interval centiseconds]: stream 'info' lines
         until the next command arrives (needs run(); handle() alone emits one report)."""
-        color = self.state.to_play
-        interval = 1.0
-        rest = list(args)
-        if rest and rest[0].lower() in ("b", "w", "black", "white"):
-            color = _color(rest.pop(0))
-        if rest and rest[0].lower() == "interval":  # KataGo's key-value form
-            rest.pop(0)
-        if rest and rest[0].isascii():
-            try:
-                interval = min(3600.0, max(0.05, float(rest[0]) / 100))  # NaN -> 0.05
-            except ValueError:
-                pass
-        st = self.state.copy()
-        st.batch.games["to_play"][0] = color
-        # Each report is a fresh search (no tree reuse); later ones get more simulations, up to
-        # the player's own budget: a search's tree (and its compiled layout) is sized by its
-        # simulation count, so going past it would cost memory and a new JIT compile per report.
-        full = self.player.search_config.num_simulations
-        sims = min(full, max(8, full // 4))
-        out = self.analysis_out
-        lines = []
-        while True:
-            saved = self.player.search_config
-            self.player.set_sims(sims)
-            started = time.perf_counter()
-            try:
-                d = self.player.decide(st, seconds=interval, allow_resign=False)
-            finally:
-                self.player.search_config = saved
-            line = self._info_line(d, style)
-            if out is None:
-                lines.append(line)
-                break
-            out(line)
-            while self.pending is not None and self.pending.empty() and time.perf_counter() < started + interval:
-                time.sleep(0.01)  # one report per interval, however quick the search
-            if self.pending is None or not self.pending.empty():
-                break
-            sims = min(sims * 2, full)
-        return "\n".join(lines)
-
-    def _info_line(self, d, style: str) -> str:
-        n = self.state.n
-        parts = []
-        for i, c in enumerate(d.candidates):
-            v = to_gtp(c.action, n)
-            if style == "kata":
-                parts.append(f"info move {v} visits {c.visits} winrate {c.winrate:.4f} prior {c.prior:.4f} "
-                             f"order {i} pv {v}")
-            else:
-                parts.append(f"info move {v} visits {c.visits} winrate {int(round(c.winrate * 10000))} "
-                             f"prior {int(round(c.prior * 10000))} lcb {int(round(c.winrate * 10000))} "
-                             f"order {i} pv {v}")
-        return " ".join(parts)
+        color, interval = parse_analyze_args(args, self.state.to_play, _color)
+        st = self.state.copy().set_to_play(color)
+        return "\n".join(analyze(self.player, st, interval, style, self.analysis_out, self.pending))
 
     # ------------------------------------------------------------------ protocol
     _ID = re.compile(r"^([0-9]+)\s*(.*)$")

@@ -121,7 +121,7 @@ class SearchPlayer:
             raise ValueError(f"this player's net is for {self.board_size}x{self.board_size}, "
                              f"the board is {state.n}x{state.n}")
         roots = state.batch.copy()
-        roots.games["over"][0] = False  # GTP play may go on after two passes
+        roots.set_over(0, False)  # GTP play may go on after two passes
         if roots.history < self.features.history:
             raise ValueError("the game keeps too little history for this net's features")
         env = GoEnv(roots, self.features, self.pass_rule)

@@ -1,0 +1,74 @@
+"""lz-analyze / kata-analyze for GUIs (Lizzie, Sabaki, KaTrain): 'info' lines, streamed.
+
+Each report is a fresh search (no tree reuse); later ones get more simulations, up to the
+player's own budget: a search's tree (and its compiled layout) is sized by its simulation
+count, so going past it would cost memory and a new JIT compile per report.
+"""
+from __future__ import annotations
+
+import queue
+import time
+from typing import Callable
+
+from ..go import GoState
+from ..go.coords import to_gtp
+from .player import Decision, SearchPlayer
+
+STYLES = ("lz", "kata")
+
+
+def parse_analyze_args(args: list[str], to_play: int, parse_color: Callable[[str], int]) -> tuple[int, float]:
+    """[color] [interval] CENTISECONDS (KataGo's key-value form too) -> (colour, interval in s).
+    An unreadable interval keeps the default of 1 s; it is clamped to [0.05, 3600] s."""
+    color, interval, rest = to_play, 1.0, list(args)
+    if rest and rest[0].lower() in ("b", "w", "black", "white"):
+        color = parse_color(rest.pop(0))
+    if rest and rest[0].lower() == "interval":
+        rest.pop(0)
+    if rest and rest[0].isascii():
+        try:
+            interval = min(3600.0, max(0.05, float(rest[0]) / 100))  # NaN -> 0.05
+        except ValueError:
+            pass
+    return color, interval
+
+
+def info_line(d: Decision, n: int, style: str) -> str:
+    """One report: every candidate with visits, win rate, prior and order (Leela Zero's integer
+    units x 10^4 for "lz", KataGo's fractions for "kata")."""
+    parts = []
+    for i, c in enumerate(d.candidates):
+        v = to_gtp(c.action, n)
+        if style == "kata":
+            parts.append(f"info move {v} visits {c.visits} winrate {c.winrate:.4f} prior {c.prior:.4f} "
+                         f"order {i} pv {v}")
+        else:
+            parts.append(f"info move {v} visits {c.visits} winrate {int(round(c.winrate * 10000))} "
+                         f"prior {int(round(c.prior * 10000))} lcb {int(round(c.winrate * 10000))} "
+                         f"order {i} pv {v}")
+    return " ".join(parts)
+
+
+def analyze(player: SearchPlayer, state: GoState, interval: float, style: str,
+            out: Callable[[str], None] | None, pending: "queue.Queue[str] | None") -> list[str]:
+    """Search `state` (not changed) and report. With `out`, stream a report per interval until a
+    line arrives on `pending` (the next command) and return []; without, return one report."""
+    full = player.search_config.num_simulations
+    sims = min(full, max(8, full // 4))
+    while True:
+        saved = player.search_config
+        player.set_sims(sims)
+        started = time.perf_counter()
+        try:
+            d = player.decide(state, seconds=interval, allow_resign=False)
+        finally:
+            player.search_config = saved
+        line = info_line(d, state.n, style)
+        if out is None:
+            return [line]
+        out(line)
+        while pending is not None and pending.empty() and time.perf_counter() < started + interval:
+            time.sleep(0.01)  # one report per interval, however quick the search
+        if pending is None or not pending.empty():
+            return []
+        sims = min(sims * 2, full)
