@@ -181,3 +181,17 @@ def _merge(base: dict, over: dict) -> dict:
     for k, v in over.items():
         out[k] = _merge(out.get(k) or {}, v) if isinstance(v, dict) else v
     return out
+
+
+def load_run_config(path: str | Path | None, checkpoint: str | Path | None = None) -> Config:
+    """The config in the YAML file `path`, else the one stored in `checkpoint` (the run config the net
+    was trained with). Raises ConfigError naming what is wrong."""
+    if path:
+        return load_config(path)
+    if not checkpoint:
+        raise ConfigError("give --config or --checkpoint")
+    from .net.io import CheckpointError, read_checkpoint  # torch: only when a checkpoint is read
+    try:
+        return config_from_dict(json.loads(read_checkpoint(checkpoint)["meta"]["config_json"]))
+    except (CheckpointError, KeyError, ValueError) as exc:
+        raise ConfigError(f"no usable config in {checkpoint}: {exc}") from None

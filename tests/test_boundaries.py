@@ -39,3 +39,12 @@ def test_go_adapter_implements_the_search_protocols():
     assert isinstance(obs, Observation)
     assert obs.features.shape[0] == obs.legal.shape[0] == 3 and obs.legal.shape[1] == env.num_actions == 26
     assert obs.terminal.dtype == bool and obs.value.dtype == "float32"
+
+
+def test_cli_parser_loads_no_heavy_dependency():
+    """`alphago --help` and argument errors stay instant: each subcommand imports its modules only
+    when it runs."""
+    code = ("import sys; from alphago.cli import build_parser; build_parser(); "
+            "print(sorted(m for m in ('torch', 'ray', 'numba', 'matplotlib') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

@@ -22,8 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..go import GoState, Rules
-from ..go.features import FeatureConfig, compute_features
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the engine (numba) loads when a probe is built or scored, not with the CLI parser
+    from ..go import GoState
+    from ..go.features import FeatureConfig
 
 SOURCES = ("gnugo", "net", "random")
 PROBE_VERSION = 1
@@ -46,6 +49,7 @@ class ProbeSet:
         return len(self.lengths)
 
     def states(self, history: int) -> list[GoState]:
+        from ..go import GoState, Rules
         out = []
         cap = max(4 * self.size * self.size, int(self.lengths.max(initial=0)) + 1)
         for i in range(len(self)):
@@ -57,6 +61,7 @@ class ProbeSet:
 
     def planes(self, features: FeatureConfig) -> np.ndarray:
         """float32[P, C, N, N] network input planes for these positions under `features`."""
+        from ..go.features import compute_features
         return np.concatenate([compute_features(st.batch, features) for st in self.states(features.history)])
 
     def save(self, path: str | Path) -> None:
@@ -106,7 +111,7 @@ def _games_selfplay(size: int, komi: float, games: int, seed: int, net, features
                     sims: int, random_moves: bool) -> list[tuple[list[int], int]]:
     """Finished games as (actions, winner): the net at `sims` simulations with temperature 1 for
     the whole game, or light random playouts (random_moves)."""
-    from ..go import GoBatch
+    from ..go import GoBatch, Rules
     from ..go import seed as seed_engine
     if games <= 0:
         return []
@@ -139,6 +144,7 @@ def build_probe(size: int, net_path: str, positions: int = 1000, sims: int = 400
     from ..net.evaluator import TorchEvaluator
     from ..net.io import load_model
     from ..goenv import GoEnv
+    from ..go.features import FeatureConfig
     from ..mcts.config import SearchConfig
     model, meta = load_model(net_path, expect={"board_size": size})
     features = FeatureConfig(**meta["features"])
@@ -230,6 +236,7 @@ def main_build(args: argparse.Namespace) -> int:
 
 
 def main_eval(args: argparse.Namespace) -> int:
+    from ..go.features import FeatureConfig
     from ..net.io import load_model
     probe = ProbeSet.load(args.probe)
     for c in args.checkpoints:

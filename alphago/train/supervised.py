@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..go import GoState, Rules
-from ..go.features import FeatureConfig, compute_features
-from ..go.sgf import from_sgf
-from ..go.symmetry import action_permutation, apply_planes
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the engine (numba) loads when a command runs, not with the CLI parser
+    from ..go.features import FeatureConfig
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,9 @@ def read_sgf_dir(sgf_dir: str | Path, size: int, features: FeatureConfig) -> Sgf
     """Every *.sgf under sgf_dir (recursively) with this board size, no set-up stones, a known
     result and alternating colours, replayed under positional superko. Others are skipped; a
     directory with no usable game is a ValueError naming it."""
+    from ..go import GoState, Rules
+    from ..go.features import compute_features
+    from ..go.sgf import from_sgf
     files = sorted(Path(sgf_dir).rglob("*.sgf"))
     planes, actions, outcome, game = [], [], [], []
     g_index = 0
@@ -111,6 +114,7 @@ def pretrain(net_cfg, features: FeatureConfig, size: int, data: SgfPositions, st
     import torch
 
     from ..data.replay import TrainBatch
+    from ..go.symmetry import action_permutation, apply_planes
     from ..net.model import PolicyValueNet, count_flops
     from .trainer import TrainConfig, Trainer
     if threads:

@@ -1,0 +1,123 @@
+"""`alphago gtp`, `play`, `arena`, `ladder`: argument builders and handlers; the engine, torch and
+the players load only when a command runs."""
+from __future__ import annotations
+
+import argparse
+
+
+def _player(args: argparse.Namespace):
+    """(SearchPlayer, board size, komi): a checkpoint's net fixes the size (a --size that
+    contradicts it is an error) and, without --komi, the komi of its training rules."""
+    from ..net.io import CheckpointError
+    from ..play.player import SearchPlayer, checkpoint_board
+    try:
+        player = SearchPlayer(args.checkpoint, sims=args.sims, kind=args.search, threads=args.threads,
+                              evaluator=args.evaluator, resign_below=args.resign_below,
+                              root_noise=getattr(args, "root_noise", 0.0))
+        if args.checkpoint:
+            size, komi = checkpoint_board(player.meta, args.size, args.komi, name=args.checkpoint)
+        else:
+            size, komi = args.size or 9, 7.5 if args.komi is None else args.komi
+    except (CheckpointError, ValueError) as exc:
+        raise SystemExit(f"alphago {args.command}: {exc}")
+    return player, size, komi
+
+
+def _gtp(args: argparse.Namespace) -> int:
+    from ..play.gtp import GtpEngine
+    player, size, komi = _player(args)
+    engine = GtpEngine(player, size=size, komi=komi, ko=args.ko, suicide=args.suicide, resign=not args.no_resign)
+    engine.run()
+    return 0
+
+
+def _play(args: argparse.Namespace) -> int:
+    from ..play.terminal import play
+    player, size, komi = _player(args)
+    return play(player, color=args.color, size=size, komi=komi, sgf_path=args.sgf)
+
+
+def _arena(args: argparse.Namespace) -> int:
+    from ..play.arena import main as arena_main
+    return arena_main(args)
+
+
+def _ladder(args: argparse.Namespace) -> int:
+    from ..play.ladder import main as ladder_main
+    return ladder_main(args)
+
+
+def _add_player_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--checkpoint", help="trained net (default: search with --evaluator, no net)")
+    p.add_argument("--sims", type=int, default=200, help="simulations per move (upper bound under time control)")
+    p.add_argument("--search", choices=("puct", "gumbel"), default="puct")
+    p.add_argument("--threads", type=int, default=1, help="torch threads")
+    p.add_argument("--evaluator", choices=("rollout", "uniform"), default="rollout",
+                   help="without a checkpoint: random-rollout values or a uniform prior with value 0")
+    p.add_argument("--resign-below", type=float, default=0.05, help="resign below this win probability")
+
+
+def add_parsers(sub) -> None:
+    g = sub.add_parser("gtp", help="GTP v2 engine on stdin/stdout (Sabaki, GoGui, GNU Go, ...)")
+    _add_player_args(g)
+    g.add_argument("--size", type=int, help="initial board size (default: the net's, else 9)")
+    g.add_argument("--komi", type=float, help="default: the komi the net was trained with, else 7.5")
+    g.add_argument("--root-noise", type=float, default=0.0, metavar="FRACTION",
+                   help="Dirichlet noise in the root prior, drawn from the set_random_seed seed (0 = none)")
+    g.add_argument("--ko", choices=("positional", "situational", "simple"), default="positional")
+    g.add_argument("--suicide", action="store_true", help="allow suicide")
+    g.add_argument("--no-resign", action="store_true")
+    g.set_defaults(func=_gtp)
+
+    pl = sub.add_parser("play", help="play a game against the engine in the terminal")
+    _add_player_args(pl)
+    pl.add_argument("--color", choices=("black", "white"), default="black", help="your colour")
+    pl.add_argument("--size", type=int, help="board size (default: the net's, else 9)")
+    pl.add_argument("--komi", type=float, help="default: the komi the net was trained with, else 7.5")
+    pl.add_argument("--sgf", help="where to save the game (default: alphago-DATE-TIME.sgf here)")
+    pl.set_defaults(func=_play)
+
+    ar = sub.add_parser("arena", help="matches between GTP engines (ours, GNU Go, any): SGFs, table, Elo")
+    ar.add_argument("--a", required=True, metavar="SPEC", help="player A: CHECKPOINT[@SIMS], rollout[@SIMS], "
+                    "uniform[@SIMS], gnugo[:LEVEL] or gtp:COMMAND")
+    ar.add_argument("--b", required=True, metavar="SPEC", help="player B (same forms)")
+    ar.add_argument("--games", type=int, default=10)
+    ar.add_argument("--size", type=int, help="board size (default: the checkpoints' net's, else 9)")
+    ar.add_argument("--komi", type=float, help="default: the komi the first checkpoint was trained with, else 7.5")
+    ar.add_argument("--sims", type=int, default=200, help="simulations per move for our players without @SIMS")
+    ar.add_argument("--sgf-dir", help="write every game here as game_NNNN.sgf")
+    ar.add_argument("--parallel", type=int, default=0, help="games at a time (default: number of cores)")
+    ar.add_argument("--move-cap", type=int, default=0, help="moves before the board is counted (default 4*N*N)")
+    ar.add_argument("--move-timeout", type=float, default=120.0, help="seconds per GTP answer before forfeit")
+    ar.add_argument("--no-resign", action="store_true", help="our players never resign")
+    ar.add_argument("--json", help="also write the result (every game) as JSON here")
+    ar.add_argument("--opening-moves", type=int, default=0,
+                    help="random legal moves to start each game with (each opening played with both colours)")
+    ar.add_argument("--seed", type=int, default=0, help="seed of the random openings and of every game's seeds")
+    ar.add_argument("--randomize", action=argparse.BooleanOptionalAction, default=True,
+                    help="give every game its own seeds (GTP set_random_seed) and our checkpoints --root-noise, "
+                         "so that games differ (default: on)")
+    ar.add_argument("--root-noise", type=float, default=0.1, metavar="FRACTION",
+                    help="Dirichlet noise fraction in our checkpoints' root prior with --randomize")
+    ar.set_defaults(func=_arena)
+
+    la = sub.add_parser("ladder", help="rate a checkpoint against GNU Go levels and earlier checkpoints")
+    la.add_argument("--checkpoint", required=True)
+    la.add_argument("--levels", type=int, nargs="*", default=[1, 5, 10], help="GNU Go levels (none: skip GNU Go)")
+    la.add_argument("--games", type=int, default=10, help="games per opponent")
+    la.add_argument("--run-dir", help="run directory (default: the checkpoint's, RUN/checkpoints/..)")
+    la.add_argument("--previous", type=int, default=2, help="earlier checkpoints of the run to play")
+    la.add_argument("--sims", type=int, default=200, help="simulations per move for every checkpoint")
+    la.add_argument("--komi", type=float, help="default: the checkpoint's rules")
+    la.add_argument("--parallel", type=int, default=0, help="games at a time (default: number of cores)")
+    la.add_argument("--move-timeout", type=float, default=120.0)
+    la.add_argument("--out", help="directory for ladder_step_N.md / .json and SGFs (default: the run directory)")
+    la.add_argument("--opening-moves", type=int, default=2,
+                    help="random opening moves per game (each opening played with both colours), so that "
+                         "deterministic players do not repeat one game")
+    la.add_argument("--randomize", action=argparse.BooleanOptionalAction, default=True,
+                    help="every game its own seeds (GTP set_random_seed) and --root-noise for the checkpoints")
+    la.add_argument("--root-noise", type=float, default=0.1, metavar="FRACTION",
+                    help="Dirichlet noise fraction in the checkpoints' root prior with --randomize")
+    la.set_defaults(func=_ladder)
+

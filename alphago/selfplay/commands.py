@@ -1,0 +1,58 @@
+"""`alphago selfplay`: self-play games to shards without Ray (argument builder and handler)."""
+from __future__ import annotations
+
+import argparse
+
+
+def _config(path, checkpoint):
+    from ..config import ConfigError, load_run_config
+    try:
+        return load_run_config(path, checkpoint)
+    except ConfigError as exc:
+        raise SystemExit(f"bad config: {exc}")
+
+
+def _selfplay(args: argparse.Namespace) -> int:
+    import torch
+    from tqdm import tqdm
+
+    from ..data.store import ShardStore
+    from ..net.io import CheckpointError, load_model
+    from ..selfplay.worker import Worker
+    cfg = _config(args.config, args.checkpoint)
+    worker = Worker(cfg, worker_id=args.seed, threads=args.threads)
+    if args.checkpoint:
+        try:
+            model, meta = load_model(args.checkpoint, expect={"board_size": cfg.size,
+                                                              "in_planes": cfg.features.num_planes})
+        except CheckpointError as exc:
+            raise SystemExit(str(exc))
+        worker.set_weights(model.state_dict(), int(meta.get("weight_version", 0)))
+    else:
+        torch.manual_seed(args.seed)
+    store = ShardStore(args.out)
+    bar = tqdm(total=args.games, unit="game", disable=args.no_progress)
+    done = 0
+    while done < args.games:
+        n = min(args.shard_games, args.games - done)
+        games = worker.play(n)[:n]  # games ending on the same move can overshoot
+        store.write(games)
+        done += len(games)
+        bar.update(len(games))
+    bar.close()
+    print(f"{done} games in {store.dir}")
+    return 0
+
+
+def add_parser(sub) -> None:
+    sp = sub.add_parser("selfplay", help="play self-play games to shards, no Ray")
+    sp.add_argument("--checkpoint", help="net to play with (default: a randomly initialised net)")
+    sp.add_argument("--config", help="YAML config (default: the checkpoint's)")
+    sp.add_argument("--games", type=int, required=True)
+    sp.add_argument("--out", required=True, help="directory for shard_*.npz")
+    sp.add_argument("--shard-games", type=int, default=64, help="games per shard")
+    sp.add_argument("--threads", type=int, default=1)
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--no-progress", action="store_true")
+    sp.set_defaults(func=_selfplay)
+
