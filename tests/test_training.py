@@ -107,7 +107,7 @@ def test_soft_and_hard_targets_read_the_same_games(net_games, symmetries):
     if not symmetries:
         # without symmetries the soft target is the stored visit counts, normalised
         idx = np.random.default_rng(3).integers(0, len(soft_rb), size=256)
-        visits = soft_rb.visits[idx]
+        visits = soft_rb.moves["visits"][idx]
         assert np.allclose(soft.policy, visits / visits.sum(-1, keepdims=True), atol=1e-6)
         assert np.array_equal(soft.features, soft_rb.planes[idx].astype(np.float32))
 
@@ -173,6 +173,58 @@ def test_corrupted_shard_raises_naming_the_file(net_games, tmp_path):
     np.savez(foreign, x=np.zeros(3))
     with pytest.raises(ValueError, match="foreign.npz"):
         read_shard(foreign)
+
+
+def test_per_move_schema_is_declared_once_and_complete(net_games):
+    """Every per-move field comes from a SearchResult field, and self-play fills all of them with one
+    row per move in the declared dtype and shape."""
+    from alphago.data.records import PER_MOVE
+    from alphago.mcts.types import SearchResult
+    result_fields = {f.name for f in dataclasses.fields(SearchResult)}
+    for name, f in PER_MOVE:
+        assert f.source in result_fields, name
+    A = TINY.size ** 2 + 1
+    for g in net_games:
+        for name, f in PER_MOVE:
+            v = getattr(g, name)
+            if v is None:
+                assert f.optional, name
+                continue
+            assert v.dtype == np.dtype(f.dtype) and v.shape == ((g.num_moves, A) if f.per_action else (g.num_moves,)), name
+
+
+def test_shard_missing_a_field_is_refused_by_name_and_optional_fields_may_be_absent(net_games, tmp_path):
+    good = tmp_path / "good.npz"
+    write_shard(good, net_games)
+    with np.load(good) as z:
+        data = {k: z[k] for k in z.files}
+    older = tmp_path / "older.npz"   # a shard from before an optional field existed
+    np.savez(older, **{k: v for k, v in data.items() if k != "pruned"})
+    assert all(g.pruned is None for g in read_shard(older))
+    foreign = tmp_path / "no_prior.npz"
+    np.savez(foreign, **{k: v for k, v in data.items() if k != "prior"})
+    with pytest.raises(ValueError, match=r"no_prior.npz lacks prior"):
+        read_shard(foreign)
+
+
+def test_replay_buffer_keeps_every_per_move_field(net_games):
+    from alphago.data.records import PER_MOVE
+    rb = ReplayBuffer(TINY.size, TINY.features, window=10_000)
+    for g in net_games:
+        rb.add_game(g)
+    t = 0
+    for g in net_games:
+        for name, _ in PER_MOVE:
+            v = getattr(g, name)
+            if v is not None:
+                assert np.array_equal(rb.moves[name][t:t + g.num_moves], v), name
+        t += g.num_moves
+    # the probe's batch and a training batch are the same code: no symmetry -> the stored targets
+    b = rb.batch(np.arange(5), "visits")
+    v = rb.moves["visits"][:5].astype(np.float64)
+    full = rb.moves["full_search"][:5]
+    assert np.allclose(b.policy[full], (v / v.sum(1, keepdims=True))[full])
+    assert np.array_equal(b.policy_weight, full.astype(np.float32))
 
 
 def test_sgf_replays_to_the_same_final_board(net_games):

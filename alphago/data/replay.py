@@ -17,7 +17,7 @@ from ..go import GoBatch, Rules
 from ..go.features import FeatureConfig, compute_features
 from ..go.symmetry import NUM_SYMMETRIES, apply_planes, action_permutation
 from ..mcts.targets import policy_target
-from .records import GameRecord, read_shard
+from .records import PER_MOVE, GameRecord, read_shard
 
 
 @dataclass
@@ -51,13 +51,11 @@ class ReplayBuffer:
         A = size * size + 1
         C = features.num_planes
         self.planes = np.zeros((window, C, size, size), np.uint8)
-        self.visits = np.zeros((window, A), np.int32)
-        self.improved = np.zeros((window, A), np.float32)
-        self.pruned = np.zeros((window, A), np.int32)
-        self.has_pruned = np.zeros(window, bool)
-        self.action = np.zeros(window, np.int64)
-        self.full = np.zeros(window, bool)
-        self.outcome = np.zeros(window, np.float32)
+        self.outcome = np.zeros(window, np.float32)   # z for the player to move
+        # every per-move field of the schema (data/records.py, PER_MOVE), by name; `present`
+        # says, per position, whether its game had an optional field
+        self.moves = {name: np.zeros((window, A) if f.per_action else (window,), f.dtype) for name, f in PER_MOVE}
+        self.present = {name: np.zeros(window, bool) for name, f in PER_MOVE if f.optional}
         self.count = 0       # positions held (<= window)
         self.head = 0        # next slot to write
         self.total_added = 0  # positions ever added
@@ -76,14 +74,14 @@ class ReplayBuffer:
         for t in range(game.num_moves):
             i = self.head
             self.planes[i] = planes[t]
-            self.visits[i] = game.visits[t]
-            self.improved[i] = game.improved[t]
-            self.has_pruned[i] = game.pruned is not None
-            if game.pruned is not None:
-                self.pruned[i] = game.pruned[t]
-            self.action[i] = game.actions[t]
-            self.full[i] = game.full_search[t]
             self.outcome[i] = z[t]
+            for name, f in PER_MOVE:
+                v = getattr(game, name)
+                if f.optional:
+                    self.present[name][i] = v is not None
+                    if v is None:
+                        continue
+                self.moves[name][i] = v[t]
             self.head = (i + 1) % self.window
             self.count = min(self.count + 1, self.window)
         self.total_added += game.num_moves
@@ -99,19 +97,24 @@ class ReplayBuffer:
         return n
 
     def sample(self, batch_size: int, target: str, symmetries: bool = True) -> TrainBatch:
+        """batch_size positions drawn uniformly from the window, each in a random symmetry."""
         if self.count == 0:
             raise ValueError("cannot sample from an empty replay buffer")
-        idx = self.rng.integers(0, self.count, size=batch_size)
+        return self.batch(self.rng.integers(0, self.count, size=batch_size), target, symmetries)
+
+    def batch(self, idx: np.ndarray, target: str, symmetries: bool = False) -> TrainBatch:
+        """The positions idx (int[B]) as a training batch with policy targets of kind `target`
+        (mcts/targets.py); weights 1 for full searches, 0 for fast ones; reinforce: the outcome."""
+        m = {name: a[idx] for name, a in self.moves.items()}
         feats = self.planes[idx].astype(np.float32)
-        visits, improved = self.visits[idx], self.improved[idx]
-        pruned = self.pruned[idx] if self.has_pruned[idx].all() else None
-        policy = policy_target(target, visits, self.action[idx], improved, pruned)
-        weight = self.full[idx].astype(np.float32)
+        pruned = m["pruned"] if self.present["pruned"][idx].all() else None
+        action = m["actions"].astype(np.int64)
+        policy = policy_target(target, m["visits"], action, m["improved"], pruned)
+        weight = m["full_search"].astype(np.float32)
         if target == "reinforce":
             weight = self.outcome[idx].copy()  # every move played is a sample; the sign says reinforce or avoid
-        action = self.action[idx].copy()
         if symmetries:
-            sym = self.rng.integers(0, NUM_SYMMETRIES, size=batch_size)
+            sym = self.rng.integers(0, NUM_SYMMETRIES, size=len(idx))
             for t in range(1, NUM_SYMMETRIES):
                 sel = np.flatnonzero(sym == t)
                 if sel.size == 0:

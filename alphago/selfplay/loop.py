@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..data.records import GameRecord
+from ..data.records import PER_MOVE, GameRecord, stack_moves
 from ..go import GoBatch, Rules
 from ..goenv import GoEnv
 from ..go.features import FeatureConfig
@@ -31,13 +31,20 @@ class ResignStats:
 
 
 class _Trace:
-    """Per-slot accumulation of one game's moves."""
+    """Per-slot accumulation of one game's moves: a row per move of every per-move field of the
+    schema (data/records.py, PER_MOVE), copied from the SearchResult."""
 
     def __init__(self):
-        self.actions, self.visits, self.prior, self.improved = [], [], [], []
-        self.full, self.root_value, self.search_value, self.pruned = [], [], [], []
+        self.rows: dict[str, list] = {name: [] for name, _ in PER_MOVE}
         self.evaluations = 0
         self.would_resign_color = 0  # colour that would have resigned in a no-resign game
+
+    def append(self, r, b: int) -> None:
+        for name, f in PER_MOVE:
+            v = getattr(r, f.source)
+            if v is not None:
+                self.rows[name].append(v[b])
+        self.evaluations += int(r.evaluations[b])
 
 
 class SelfPlay:
@@ -65,17 +72,7 @@ class SelfPlay:
             r = self.search.run(self.env, evaluator, temperature=temperature)
             to_play = self.games.to_play.copy()
             for b in range(B):
-                tr = self.traces[b]
-                tr.actions.append(r.action[b])
-                tr.visits.append(r.visits[b])
-                tr.prior.append(r.prior[b])
-                tr.improved.append(r.improved_policy[b])
-                tr.full.append(r.full_search[b])
-                tr.root_value.append(r.root_value[b])
-                tr.search_value.append(r.search_value[b])
-                if r.pruned_visits is not None:
-                    tr.pruned.append(r.pruned_visits[b])
-                tr.evaluations += int(r.evaluations[b])
+                self.traces[b].append(r, b)
             resign = (r.search_value < cfg.resign_threshold) & (cfg.resign_threshold > -1.0)
             self.games.step(r.action, validate=False)
             self.search.advance(r.action)
@@ -109,13 +106,8 @@ class SelfPlay:
             self.resign_stats.false_resign += int(winner == tr.would_resign_color)
         A = self.games.num_actions
         rec = GameRecord(
-            size=self.size, komi=self.rules.komi, ko_rule=self.rules.ko,
-            actions=np.array(tr.actions, np.int16), visits=np.array(tr.visits, np.int32).reshape(-1, A),
-            prior=np.array(tr.prior, np.float32).reshape(-1, A),
-            improved=np.array(tr.improved, np.float32).reshape(-1, A),
-            full_search=np.array(tr.full, bool), root_value=np.array(tr.root_value, np.float32),
-            search_value=np.array(tr.search_value, np.float32), winner=winner, score=score,
-            resigned=bool(resigned_by), pruned=np.array(tr.pruned, np.int32).reshape(-1, A) if tr.pruned else None,
-            evaluations=tr.evaluations, weight_version=self.weight_version, would_resign=tr.would_resign_color)
+            size=self.size, komi=self.rules.komi, ko_rule=self.rules.ko, **stack_moves(tr.rows, A),
+            winner=winner, score=score, resigned=bool(resigned_by), evaluations=tr.evaluations,
+            weight_version=self.weight_version, would_resign=tr.would_resign_color)
         self.traces[b] = _Trace()
         return rec

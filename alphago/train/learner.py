@@ -209,16 +209,12 @@ class Learner:
         return out
 
     def probe_batch(self) -> TrainBatch | None:
+        """The run's own held-out positions, in their own orientation (reinforce: the move played)."""
         n = len(self.probe)
         if n == 0:
             return None
-        p = self.probe
-        from ..mcts.targets import policy_target
-        pol = policy_target(self.cfg.train.target if self.cfg.train.target != "reinforce" else "action",
-                            p.visits[:n], p.action[:n], p.improved[:n],
-                            p.pruned[:n] if p.has_pruned[:n].all() else None)
-        return TrainBatch(p.planes[:n].astype(np.float32), pol, p.full[:n].astype(np.float32),
-                          p.outcome[:n].copy(), p.action[:n].copy())
+        target = self.cfg.train.target if self.cfg.train.target != "reinforce" else "action"
+        return self.probe.batch(np.arange(n), target, symmetries=False)
 
     def checkpoint(self) -> Path:
         """New weight version; step checkpoint + latest, atomically; realized bits on the probe."""
