@@ -29,10 +29,19 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
 def losses(logits: torch.Tensor, value: torch.Tensor, batch: dict[str, torch.Tensor], target: str,
            value_weight: float) -> dict[str, torch.Tensor]:
     """Policy cross-entropy against the target (weighted: 0 for fast searches; the game
-    outcome for reinforce) + value MSE. Also the per-sample bits, for accounting."""
+    outcome for reinforce) + value MSE. Also the per-sample bits, for accounting.
+
+    A negative weight (reinforce: a move of the losing side) pushes log q(a) down, and that
+    loss has no lower bound: the gradient on the logits stays ~1 however small q(a) already is,
+    so the logits grow until they overflow (measured: policy loss -1e35 and NaN after ~900
+    steps on 5x5, issue 12's ablation). So a negative-weight sample stops pushing once
+    q(a) < 1 / (10 A), ten times below uniform (its cross-entropy is clamped at ln(10 A),
+    where the gradient is zero): the "avoid" signal keeps its sign and is bounded, as PPO's
+    ratio clip bounds it."""
     log_q = F.log_softmax(logits.float(), dim=-1)
     w = batch["policy_weight"]
     ce = -(batch["policy"] * log_q).sum(-1)
+    ce = torch.where(w < 0, ce.clamp(max=math.log(10.0 * logits.shape[-1])), ce)
     denom = w.abs().sum().clamp_min(1.0)
     policy_loss = (w * ce).sum() / denom
     value_loss = F.mse_loss(value.float(), batch["value"])
