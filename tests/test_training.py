@@ -462,3 +462,35 @@ def test_sigterm_stops_a_run_cleanly_and_it_resumes(tmp_path):
     trained = [m for m in _metrics(run) if "loss" in m]
     assert meta["step"] == trained[-1]["step"], "the checkpoint holds every step that was logged"
     assert meta["games"] == _games_on_disk(run)
+
+
+def test_resume_moves_an_unreadable_shard_aside_and_goes_on(net_games, tmp_path):
+    """Bit rot in one shard: --resume says which file and goes on with the rest (issue 14)."""
+    from alphago.train.learner import Learner
+    run = tmp_path / "run"
+    learner = Learner(TINY, run, threads=1)
+    for part in (net_games[:2], net_games[2:4], net_games[4:6]):
+        learner.ingest(part)
+    learner.checkpoint()                   # knows shards 0-2
+    learner.ingest(net_games[6:])          # shard 3: after the checkpoint
+    learner.close()
+    shard1 = run / "games" / "shard_00000001.npz"
+    shard1.write_bytes(shard1.read_bytes()[:100])   # a copy cut short
+    resumed = Learner(TINY, run, resume=True, threads=1)
+    try:
+        assert not shard1.exists() and (run / "games" / "shard_00000001.npz.bad").exists()
+        assert resumed.games == len(net_games) - 2
+        # shard 3's games were not in the checkpoint: their samples are still owed, once
+        owed = sum(g.num_moves for g in net_games[6:]) * TINY.train.replay_ratio
+        assert resumed.pending_samples == pytest.approx(_pending_at_checkpoint(run) + owed)
+        # a new shard never takes the lost one's name
+        assert resumed.ingest(net_games[:1]).name == "shard_00000004.npz"
+    finally:
+        resumed.close()
+    events = [json.loads(l) for l in (run / "metrics.jsonl").read_text().splitlines()]
+    lost = [e for e in events if e.get("event") == "shard_lost"]
+    assert len(lost) == 1 and "shard_00000001.npz" in lost[0]["message"]
+
+
+def _pending_at_checkpoint(run: Path) -> float:
+    return float(read_checkpoint(run / "checkpoints" / "latest.pt")["meta"]["pending_samples"])

@@ -98,6 +98,8 @@ class Learner:
         self.metrics = MetricsWriter(self.run_dir)
         if getattr(self, "init_record", None):
             self.log(self.init_record)
+        for m in getattr(self, "lost_shards", []):
+            self.log({"event": "shard_lost", "message": m})
 
     # ------------------------------------------------------------------ meta and resume
     def expect(self) -> dict:
@@ -109,7 +111,8 @@ class Learner:
                 "games": self.games, "positions": self.positions, "ledger": self.trainer.ledger.state(),
                 "features": self.cfg.features.__dict__, "rules": self.cfg.rules.__dict__,
                 "forward_flops": self.forward_flops, "config_json": self.cfg.to_json(),
-                "pending_samples": self.pending_samples, "wall_s": self.wall_s()}
+                "pending_samples": self.pending_samples, "wall_s": self.wall_s(),
+                "next_shard": self.store.next_index}  # shards below this index were ingested
 
     def wall_s(self) -> float:
         """Wall-clock seconds of this run, earlier processes included."""
@@ -130,7 +133,7 @@ class Learner:
 
     def _resume(self) -> None:
         latest = self.ckpt_dir / "latest.pt"
-        known_games = 0
+        known_games, next_shard = 0, None
         if latest.exists():
             meta = load_training_state(latest, self.model, self.trainer.optimizer, expect=self.expect())
             self.trainer.step_count = meta["step"]
@@ -140,14 +143,24 @@ class Learner:
             self.pending_samples = meta.get("pending_samples", 0.0)
             self.wall_offset = float(meta.get("wall_s", 0.0))
             known_games = meta["games"]
+            next_shard = meta.get("next_shard")  # None: a checkpoint from before it was recorded
         # every stored game is replayed into the buffers; counters follow the shards on disk.
-        # Games stored after the checkpoint still owe their self-play FLOPs and training samples.
-        for i, g in enumerate(self.store.read_all()):
-            self._add(g)
-            if i >= known_games:
-                self._count_data(g)
-                self.trainer.ledger.add_selfplay(g.evaluations, self.forward_flops)
-                self.pending_samples += g.num_moves * self.cfg.train.replay_ratio
+        # Games stored after the checkpoint still owe their self-play FLOPs and training samples:
+        # those of shards from next_shard on (older checkpoints: games past the checkpoint's count).
+        # An unreadable shard is moved aside and reported (ShardStore.read_readable), not fatal.
+        lost = []
+        shards = self.store.read_readable(log=lambda m: (lost.append(m), print(f"resume: {m}", flush=True)))
+        i = 0
+        for path, games in shards:
+            new = next_shard is not None and self.store.index(path) >= next_shard
+            for g in games:
+                self._add(g)
+                if new or (next_shard is None and i >= known_games):
+                    self._count_data(g)
+                    self.trainer.ledger.add_selfplay(g.evaluations, self.forward_flops)
+                    self.pending_samples += g.num_moves * self.cfg.train.replay_ratio
+                i += 1
+        self.lost_shards = lost  # logged to metrics.jsonl once the writer exists (__init__)
 
     def _add(self, g: GameRecord) -> None:
         self.games += 1
