@@ -5,7 +5,14 @@ suicide, move cap 2*N*N), no history planes kept:
 
 1. Uniform random games: from the empty board, a uniformly random legal action each
    turn (pass included) until two passes or the move cap.
-   - ours, one game at a time in compiled code (`run_random_games`, one core);
+   - THE LIKE-FOR-LIKE HEADLINE: both engines driven one move per Python call through their
+     public APIs, the way GTP, the arena, notebooks and other projects use them:
+       ours       GoBatch(N, 1): legal_mask() -> random.choice of the legal indices -> step()
+       OpenSpiel  legal_actions() -> random.choice -> apply_action()
+     (`python_moves_per_s`, `openspiel_python_moves_per_s`, `ratio_python_vs_openspiel`);
+   - ours, one game at a time inside one compiled call (`run_random_games`, one core): the
+     engine's own ceiling, with no Python per move and legality checked only for the drawn
+     points (`kernel_moves_per_s`; its ratio to OpenSpiel-from-Python is NOT like for like);
    - ours, batched: B games in lockstep, every running game chooses, then all apply
      (`run_random_games_lockstep`), the way a batched search drives them;
    - OpenSpiel's Go driven from Python (`legal_actions`, random choice, `apply_action`
@@ -15,7 +22,8 @@ suicide, move cap 2*N*N), no history planes kept:
      works; pgx only has 9x9 and 19x19 Go, with its own rules (simple-ko legality, a
      positional-superko repetition ends the game, cap 2*N*N).
 2. Light playouts (the rollout policy): never fill an own eye, pass only when nothing
-   else is legal (`run_random_games(light=True)`): playouts/s and moves/s.
+   else is legal, and the final position scored as a rollout does (`run_light_playouts`):
+   playouts/s and moves/s.
 
 After a warm-up (numba and JAX compile on first use) the workloads are measured in
 interleaved rounds of short chunks until each has run for `--seconds` of wall time, so
@@ -88,6 +96,36 @@ def ours_single(size: int, light: bool) -> Chunk:
     return chunk
 
 
+def ours_python(size: int) -> Chunk:
+    """n games through the public Python API, one move per call (the like-for-like case)."""
+    batch = GoBatch(size, 1, Rules(), history=0)
+    mask = np.empty((1, batch.num_actions), np.bool_)
+    act = np.empty(1, np.int32)
+    rng = random.Random(0)
+
+    def chunk(n: int) -> tuple[int, int]:
+        moves = 0
+        for _ in range(n):
+            batch.reset()
+            while not batch.over[0]:
+                legal = np.flatnonzero(batch.legal_mask(mask)[0])
+                act[0] = legal[rng.randrange(len(legal))]
+                batch.step(act, validate=False)  # drawn from the legal mask (GoBatch.step's doc)
+                moves += 1
+        return n, moves
+    return chunk
+
+
+def ours_light(size: int) -> Chunk:
+    batch = GoBatch(size, 1, Rules(), history=0)
+    komi = np.float32(Rules().komi)
+
+    def chunk(n: int) -> tuple[int, int]:
+        moves, _ = ops.run_light_playouts(batch.games, batch.K, n, komi)
+        return n, int(moves)
+    return chunk
+
+
 def ours_batched(size: int, b: int) -> Chunk:
     """n * B games in lockstep over B slots; a finished slot restarts while games remain."""
     batch = GoBatch(size, b, Rules(), history=0)
@@ -156,9 +194,10 @@ def run(size: int, seconds: float, batch: int, peers: bool) -> tuple[dict, list[
     result: dict = {"size": size, "seconds_per_workload": seconds, "batch": batch,
                     "rules": "positional superko, no suicide, cap 2*N*N, history off",
                     "machine": machine_info(), "load_average": os.getloadavg()[0]}
-    chunks: dict[str, Chunk] = {"ours_single": ours_single(size, light=False),
+    chunks: dict[str, Chunk] = {"ours_python": ours_python(size),
+                                "ours_single": ours_single(size, light=False),
                                 "ours_batched": ours_batched(size, batch),
-                                "ours_light": ours_single(size, light=True)}
+                                "ours_light": ours_light(size)}
     notes: list[str] = []
     if peers:
         try:
@@ -178,13 +217,15 @@ def run(size: int, seconds: float, batch: int, peers: bool) -> tuple[dict, list[
         if name != "pgx":  # pgx compiled when made; one call is a whole batch
             c(1)  # warm-up: compile and fill caches
     result.update(measure(chunks, seconds))
-    single, light = result["ours_single"], result["ours_light"]
+    single, light, py = result["ours_single"], result["ours_light"], result["ours_python"]
     base = result["openspiel"]["moves_per_s"] if "openspiel" in result else None
     result.update({
-        "moves_per_s": single["moves_per_s"],
+        "python_moves_per_s": py["moves_per_s"],
+        "openspiel_python_moves_per_s": base,
+        "ratio_python_vs_openspiel": py["moves_per_s"] / base if base else None,
+        "kernel_moves_per_s": single["moves_per_s"],
+        "kernel_ratio_vs_openspiel_python": single["moves_per_s"] / base if base else None,
         "batched_moves_per_s": result["ours_batched"]["moves_per_s"],
-        "openspiel_moves_per_s": base,
-        "ratio_vs_openspiel": single["moves_per_s"] / base if base else None,
         "pgx_moves_per_s": result["pgx"]["moves_per_s"] if "pgx" in result else None,
         "playouts_per_s": light["games_per_s"],
         "playout_moves_per_s": light["moves_per_s"],
@@ -196,11 +237,13 @@ def run(size: int, seconds: float, batch: int, peers: bool) -> tuple[dict, list[
         text = (f"{r['moves_per_s']:>12,.0f} moves/s {r['games_per_s']:>10,.1f} {unit}"
                 f"  {r['moves'] / max(r['games'], 1):5.1f} moves/game  cpu {r['cpu_share']:4.0%}{ratio}")
         return label, text
-    rows = [(f"{size}x{size} uniform random games", ""),
-            row("  ours, 1 game at a time", single),
-            row(f"  ours, batched B={batch}", result["ours_batched"])]
+    rows = [(f"{size}x{size} uniform random games, one move per Python call (like for like)", ""),
+            row("  ours: legal_mask + choice + step", py)]
     if "openspiel" in result:
-        rows.append(row("  OpenSpiel from Python", result["openspiel"]))
+        rows.append(row("  OpenSpiel: legal_actions + choice + apply_action", result["openspiel"]))
+    rows += [(f"{size}x{size} uniform random games, whole games per call (engine ceilings)", ""),
+             row("  ours, 1 game at a time in one compiled call", single),
+             row(f"  ours, batched B={batch} in one compiled call", result["ours_batched"])]
     if "pgx" in result:
         rows.append(row(f"  pgx CPU B={batch}", result["pgx"]))
     rows += [(f"{size}x{size} light playouts", ""),

@@ -147,6 +147,26 @@ def run_random_games(games, K, n_games, light):
 
 
 @njit(cache=True)
+def run_light_playouts(games, K, n_games, komi):
+    """Benchmark kernel: `n_games` light playouts (the rollout policy) from the empty board in
+    slot 0, each scored (Tromp-Taylor) as a rollout evaluator does. Returns (moves, sum of the
+    results for Black: +1 win, -1 loss, 0 draw)."""
+    k = K[0]
+    s = games[0]
+    mark = np.zeros(k.npts, np.int32)
+    total = 0
+    result = 0
+    for _ in range(n_games):
+        reset_game(s, k)
+        while not s.over:
+            apply_move(s, k, random_move(s, k, True))
+            total += 1
+        sc = area_score(s, k, komi, mark)
+        result += 1 if sc > 0 else (-1 if sc < 0 else 0)
+    return total, result
+
+
+@njit(cache=True)
 def run_random_games_lockstep(games, K, n_games, light, actions):
     """Benchmark kernel for the batched path: every running game advances one move per
     sweep (as a batched search drives them: choose all, then apply all), and a finished
