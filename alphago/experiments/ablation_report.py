@@ -247,7 +247,7 @@ def write_report(loaded: LoadedAblation, out: Path, report_dir: Path, command: s
     L += ["", "## Runs", "", "| arm | seed | games | positions | SGD steps | FLOPs | minutes |", "|---|---|---|---|---|---|---|"]
     for (arm, seed), d in done.items():
         L.append(f"| {arm} | {seed} | {d['games']:,} | {d['positions']:,} | {d['steps']:,} | {d['flops']:.3g} | "
-                 f"{d['seconds'] / 60:.1f} |")
+                 f"{d['seconds'] / 60:.1f}{' (resumed: last process only)' if d.get('resumed') else ''} |")
     if not rows:
         L += ["", "No evaluation rows yet: run the evaluate stage."]
     for ref in refs:
