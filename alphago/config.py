@@ -81,6 +81,9 @@ class Config:
             raise ValueError(f"size must be an integer from 2 to 19, got {self.size!r}")
         # cross-field: the policy target must be one this search produces (mcts/targets.py)
         TARGETS[self.train.target].check(self.search.kind, self.search.forced_playouts)
+        if self.train.ownership_weight > 0 and not self.net.ownership_head:
+            raise ConfigError(f"train.ownership_weight is {self.train.ownership_weight} but net.ownership_head is "
+                              "false: the loss needs the head (set net.ownership_head: true, or the weight to 0)")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

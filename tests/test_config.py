@@ -189,3 +189,10 @@ def test_loading_a_config_imports_neither_torch_nor_ray():
             "print(sorted(m for m in ('torch', 'ray') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_ownership_weight_needs_the_head():
+    with pytest.raises(ConfigError, match="net.ownership_head"):
+        config_from_dict(_with(train={"ownership_weight": 1.5}))
+    cfg = config_from_dict(_with(train={"ownership_weight": 1.5}, net={"ownership_head": True}))
+    assert cfg.net.ownership_head and cfg.train.ownership_weight == 1.5

@@ -805,3 +805,45 @@ def test_undo_restores_the_exact_state():
         st.undo()
         assert snapshot(st, exact=False) == snaps[i - 1]
     assert not st.is_over and st.move_number == 0
+
+
+# ============================================================================ ownership
+
+def test_ownership_is_the_tromp_taylor_count_point_by_point():
+    """Stones own their point; an empty region owns for the one colour it reaches; a region
+    reaching both colours is dame (0); the owners sum to the area score plus komi."""
+    st = setup("""
+        . X O . .
+        X X O . .
+        . X O O O
+        X X O . .
+        . X O . .
+    """, komi=0.5)
+    own = st.ownership().reshape(5, 5)
+    expect = from_diagram("""
+        X X O O O
+        X X O O O
+        X X O O O
+        X X O O O
+        X X O O O
+    """)
+    assert np.array_equal(own, expect)
+    assert own.sum() == st.score() + 0.5
+    # a region touching both colours is dame (0)
+    st = setup("""
+        . . . . .
+        . . . . .
+        . X . O .
+        . . . . .
+        . . . . .
+    """, komi=0.5)
+    own = st.ownership().reshape(5, 5)
+    assert own[2, 1] == 1 and own[2, 3] == -1
+    assert np.count_nonzero(own) == 2
+
+
+def test_ownership_sums_to_the_area_score_in_random_games():
+    seed(11)
+    b = GoBatch(7, 64, Rules(komi=0.0), history=1)
+    b.play_out(light=True)
+    assert np.array_equal(b.ownership().sum(axis=1).astype(np.float32), b.scores())

@@ -62,6 +62,10 @@ class GameRecord:
     resigned: bool = False
     pruned: np.ndarray | None = per_move("pruned_visits", "int32", True, optional=True)  # int32[T, A]
     #                                                                 pruned visits (forced playouts)
+    # int8[N*N] (action order) Tromp-Taylor owner of every point at the end, from Black's side
+    # (1 black, -1 white, 0 dame): the ownership target. None for resigned games (the board was
+    # not played out) and for games from shards written before it existed.
+    ownership: np.ndarray | None = None
     evaluations: int = 0        # evaluator rows spent on the game (self-play FLOPs)
     weight_version: int = 0     # network version that played it
     would_resign: int = 0       # no-resign games: colour that would have resigned (1 black, -1 white), 0 none
@@ -146,6 +150,12 @@ def write_shard(path: Path, games: list[GameRecord]) -> None:
         arrays[key] = np.concatenate([np.asarray(getattr(g, key), f.dtype) for g in games])
     for key in _PER_GAME:
         arrays["game_" + key] = np.array([getattr(g, key) for g in games])
+    has_own = np.array([g.ownership is not None for g in games])
+    if has_own.any():  # per game; zeros where a game has none (has_ownership says which)
+        P = games[0].size ** 2
+        arrays["game_has_ownership"] = has_own
+        arrays["game_ownership"] = np.stack([np.zeros(P, np.int8) if g.ownership is None
+                                             else np.asarray(g.ownership, np.int8) for g in games])
     buf = io.BytesIO()
     np.savez_compressed(buf, **arrays)
     atomic_write_bytes(path, buf.getvalue())
@@ -173,5 +183,7 @@ def read_shard(path: Path) -> list[GameRecord]:
         kw.update({key: data["game_" + key][i].item() if "game_" + key in data else _PER_GAME_DEFAULTS[key]
                    for key in _PER_GAME})
         kw["ko_rule"] = str(data["ko_rule"][i])
+        if "game_ownership" in data and data["game_has_ownership"][i]:
+            kw["ownership"] = data["game_ownership"][i]
         games.append(GameRecord(**kw))
     return games

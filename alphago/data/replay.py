@@ -28,6 +28,9 @@ class TrainBatch:
     policy_weight: np.ndarray  # float32[B] 1 for full searches (0 = value-only sample); reinforce: outcome z
     value: np.ndarray        # float32[B] outcome z in {-1, 0, 1} for the player to move
     action: np.ndarray       # int64[B] move played
+    ownership: np.ndarray | None = None       # float32[B, N*N] final owner of each point for the player
+    #                                           to move: 1 the mover's, -1 the opponent's, 0 dame
+    ownership_weight: np.ndarray | None = None  # float32[B] 1 where the game has an ownership target
 
 
 def game_features(game: GameRecord, features: FeatureConfig) -> np.ndarray:
@@ -56,6 +59,8 @@ class ReplayBuffer:
         # says, per position, whether its game had an optional field
         self.moves = {name: np.zeros((window, A) if f.per_action else (window,), f.dtype) for name, f in PER_MOVE}
         self.present = {name: np.zeros(window, bool) for name, f in PER_MOVE if f.optional}
+        self.ownership = np.zeros((window, size * size), np.int8)  # for the player to move
+        self.has_ownership = np.zeros(window, bool)
         self.count = 0       # positions held (<= window)
         self.head = 0        # next slot to write
         self.total_added = 0  # positions ever added
@@ -75,6 +80,9 @@ class ReplayBuffer:
             i = self.head
             self.planes[i] = planes[t]
             self.outcome[i] = z[t]
+            self.has_ownership[i] = game.ownership is not None
+            if game.ownership is not None:  # Black's view -> the mover's (Black moves at even t)
+                self.ownership[i] = game.ownership if t % 2 == 0 else -game.ownership
             for name, f in PER_MOVE:
                 v = getattr(game, name)
                 if f.optional:
@@ -110,6 +118,8 @@ class ReplayBuffer:
         pruned = m["pruned"] if self.present["pruned"][idx].all() else None
         action = m["actions"].astype(np.int64)
         policy = policy_target(target, m["visits"], action, m["improved"], pruned)
+        own = self.ownership[idx].astype(np.float32)
+        own_w = self.has_ownership[idx].astype(np.float32)
         weight = m["full_search"].astype(np.float32)
         if target == "reinforce":
             weight = self.outcome[idx].copy()  # every move played is a sample; the sign says reinforce or avoid
@@ -125,4 +135,7 @@ class ReplayBuffer:
                 moved[:, perm] = policy[sel]
                 policy[sel] = moved
                 action[sel] = perm[action[sel]]
-        return TrainBatch(feats, policy, weight, self.outcome[idx].copy(), action)
+                moved_own = np.empty_like(own[sel])
+                moved_own[:, perm[:-1]] = own[sel]  # points move like actions (pass stays last)
+                own[sel] = moved_own
+        return TrainBatch(feats, policy, weight, self.outcome[idx].copy(), action, own, own_w)

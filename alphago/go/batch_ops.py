@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .board import (KO_SIMPLE, LEGAL, apply_move, area_score, check_move, is_eyelike,
+from .board import (KO_SIMPLE, LEGAL, apply_move, area_ownership, area_score, check_move, is_eyelike,
                     place_stone, position_key, reset_game, seen_insert)
 
 NO_MOVE = -1  # in an actions array: leave this game as it is
@@ -72,6 +72,15 @@ def scores(games, K, komi, out):
     mark = np.zeros(k.npts, np.int32)
     for b in range(out.shape[0]):
         out[b] = area_score(games[b], k, komi, mark)
+
+
+@njit(cache=True)
+def ownerships(games, K, out):
+    """out: int8[B, N*N] Tromp-Taylor owner of every point (1 black, -1 white, 0 dame)."""
+    k = K[0]
+    mark = np.zeros(k.npts, np.int32)
+    for b in range(out.shape[0]):
+        area_ownership(games[b], k, mark, out[b])
 
 
 @njit(cache=True)

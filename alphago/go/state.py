@@ -158,6 +158,13 @@ class GoBatch:
         ops.scores(self.games, self.K, np.float32(self.rules.komi), out)
         return out
 
+    def ownership(self) -> np.ndarray:
+        """int8[B, N*N] (action order) the Tromp-Taylor owner of every point of the boards as they
+        stand: 1 black, -1 white, 0 dame (stones count for their colour, as in scores())."""
+        out = np.empty((self.batch_size, self.n * self.n), np.int8)
+        ops.ownerships(self.games, self.K, out)
+        return out
+
     def winners(self) -> np.ndarray:
         """int8[B]: 1 black wins, -1 white wins, 0 draw (integer komi), by the current score."""
         return np.sign(self.scores()).astype(np.int8)
@@ -344,6 +351,10 @@ class GoState:
     def score(self) -> float:
         """Tromp-Taylor area score as the board stands: black - white - komi."""
         return float(self.batch.scores()[0])
+
+    def ownership(self) -> np.ndarray:
+        """int8[N*N] Tromp-Taylor owner of every point (GoBatch.ownership)."""
+        return self.batch.ownership()[0]
 
     def winner(self) -> int:
         """1 black, -1 white, 0 draw."""

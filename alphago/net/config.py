@@ -10,6 +10,7 @@ class NetConfig:
     channels: int = 64         # filters per conv (AlphaGo Zero: 256)
     value_hidden: int = 64     # value head hidden units (AlphaGo Zero: 256)
     global_pool: bool = False  # KataGo global pooling bias in every other block
+    ownership_head: bool = False  # KataGo's ownership head: final owner of each point (train.ownership_weight)
 
     def __post_init__(self) -> None:
         for key in ("blocks", "channels", "value_hidden"):

@@ -46,6 +46,8 @@ def check_compatible(meta: dict, expect: dict, path: str | Path = "checkpoint") 
     diffs = []
     for k, v in expect.items():
         have = meta.get(k)
+        if k == "net" and isinstance(have, dict):  # fields added since the checkpoint: their defaults
+            have = {**{f.name: f.default for f in dataclasses.fields(NetConfig)}, **have}
         if isinstance(v, dict) and isinstance(have, dict):
             diffs += [f"{k}.{j}: checkpoint has {have.get(j)!r}, expected {v[j]!r}"
                       for j in v if have.get(j) != v[j]]

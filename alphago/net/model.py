@@ -3,6 +3,11 @@
 Input float32[B, C, N, N] planes (go/features.py). Outputs: policy logits float32[B, N*N + 1]
 (pass last) and value float32[B] in [-1, 1] for the player to move. Optional KataGo-style
 global pooling in the residual blocks (lets a 5x5..9x9 net see the whole board early).
+
+Optional ownership head (KataGo): float32[B, N*N] in [-1, 1], the expected final owner of each
+point for the player to move (1 = the mover's, -1 = the opponent's). forward() returns policy and value only
+(what search and play use: the head costs nothing there); forward_aux() adds the auxiliary heads
+for training and analysis.
 """
 from __future__ import annotations
 
@@ -54,12 +59,25 @@ class PolicyValueNet(nn.Module):
         self.value_conv = nn.Sequential(nn.Conv2d(c, 1, 1, bias=False), nn.BatchNorm2d(1), nn.ReLU())
         self.value_fc = nn.Sequential(nn.Linear(n * n, config.value_hidden), nn.ReLU(),
                                       nn.Linear(config.value_hidden, 1))
+        if config.ownership_head:  # a 1x1 conv per point on the trunk (KataGo's head, without its pooling)
+            self.ownership_conv = nn.Conv2d(c, 1, 1)
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        h = self.blocks(self.stem(x))
+    def _heads(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         logits = self.policy_fc(self.policy_conv(h).flatten(1))
         value = torch.tanh(self.value_fc(self.value_conv(h).flatten(1))).squeeze(1)
         return logits, value
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self._heads(self.blocks(self.stem(x)))
+
+    def forward_aux(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
+        """(logits, value, {"ownership": float32[B, N*N] in [-1, 1]} when the net has the head)."""
+        h = self.blocks(self.stem(x))
+        logits, value = self._heads(h)
+        aux = {}
+        if self.config.ownership_head:
+            aux["ownership"] = torch.tanh(self.ownership_conv(h).flatten(1))
+        return logits, value, aux
 
 
 def count_flops(model: nn.Module, in_planes: int, board_size: int, backward: bool = False) -> int:
@@ -70,10 +88,10 @@ def count_flops(model: nn.Module, in_planes: int, board_size: int, backward: boo
     model.eval()
     x = torch.zeros(2, in_planes, board_size, board_size)
     with FlopCounterMode(display=False) as counter:
-        if backward:
+        if backward:  # training runs every head the net has
             model.train()
-            logits, value = model(x)
-            (logits.sum() + value.sum()).backward()
+            logits, value, aux = model.forward_aux(x) if hasattr(model, "forward_aux") else (*model(x), {})
+            (logits.sum() + value.sum() + sum(a.sum() for a in aux.values())).backward()
         else:
             with torch.no_grad():
                 model(x)

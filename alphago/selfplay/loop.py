@@ -85,8 +85,10 @@ class SelfPlay:
                     ended[b] = True
             if ended.any():
                 scores = self.games.scores()
+                owners = self.games.ownership()
                 for b in np.flatnonzero(ended):
-                    rec = self._finish(b, float(scores[b]), resigned_by=int(to_play[b]) if not self.games.over[b] else 0)
+                    rec = self._finish(b, float(scores[b]), resigned_by=int(to_play[b]) if not self.games.over[b] else 0,
+                                       ownership=owners[b])
                     finished.append(rec)
                     if on_game is not None:
                         on_game(rec)
@@ -95,7 +97,7 @@ class SelfPlay:
                 self.no_resign[ended] = self.rng.random(int(ended.sum())) < cfg.resign_disabled_frac
         return finished
 
-    def _finish(self, b: int, score: float, resigned_by: int) -> GameRecord:
+    def _finish(self, b: int, score: float, resigned_by: int, ownership: np.ndarray | None = None) -> GameRecord:
         tr = self.traces[b]
         if resigned_by:
             winner, score = -resigned_by, float("nan")
@@ -108,6 +110,7 @@ class SelfPlay:
         rec = GameRecord(
             size=self.size, komi=self.rules.komi, ko_rule=self.rules.ko, **stack_moves(tr.rows, A),
             winner=winner, score=score, resigned=bool(resigned_by), evaluations=tr.evaluations,
+            ownership=None if resigned_by or ownership is None else ownership.copy(),
             weight_version=self.weight_version, would_resign=tr.would_resign_color)
         self.traces[b] = _Trace()
         return rec

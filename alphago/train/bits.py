@@ -9,12 +9,16 @@ policy bits   KL(t || q) = sum_a t(a) log2(t(a) / q(a)): what the label tells th
 target entropy H(t): the "dark knowledge" a soft label carries (0 for one-hot).
 value bits    -log2 p(z) with p = (v + 1) / 2 the predicted win probability and z the outcome
               (a draw counts half win, half loss); never more than 1 bit of entropy per game.
+ownership bits offered: sum over points of KL(t || p) of the binary "who owns it" label, t = (1 + y) / 2
+              (dame = half each), p = (1 + o) / 2 from the ownership head; in the data: once per
+              game (one final board), the entropy of each point's owner under the recent games'
+              per-point frequencies, summed over points (at most N^2 log2 3 bits per game).
 bits/FLOP     = samples/FLOP x bits/sample; FLOPs = self-play (evaluations x forward FLOPs)
               + training (samples x forward+backward FLOPs).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -41,6 +45,16 @@ def value_bits(z: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     p = ((v + 1) / 2).clamp(1e-6, 1 - 1e-6)
     w = (z + 1) / 2  # probability mass on "win"
     return -(w * torch.log2(p) + (1 - w) * torch.log2(1 - p))
+
+
+def ownership_bits(y: torch.Tensor, o: torch.Tensor) -> torch.Tensor:
+    """[B] sum over points of KL(t || p) in bits, t = (1 + y) / 2 the target owner (y in {-1, 0, 1},
+    the mover's view), p = (1 + o) / 2 the head's prediction (o in [-1, 1])."""
+    t = (y + 1) / 2
+    p = ((o + 1) / 2).clamp(1e-6, 1 - 1e-6)
+    def xlogx_over(a, b):
+        return torch.where(a > 0, a * (torch.log2(a.clamp_min(EPS)) - torch.log2(b)), torch.zeros_like(a))
+    return (xlogx_over(t, p) + xlogx_over(1 - t, 1 - p)).sum(-1)
 
 
 def binary_entropy(p: float) -> float:
@@ -120,6 +134,11 @@ class BitsLedger:
     recent_black: float = 1.0   # pseudo-counts: before any game a result is a fair coin (1 bit)
     recent_white: float = 1.0
     recent_draw: float = 0.0
+    ownership_bits: float = 0.0       # offered (add_batch)
+    data_ownership_bits: float = 0.0  # in the data (add_ownership)
+    data_ownership_games: int = 0
+    # per point [black, white, dame] recent pseudo-counts, flattened (3 P); empty until the first game
+    recent_owner: list = field(default_factory=list)
 
     @property
     def flops(self) -> float:
@@ -127,7 +146,26 @@ class BitsLedger:
 
     @property
     def data_bits(self) -> float:
-        return self.data_policy_bits + self.data_value_bits
+        return self.data_policy_bits + self.data_value_bits + self.data_ownership_bits
+
+    def add_ownership(self, ownership: np.ndarray) -> float:
+        """Data ledger, once per game with an ownership target (int8[P], 1 black, -1 white, 0 dame):
+        the entropy of each point's owner under the recent per-point frequencies (priced before
+        this game is seen), summed over points. Returns the bits."""
+        own = np.asarray(ownership).reshape(-1)
+        P = own.size
+        if len(self.recent_owner) != 3 * P:
+            self.recent_owner = [1.0, 1.0, 0.0] * P  # before any game: each point a fair coin
+        c = np.asarray(self.recent_owner, np.float64).reshape(P, 3)
+        f = c / c.sum(axis=1, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            bits = float(-np.where(f > 0, f * np.log2(np.where(f > 0, f, 1.0)), 0.0).sum())
+        self.data_ownership_bits += bits
+        self.data_ownership_games += 1
+        c *= OUTCOME_MEMORY
+        c[np.arange(P), np.where(own > 0, 0, np.where(own < 0, 1, 2))] += 1.0
+        self.recent_owner = c.reshape(-1).tolist()
+        return bits
 
     def add_selfplay(self, evaluations: int, forward_flops: int) -> None:
         """Network rows actually evaluated (cache hits excluded) x forward FLOPs per row."""
@@ -155,17 +193,21 @@ class BitsLedger:
                 "data_value_bits": self.data_value_bits, "data_labels": self.data_labels,
                 "data_bits_per_flop": self.data_bits / flops,
                 "data_policy_bits_per_label": self.data_policy_bits / max(self.data_labels, 1),
-                "data_value_bits_per_game": self.data_value_bits / max(self.data_games, 1)}
+                "data_value_bits_per_game": self.data_value_bits / max(self.data_games, 1),
+                "data_ownership_bits": self.data_ownership_bits,
+                "data_ownership_bits_per_game": self.data_ownership_bits / max(self.data_ownership_games, 1)}
 
-    def add_batch(self, samples: int, train_flops: float, policy_bits_sum: float, value_bits_sum: float) -> dict:
+    def add_batch(self, samples: int, train_flops: float, policy_bits_sum: float, value_bits_sum: float,
+                  ownership_bits_sum: float = 0.0) -> dict:
         """Record one training batch; returns the series for it (cumulative x axis)."""
         self.samples += samples
         self.train_flops += train_flops
         self.policy_bits += policy_bits_sum
         self.value_bits += value_bits_sum
-        bits = policy_bits_sum + value_bits_sum
+        self.ownership_bits += ownership_bits_sum
+        bits = policy_bits_sum + value_bits_sum + ownership_bits_sum
         flops = max(self.flops, 1.0)
-        total = self.policy_bits + self.value_bits
+        total = self.policy_bits + self.value_bits + self.ownership_bits
         # cumulative series multiply out row by row: samples_per_flop * bits_per_sample = bits_per_flop;
         # the batch's own figures are batch_*
         return {
@@ -175,6 +217,7 @@ class BitsLedger:
             "bits_per_sample": total / max(self.samples, 1),
             "policy_bits_per_sample": self.policy_bits / max(self.samples, 1),
             "value_bits_per_sample": self.value_bits / max(self.samples, 1),
+            "ownership_bits_per_sample": self.ownership_bits / max(self.samples, 1),
             "bits_per_flop": total / flops,
             "batch_bits_per_sample": bits / max(samples, 1),
             "batch_policy_bits_per_sample": policy_bits_sum / max(samples, 1),

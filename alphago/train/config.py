@@ -21,6 +21,8 @@ class TrainConfig:
     lr_steps: tuple[int, ...] = ()  # step schedule: divide by 10 at each of these steps
     total_steps: int = 10000       # cosine schedule horizon
     value_weight: float = 1.0
+    ownership_weight: float = 0.0  # ownership loss weight (KataGo: 1.5 / N^2 per point summed = 1.5 x the
+    #                               mean over points, used here); > 0 needs net.ownership_head
     window: int = 50000            # replay window in positions
     replay_ratio: float = 4.0      # training samples per new self-play position
     device: str = "cpu"
@@ -40,5 +42,7 @@ class TrainConfig:
         for key in ("lr", "replay_ratio"):
             if not getattr(self, key) > 0:
                 raise ValueError(f"train.{key} must be > 0, got {getattr(self, key)!r}")
+        if self.ownership_weight < 0:
+            raise ValueError(f"train.ownership_weight must be >= 0, got {self.ownership_weight!r}")
         if self.weight_decay < 0 or self.value_weight < 0 or not 0 <= self.momentum < 1:
             raise ValueError("train.weight_decay and train.value_weight must be >= 0, train.momentum in [0, 1)")

@@ -197,6 +197,8 @@ class Learner:
         bits, labels = data_policy_bits(kind, g.visits, g.prior, g.actions.astype(np.int64), g.full_search,
                                         g.improved, g.pruned)
         self.trainer.ledger.add_game(g.winner, bits, labels, kind)
+        if self.cfg.train.ownership_weight > 0 and g.ownership is not None:  # a label only when trained on
+            self.trainer.ledger.add_ownership(g.ownership)
 
     # ------------------------------------------------------------------ training
     def steps_due(self) -> int:

@@ -27,7 +27,8 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
 
 
 def losses(logits: torch.Tensor, value: torch.Tensor, batch: dict[str, torch.Tensor], target: str,
-           value_weight: float) -> dict[str, torch.Tensor]:
+           value_weight: float, ownership: torch.Tensor | None = None,
+           ownership_weight: float = 0.0) -> dict[str, torch.Tensor]:
     """Policy cross-entropy against the target (weighted: 0 for fast searches; the game
     outcome for reinforce) + value MSE. Also the per-sample bits, for accounting.
 
@@ -45,14 +46,27 @@ def losses(logits: torch.Tensor, value: torch.Tensor, batch: dict[str, torch.Ten
     denom = w.abs().sum().clamp_min(1.0)
     policy_loss = (w * ce).sum() / denom
     value_loss = F.mse_loss(value.float(), batch["value"])
+    loss = policy_loss + value_weight * value_loss
+    out = {}
+    if ownership is not None and ownership_weight > 0 and "ownership" in batch:
+        # per point binary cross-entropy of "the mover owns it", t = (1 + y) / 2 (dame: half), averaged
+        # over points and over the samples whose game has a target (KataGo's loss, weight 1.5)
+        y, ow = batch["ownership"], batch["ownership_weight"]
+        p = ((ownership.float() + 1) / 2).clamp(1e-6, 1 - 1e-6)
+        t = (y + 1) / 2
+        bce = -(t * torch.log(p) + (1 - t) * torch.log(1 - p)).mean(-1)
+        own_loss = (ow * bce).sum() / ow.sum().clamp_min(1.0)
+        loss = loss + ownership_weight * own_loss
+        with torch.no_grad():
+            out = {"ownership_loss": own_loss.detach(), "ownership_bits": B.ownership_bits(y, ownership.float()) * ow}
     with torch.no_grad():
         mask = (w != 0).float()
         pbits = B.policy_bits(batch["policy"], log_q) * mask
         ent = B.target_entropy(batch["policy"]) * mask
         vbits = B.value_bits(batch["value"], value.float())
-    return {"loss": policy_loss + value_weight * value_loss, "policy_loss": policy_loss,
+    return {"loss": loss, "policy_loss": policy_loss,
             "value_loss": value_loss, "policy_bits": pbits, "target_entropy": ent, "value_bits": vbits,
-            "policy_samples": mask.sum()}
+            "policy_samples": mask.sum(), **out}
 
 
 class Trainer:
@@ -70,6 +84,8 @@ class Trainer:
     def _tensors(self, batch: TrainBatch) -> dict[str, torch.Tensor]:
         d = {"features": batch.features, "policy": batch.policy, "policy_weight": batch.policy_weight,
              "value": batch.value}
+        if self.cfg.ownership_weight > 0 and batch.ownership is not None:
+            d.update(ownership=batch.ownership, ownership_weight=batch.ownership_weight)
         return {k: torch.from_numpy(np.ascontiguousarray(v)).to(self.device, non_blocking=True)
                 for k, v in d.items()}
 
@@ -79,21 +95,28 @@ class Trainer:
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         t = self._tensors(batch)
-        logits, value = self.model(t["features"])
-        out = losses(logits, value, t, self.cfg.target, self.cfg.value_weight)
+        if self.cfg.ownership_weight > 0:
+            logits, value, aux = self.model.forward_aux(t["features"])
+        else:
+            logits, value, aux = *self.model(t["features"]), {}
+        out = losses(logits, value, t, self.cfg.target, self.cfg.value_weight, aux.get("ownership"),
+                     self.cfg.ownership_weight)
         self.optimizer.zero_grad(set_to_none=True)
         out["loss"].backward()
         self.optimizer.step()
         self.step_count += 1
         n = len(batch.value)
+        obits = float(out["ownership_bits"].sum()) if "ownership_bits" in out else 0.0
         series = self.ledger.add_batch(n, float(n) * self.flops_per_sample,
-                                       float(out["policy_bits"].sum()), float(out["value_bits"].sum()))
+                                       float(out["policy_bits"].sum()), float(out["value_bits"].sum()), obits)
         nps = max(float(out["policy_samples"]), 1.0)
         return {"step": self.step_count, "lr": lr, "loss": float(out["loss"].detach()),
                 "policy_loss": float(out["policy_loss"].detach()), "value_loss": float(out["value_loss"].detach()),
                 "policy_bits": float(out["policy_bits"].sum()) / nps,
                 "target_entropy": float(out["target_entropy"].sum()) / nps,
-                "value_bits": float(out["value_bits"].mean()), **series}
+                "value_bits": float(out["value_bits"].mean()),
+                **({"ownership_loss": float(out["ownership_loss"]), "ownership_bits": obits / n}
+                   if "ownership_loss" in out else {}), **series}
 
 
 @torch.no_grad()
