@@ -146,7 +146,7 @@ def test_area_counts_match_the_engine_score():
                 if st.is_over:
                     break
                 st.play(int(rng.choice(st.legal_actions())))
-            black, white = area_counts(st.board)
+            black, white = area_counts(st)
             assert black - white - 0.5 == pytest.approx(st.score())
 
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..go import GoBatch, Rules
 from ..go.features import FeatureConfig, compute_features
+from ..go.rules import move_cap_for
 from ..go.symmetry import NUM_SYMMETRIES, apply_planes, action_permutation
 from ..mcts.targets import policy_target
 from .records import PER_MOVE, GameRecord, read_shard
@@ -37,7 +38,7 @@ def game_features(game: GameRecord, features: FeatureConfig) -> np.ndarray:
     """uint8[T, C, N, N]: the planes before each move, by replaying the game."""
     # the record does not keep the run's move cap: replay under one at least as long as the game
     # (4 N^2 unless the game was longer, so nearly every replay shares one compiled layout)
-    cap = max(4 * game.size * game.size, game.num_moves)
+    cap = move_cap_for("referee", game.size, game.num_moves)
     b = GoBatch(game.size, 1, Rules(ko=game.ko_rule, komi=game.komi, max_moves=cap), history=features.history)
     out = np.empty((game.num_moves, features.num_planes, game.size, game.size), np.uint8)
     for t, a in enumerate(game.actions):

@@ -50,8 +50,9 @@ class ProbeSet:
 
     def states(self, history: int) -> list[GoState]:
         from ..go import GoState, Rules
+        from ..go.rules import move_cap_for
         out = []
-        cap = max(4 * self.size * self.size, int(self.lengths.max(initial=0)) + 1)
+        cap = move_cap_for("referee", self.size, int(self.lengths.max(initial=0)) + 1)
         for i in range(len(self)):
             st = GoState(self.size, Rules(komi=self.komi, max_moves=cap), history=max(history, 1))
             for a in self.actions[i, : self.lengths[i]]:

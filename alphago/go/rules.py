@@ -9,6 +9,19 @@ from .board import KO_POSITIONAL, KO_SIMPLE, KO_SITUATIONAL, make_const
 
 KO_RULES = {"simple": KO_SIMPLE, "positional": KO_POSITIONAL, "situational": KO_SITUATIONAL}
 
+# Move caps in multiples of N^2, one per use, declared here only (passes included):
+MOVE_CAP_FACTORS = {
+    "default": 2,   # self-play and Rules() without max_moves: real games end by passes far earlier
+    "referee": 4,   # the arena, evaluations and replays of stored games: never cut a real game short
+    "gtp": 10,      # GTP: GUIs and other engines may keep playing after passes or set up long games
+}
+
+
+def move_cap_for(use: str, n: int, at_least: int = 0) -> int:
+    """The move cap for `use` (MOVE_CAP_FACTORS) on an N x N board, raised to `at_least` (e.g. to
+    replay a stored game that was longer)."""
+    return max(MOVE_CAP_FACTORS[use] * n * n, at_least)
+
 
 @dataclass(frozen=True)
 class Rules:
@@ -35,7 +48,7 @@ class Rules:
             raise ValueError(f"rules.max_moves must be a positive integer or null, got {self.max_moves!r}")
 
     def move_cap(self, n: int) -> int:
-        return self.max_moves if self.max_moves is not None else 2 * n * n
+        return self.max_moves if self.max_moves is not None else move_cap_for("default", n)
 
     def const(self, n: int) -> np.ndarray:
         """The kernels' constants record (tables for size n plus these rules)."""

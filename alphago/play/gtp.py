@@ -19,6 +19,7 @@ from typing import Callable, TextIO
 from .. import __version__
 from ..go import GoState, IllegalMoveError, Rules
 from ..go.coords import from_gtp, to_gtp
+from ..go.rules import move_cap_for
 from ..go.state import DEFAULT_HISTORY
 from .gtp_analysis import analyze, parse_analyze_args
 from .gtp_clock import GtpClock
@@ -115,7 +116,7 @@ class GtpEngine:
 
     # ------------------------------------------------------------------ state
     def _new_game(self, n: int) -> None:
-        rules = Rules(ko=self.ko, suicide=self.suicide, komi=self.komi, max_moves=10 * n * n)
+        rules = Rules(ko=self.ko, suicide=self.suicide, komi=self.komi, max_moves=move_cap_for("gtp", n))
         history = max(DEFAULT_HISTORY, self.player.features.history)
         self.state = GoState(n, rules, history=history)
         self.clock.new_game()

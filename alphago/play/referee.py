@@ -12,6 +12,7 @@ import numpy as np
 
 from ..go import GoState, IllegalMoveError, Rules
 from ..go.coords import CoordinateError, from_gtp, to_gtp
+from ..go.rules import move_cap_for
 from ..go.sgf import SgfGame, to_sgf
 from .gtp_client import GtpClient, GtpClientError, GtpDied, GtpGarbage, GtpRefused, GtpTimeout
 
@@ -193,7 +194,7 @@ def arena_rules(size: int, komi: float, move_cap: int | None = None) -> Rules:
     table in the record, numba names a record type by a process-local counter, and kernels for
     two layouts that were compiled and cached by different processes can then share a symbol
     name and crash when both are loaded into one process (numba issue #10486)."""
-    return Rules(komi=komi, max_moves=move_cap if move_cap is not None else 4 * size * size)
+    return Rules(komi=komi, max_moves=move_cap if move_cap is not None else move_cap_for("referee", size))
 
 
 def game_seeds(match_seed: int, index: int) -> tuple[int, int]:

@@ -14,8 +14,6 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-import numpy as np
-
 from ..go import BLACK, GoState, IllegalMoveError, Rules, to_diagram, to_gtp
 from ..go.coords import from_gtp
 from ..go.sgf import SgfGame, to_sgf
@@ -34,29 +32,11 @@ _NAMES = {BLACK: "Black", -BLACK: "White"}
 _STONES = {BLACK: "X", -BLACK: "O"}
 
 
-def area_counts(board: np.ndarray) -> tuple[int, int]:
-    """(black, white) Tromp-Taylor area: stones plus empty regions that reach only that colour."""
-    n = board.shape[0]
-    area = {1: int((board == 1).sum()), -1: int((board == -1).sum())}
-    seen = np.zeros_like(board, dtype=bool)
-    for r0, c0 in zip(*np.nonzero(board == 0)):
-        if seen[r0, c0]:
-            continue
-        region, borders, stack = 0, set(), [(r0, c0)]
-        seen[r0, c0] = True
-        while stack:
-            r, c = stack.pop()
-            region += 1
-            for rr, cc in ((r - 1, c), (r + 1, c), (r, c - 1), (r, c + 1)):
-                if 0 <= rr < n and 0 <= cc < n:
-                    if board[rr, cc] == 0 and not seen[rr, cc]:
-                        seen[rr, cc] = True
-                        stack.append((rr, cc))
-                    elif board[rr, cc] != 0:
-                        borders.add(int(board[rr, cc]))
-        if len(borders) == 1:
-            area[borders.pop()] += region
-    return area[1], area[-1]
+def area_counts(state: GoState) -> tuple[int, int]:
+    """(black, white) Tromp-Taylor area of the board as it stands: the engine's own count
+    (GoState.ownership), so the terminal says exactly what the score is made of."""
+    own = state.ownership()
+    return int((own == 1).sum()), int((own == -1).sum())
 
 
 class TerminalGame:
@@ -182,7 +162,7 @@ class TerminalGame:
         if self.result:
             self.say(f"Game over: {self.result}.")
         elif st.is_over:
-            black, white = area_counts(st.board)
+            black, white = area_counts(st)
             self.result = st.result_string()
             why = "both passed" if st.consecutive_passes >= 2 else "move limit reached"
             self.say(f"Game over ({why}). Tromp-Taylor area: Black {black}, White {white} + komi "

@@ -52,6 +52,7 @@ def read_sgf_dir(sgf_dir: str | Path, size: int, features: FeatureConfig) -> Sgf
     result and alternating colours, replayed under positional superko. Others are skipped; a
     directory with no usable game is a ValueError naming it."""
     from ..go import GoState, Rules
+    from ..go.rules import move_cap_for
     from ..go.features import compute_features
     from ..go.sgf import from_sgf
     files = sorted(Path(sgf_dir).rglob("*.sgf"))
@@ -67,7 +68,7 @@ def read_sgf_dir(sgf_dir: str | Path, size: int, features: FeatureConfig) -> Sgf
             continue
         if any(c != (1 if t % 2 == 0 else -1) for t, c in enumerate(g.colors)):
             continue
-        st = GoState(size, Rules(komi=g.komi, max_moves=max(4 * size * size, len(g.actions) + 1)),
+        st = GoState(size, Rules(komi=g.komi, max_moves=move_cap_for("referee", size, len(g.actions) + 1)),
                      history=features.history)
         rows = []
         try:
