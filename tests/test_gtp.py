@@ -701,3 +701,49 @@ def test_clock_seconds_by_hand():
         c.set_settings(-1, 0, 0)
     c.new_game()
     assert c.left == {}
+
+
+def test_final_status_list_without_an_ownership_head_calls_every_stone_alive(engine):
+    ok(engine, "boardsize 5")
+    for line in ("play b c3", "play w c2", "play b b3"):
+        ok(engine, line)
+    assert ok(engine, "final_status_list dead") == ""
+    assert set(ok(engine, "final_status_list alive").split()) == {"C3", "C2", "B3"}
+    assert ok(engine, "final_status_list seki") == ""
+    for bad in ("final_status_list", "final_status_list zombie", "final_status_list dead alive"):
+        success, text = gtp(engine, bad)
+        assert not success and text == "syntax error"
+
+
+def test_ownership_head_feeds_kata_analyze_and_final_status_list(tmp_path):
+    """A net whose ownership head says "the opponent owns everything" (bias -10): for Black to
+    move, Black's stones are dead and White's alive; kata-analyze ... ownership true reports N*N
+    values of -1 for the player analysed, after the move infos."""
+    import torch
+
+    from alphago.go import Rules
+    from alphago.go.features import FeatureConfig
+    from alphago.net.model import NetConfig, PolicyValueNet
+    from alphago.play.player import SearchPlayer
+    from alphago.train.checkpoint import save_checkpoint
+    torch.manual_seed(0)
+    features, cfg = FeatureConfig(), NetConfig(blocks=1, channels=8, value_hidden=8, ownership_head=True)
+    net = PolicyValueNet(5, features.num_planes, cfg)
+    with torch.no_grad():
+        net.ownership_conv.weight.zero_()
+        net.ownership_conv.bias.fill_(-10.0)
+    meta = {"board_size": 5, "in_planes": features.num_planes, "net": dict(cfg.__dict__),
+            "features": dict(features.__dict__), "rules": dict(Rules(komi=2.5).__dict__), "step": 0,
+            "weight_version": 0}
+    path = save_checkpoint(tmp_path / "own.pt", net, meta)
+    e = GtpEngine(SearchPlayer(str(path), sims=4), size=5, komi=2.5)
+    for line in ("play b c3", "play w c2", "play b b3", "play w d2"):
+        ok(e, line)
+    assert set(ok(e, "final_status_list dead").split()) == {"C3", "B3"}   # Black to move: Black's stones
+    assert set(ok(e, "final_status_list alive").split()) == {"C2", "D2"}
+    text = ok(e, "kata-analyze b 10 ownership true")
+    assert text.startswith("info move ") and " ownership " in text
+    values = [float(x) for x in text.split(" ownership ")[1].split()]
+    assert len(values) == 25 and all(v == pytest.approx(-1.0, abs=1e-3) for v in values)
+    assert " ownership " not in ok(e, "kata-analyze b 10")          # only when asked for
+    assert " ownership " not in ok(e, "lz-analyze b 10 ownership true")  # a kata field only

@@ -16,6 +16,8 @@ import sys
 import threading
 from typing import Callable, TextIO
 
+import numpy as np
+
 from .. import __version__
 from ..go import GoState, IllegalMoveError, Rules
 from ..go.coords import from_gtp, to_gtp
@@ -110,6 +112,7 @@ class GtpEngine:
             "time_settings": self.cmd_time_settings,
             "time_left": self.cmd_time_left,
             "set_random_seed": self.cmd_set_random_seed,
+            "final_status_list": self.cmd_final_status_list,
             "lz-analyze": lambda a: self.cmd_analyze(a, style="lz"),
             "kata-analyze": lambda a: self.cmd_analyze(a, style="kata"),
         }
@@ -260,9 +263,27 @@ class GtpEngine:
     def cmd_analyze(self, args: list[str], style: str) -> str:
         """lz-analyze / kata-analyze [color] [interval centiseconds]: stream 'info' lines
         until the next command arrives (needs run(); handle() alone emits one report)."""
-        color, interval = parse_analyze_args(args, self.state.to_play, _color)
+        color, interval, ownership = parse_analyze_args(args, self.state.to_play, _color)
         st = self.state.copy().set_to_play(color)
-        return "\n".join(analyze(self.player, st, interval, style, self.analysis_out, self.pending))
+        return "\n".join(analyze(self.player, st, interval, style, self.analysis_out, self.pending, ownership))
+
+    def cmd_final_status_list(self, args: list[str]) -> str:
+        """dead | alive | seki. The count (final_score) is Tromp-Taylor: every stone on the board
+        counts. With an ownership head, "dead" lists the stones the net expects the opponent to own
+        at the end (ownership < -0.5 from their side), "alive" the others; without one, every stone
+        is alive. No seki detection: seki is always empty."""
+        if len(args) != 1 or args[0].lower() not in ("dead", "alive", "seki"):
+            raise GtpError("syntax error")
+        status = args[0].lower()
+        board = self.state.board.reshape(-1)  # action order
+        stones = np.flatnonzero(board != 0)
+        own = self.player.ownership(self.state)
+        dead = np.zeros(board.size, bool)
+        if own is not None:
+            black_view = own * self.state.to_play  # the head speaks for the player to move
+            dead = board * black_view < -0.5
+        pick = {"dead": stones[dead[stones]], "alive": stones[~dead[stones]], "seki": stones[:0]}[status]
+        return " ".join(to_gtp(int(a), self.state.n) for a in pick)
 
     # ------------------------------------------------------------------ protocol
     _ID = re.compile(r"^([0-9]+)\s*(.*)$")

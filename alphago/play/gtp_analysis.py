@@ -10,6 +10,8 @@ import queue
 import time
 from typing import Callable
 
+import numpy as np
+
 from ..go import GoState
 from ..go.coords import to_gtp
 from .player import Decision, SearchPlayer
@@ -17,9 +19,12 @@ from .player import Decision, SearchPlayer
 STYLES = ("lz", "kata")
 
 
-def parse_analyze_args(args: list[str], to_play: int, parse_color: Callable[[str], int]) -> tuple[int, float]:
-    """[color] [interval] CENTISECONDS (KataGo's key-value form too) -> (colour, interval in s).
-    An unreadable interval keeps the default of 1 s; it is clamped to [0.05, 3600] s."""
+def parse_analyze_args(args: list[str], to_play: int,
+                       parse_color: Callable[[str], int]) -> tuple[int, float, bool]:
+    """[color] [interval] CENTISECONDS [KEY VALUE ...] (KataGo's key-value form too) -> (colour,
+    interval in s, ownership wanted). An unreadable interval keeps the default of 1 s; it is
+    clamped to [0.05, 3600] s. Keys other than interval and ownership are ignored, as KataGo
+    ignores the ones it does not implement."""
     color, interval, rest = to_play, 1.0, list(args)
     if rest and rest[0].lower() in ("b", "w", "black", "white"):
         color = parse_color(rest.pop(0))
@@ -30,7 +35,14 @@ def parse_analyze_args(args: list[str], to_play: int, parse_color: Callable[[str
             interval = min(3600.0, max(0.05, float(rest[0]) / 100))  # NaN -> 0.05
         except ValueError:
             pass
-    return color, interval
+    ownership = any(k.lower() == "ownership" and v.lower() == "true" for k, v in zip(rest, rest[1:]))
+    return color, interval, ownership
+
+
+def ownership_words(own: np.ndarray, n: int) -> str:
+    """KataGo's `ownership` field: N*N floats in [-1, 1] for the player to move, row-major from the
+    top-left point (A19 on 19x19) to the bottom-right; `own` is in action order (row 0 at the bottom)."""
+    return "ownership " + " ".join(f"{x:.4f}" for x in np.asarray(own).reshape(n, n)[::-1].reshape(-1))
 
 
 def info_line(d: Decision, n: int, style: str) -> str:
@@ -50,9 +62,14 @@ def info_line(d: Decision, n: int, style: str) -> str:
 
 
 def analyze(player: SearchPlayer, state: GoState, interval: float, style: str,
-            out: Callable[[str], None] | None, pending: "queue.Queue[str] | None") -> list[str]:
+            out: Callable[[str], None] | None, pending: "queue.Queue[str] | None",
+            ownership: bool = False) -> list[str]:
     """Search `state` (not changed) and report. With `out`, stream a report per interval until a
-    line arrives on `pending` (the next command) and return []; without, return one report."""
+    line arrives on `pending` (the next command) and return []; without, return one report.
+    ownership (kata-analyze ... ownership true): each report ends with the net's ownership of every
+    point (one evaluation of its ownership head at the root), when the net has that head."""
+    own = player.ownership(state) if ownership and style == "kata" else None
+    own_text = "" if own is None else " " + ownership_words(own, state.n)
     full = player.search_config.num_simulations
     sims = min(full, max(8, full // 4))
     while True:
@@ -63,7 +80,7 @@ def analyze(player: SearchPlayer, state: GoState, interval: float, style: str,
             d = player.decide(state, seconds=interval, allow_resign=False)
         finally:
             player.search_config = saved
-        line = info_line(d, state.n, style)
+        line = info_line(d, state.n, style) + own_text
         if out is None:
             return [line]
         out(line)

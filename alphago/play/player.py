@@ -104,6 +104,25 @@ class SearchPlayer:
             return f"alphago-v{self.meta.get('weight_version', 0)}"
         return f"alphago-{self.kind_evaluator}"
 
+    @property
+    def has_ownership(self) -> bool:
+        return self.model is not None and bool(getattr(self.model.config, "ownership_head", False))
+
+    def ownership(self, state: GoState) -> np.ndarray | None:
+        """float32[N*N] (action order, row 0 at the bottom) the net's expected final owner of every
+        point for the player to move in `state` (1: the mover's, -1: the opponent's), from one
+        evaluation of the ownership head at the root; None without such a head."""
+        if not self.has_ownership:
+            return None
+        import torch
+
+        from ..go.features import compute_features
+        x = torch.from_numpy(compute_features(state.batch, self.features)).to(self.device)
+        self.model.eval()
+        with torch.no_grad():
+            _, _, aux = self.model.forward_aux(x)
+        return aux["ownership"][0].float().cpu().numpy()
+
     def move_streams(self, move_number: int) -> tuple[int, int, np.random.Generator]:
         """(search seed, rollout seed, tie-break generator) for one move: independent streams
         from (seed, move number), so neither depends on what earlier moves drew."""

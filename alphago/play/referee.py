@@ -179,7 +179,7 @@ def play_game(index: int, black: GtpClient, white: GtpClient, black_label: str, 
                 dead = c.send("final_status_list dead", timeout=move_timeout)
                 rec.dead_stones[label] = dead.split()
             except GtpRefused:
-                pass  # our engine has no final_status_list; that is fine
+                pass  # an engine without final_status_list: its score alone is recorded
             except GtpClientError:
                 pass
     rec.seconds = time.perf_counter() - t0
