@@ -20,7 +20,9 @@ NET = ROOT / "checkpoints" / "5x5.pt"
 
 @pytest.fixture(scope="module")
 def small_probe(tmp_path_factory) -> Path:
-    probe = build_probe(5, str(NET), positions=30, sims=8, gnugo_games=2, net_games=4, random_games=4, seed=1)
+    # the shipped net twice: a second "other net" exercises the several-nets path cheaply
+    probe = build_probe(5, str(NET), positions=30, sims=8, gnugo_games=2, net_games=4, random_games=4, seed=1,
+                        other_nets=(str(NET),))
     path = tmp_path_factory.mktemp("probe") / "p.npz"
     probe.save(path)
     return path

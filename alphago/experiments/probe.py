@@ -137,8 +137,11 @@ def _games_selfplay(size: int, komi: float, games: int, seed: int, net, features
 
 
 def build_probe(size: int, net_path: str, positions: int = 1000, sims: int = 400, gnugo_games: int = 60,
-                net_games: int = 60, random_games: int = 60, seed: int = 0) -> ProbeSet:
-    """Positions drawn evenly over sources and game phases, deduplicated, labelled by the net."""
+                net_games: int = 60, random_games: int = 60, seed: int = 0,
+                other_nets: tuple[str, ...] = ()) -> ProbeSet:
+    """Positions drawn evenly over sources and game phases, deduplicated, labelled by the net.
+    other_nets: more nets (e.g. earlier, weaker checkpoints) whose self-play games join the "net"
+    source, net_games each, so the positions span several strengths; labels stay the reference's."""
     import tempfile
 
     from ..mcts.search import Search
@@ -155,6 +158,10 @@ def build_probe(size: int, net_path: str, positions: int = 1000, sims: int = 400
         pools = {"gnugo": _games_gnugo(size, komi, gnugo_games, seed, Path(tmp)),
                  "net": _games_selfplay(size, komi, net_games, seed, net, features, 16, False),
                  "random": _games_selfplay(size, komi, random_games, seed, net, features, 0, True)}
+    for k, other in enumerate(other_nets, start=1):
+        m, mt = load_model(other, expect={"board_size": size})
+        pools["net"] += _games_selfplay(size, komi, net_games, seed + k, TorchEvaluator(m),
+                                        FeatureConfig(**mt["features"]), 16, False)
     rng = np.random.default_rng(seed)
     per_source = positions // max(1, sum(1 for p in pools.values() if p))
     chosen: list[tuple[list[int], int, int]] = []   # (prefix, outcome for the player to move, source)
@@ -229,7 +236,7 @@ def score(model, probe: ProbeSet, features: FeatureConfig, planes: np.ndarray | 
 
 def main_build(args: argparse.Namespace) -> int:
     probe = build_probe(args.size, args.net, args.positions, args.sims, args.gnugo_games, args.net_games,
-                        args.random_games, args.seed)
+                        args.random_games, args.seed, tuple(args.other_net or ()))
     probe.save(args.out)
     counts = {name: int((probe.source == i).sum()) for i, name in enumerate(SOURCES)}
     print(f"wrote {args.out}: {len(probe)} positions {counts}, labels {probe.reference}")
@@ -257,7 +264,9 @@ def add_parser(sub) -> None:
     b.add_argument("--positions", type=int, default=1000)
     b.add_argument("--sims", type=int, default=400, help="simulations of the labelling search")
     b.add_argument("--gnugo-games", type=int, default=60)
-    b.add_argument("--net-games", type=int, default=60)
+    b.add_argument("--net-games", type=int, default=60, help="self-play games of each net")
+    b.add_argument("--other-net", action="append", metavar="CHECKPOINT",
+                   help="another net whose self-play games join the positions (repeatable: several strengths)")
     b.add_argument("--random-games", type=int, default=60)
     b.add_argument("--seed", type=int, default=0)
     b.set_defaults(func=main_build)
