@@ -237,3 +237,30 @@ def selfplay_throughput(cfg: Config, workers: int, seconds: float, games_per_cal
         ray.kill(w)
     return {"workers": workers, "positions_per_s": positions / wall, "games_per_s": games / wall,
             "positions": positions, "wall_s": wall}
+
+
+def map_tasks(fn, calls: list[tuple], address: str | None, num_cpus: float = 1.0, on_result=None) -> list:
+    """fn(*args) for every args in `calls` as Ray tasks of `num_cpus` CPUs each: on the embedded
+    local Ray (address None: as many at a time as the machine has cores) or on a cluster (address
+    "auto" or HOST:PORT: the scheduler spreads them over the nodes, e.g. one ablation cell per
+    node). on_result(args, result) is called as each finishes; results come back in call order.
+    A failed task raises here, naming nothing more than Ray does; finished ones have kept their
+    outputs on disk (the callers are resumable)."""
+    import ray
+    if not ray.is_initialized():
+        if address:
+            ray.init(address=address, log_to_driver=True)
+        else:
+            ray.init(address="local", num_cpus=os.cpu_count() or 1, include_dashboard=False,
+                     log_to_driver=True, configure_logging=False)
+    remote = ray.remote(num_cpus=num_cpus, max_retries=0)(fn)
+    refs = {remote.remote(*args): i for i, args in enumerate(calls)}
+    results: list = [None] * len(calls)
+    pending = list(refs)
+    while pending:
+        done, pending = ray.wait(pending, num_returns=1)
+        i = refs[done[0]]
+        results[i] = ray.get(done[0])
+        if on_result is not None:
+            on_result(calls[i], results[i])
+    return results

@@ -123,3 +123,21 @@ def test_tiny_ablation_end_to_end_and_resume(tmp_path):
     assert {p: p.stat().st_mtime for p in (out / "runs").rglob("step_*.pt")} == mtimes
     assert len((out / "evaluations.jsonl").read_text().splitlines()) == 4
     assert re.search(r"Cells trained: 2 of 2; evaluation rows: 4", (rep / "report.md").read_text())
+
+
+def test_cells_run_as_ray_tasks(tmp_path, monkeypatch):
+    """--ray: the same cells, trained as Ray tasks on the embedded local Ray (on a cluster they
+    spread over its nodes); the result is the same done.json a process pool writes."""
+    from alphago.cli import main
+    monkeypatch.setenv("RAY_AUTH_MODE", "disabled")
+    spec = _write(tmp_path, GOOD)
+    out = tmp_path / "out"
+    try:
+        assert main(["ablate", str(spec), "--out", str(out), "--stages", "train", "--ray"]) == 0
+    finally:
+        import ray
+        if ray.is_initialized():
+            ray.shutdown()
+    for arm in ("visits", "action"):
+        done = json.loads((out / "runs" / arm / "seed0" / "done.json").read_text())
+        assert done["flops"] >= 6.0e9 and done["arm"] == arm and done["seed"] == 0

@@ -5,7 +5,9 @@ Three stages, each resumable (rerun the same command after a crash or a SIGTERM)
             until the ledger's cumulative FLOPs (self-play evaluations + training) reach the
             budget; a finished cell leaves OUT/runs/ARM/seedS/done.json, an interrupted one
             resumes from its latest checkpoint. Cells run --jobs at a time, as processes
-            (one torch/numba thread each).
+            (one torch/numba thread each), or with --ray [ADDRESS] as Ray tasks (orchestrate.
+            map_tasks): on a cluster the cells spread over its nodes (OUT must then be on a file
+            system every node sees).
   evaluate  at every matched FLOP point of the grid (ablation_spec.AblationSpec.grid) each cell's
             checkpoint nearest in log-FLOPs plays the same references (GNU Go levels, ...) with
             the same number of games; its probe scores and ledger series come from the run's own
@@ -164,20 +166,24 @@ def main(args: argparse.Namespace) -> int:
         todo = [c for c in cells if not (cell_dir(out, *c) / "done.json").exists()]
         print(f"ablate {spec.name}: {len(cells)} cells ({len(spec.arms)} arms x {len(spec.seeds)} seeds), "
               f"{spec.budget_flops:.3g} FLOPs each; {len(todo)} to train, {args.jobs} at a time", flush=True)
-        if args.jobs <= 1:
+        def done_line(s: dict) -> None:
+            print(f"train: {s['arm']}/seed{s['seed']}: {s['games']} games, {s['steps']} steps, "
+                  f"{s['flops']:.3g} FLOPs, {s['seconds']:.0f} s", flush=True)
+        if args.ray is not None:  # cells as Ray tasks: local Ray, or one per node of a cluster
+            from ..orchestrate import map_tasks
+            map_tasks(train_cell, [(str(Path(args.ablation).resolve()), str(out.resolve()), arm, seed, 1)
+                                   for arm, seed in todo],
+                      address=args.ray or None, num_cpus=1, on_result=lambda _, s: done_line(s))
+        elif args.jobs <= 1:
             for arm, seed in todo:
-                s = train_cell(str(args.ablation), str(out), arm, seed, threads=args.threads)
-                print(f"train: {arm}/seed{seed}: {s['games']} games, {s['steps']} steps, {s['flops']:.3g} FLOPs, "
-                      f"{s['seconds']:.0f} s", flush=True)
+                done_line(train_cell(str(args.ablation), str(out), arm, seed, threads=args.threads))
         else:
             import multiprocessing as mp
             with ProcessPoolExecutor(args.jobs, mp_context=mp.get_context("spawn")) as pool:
                 futs = {pool.submit(train_cell, str(args.ablation), str(out), arm, seed, 1): (arm, seed)
                         for arm, seed in todo}
-                for fut, (arm, seed) in futs.items():
-                    s = fut.result()
-                    print(f"train: {arm}/seed{seed}: {s['games']} games, {s['steps']} steps, "
-                          f"{s['flops']:.3g} FLOPs, {s['seconds']:.0f} s", flush=True)
+                for fut in futs:
+                    done_line(fut.result())
     if "evaluate" in args.stages:
         evaluate_cells(loaded, out, parallel=args.jobs, log=lambda m: print(m, flush=True))
     if "report" in args.stages:
@@ -198,6 +204,9 @@ def add_parser(sub) -> None:
                    choices=["train", "evaluate", "report"], help="which stages to run (default: all)")
     a.add_argument("--jobs", type=int, default=1,
                    help="cells trained at a time (processes, one thread each) and evaluation games at a time")
+    a.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
+                   help="train the cells as Ray tasks (one CPU each): on the embedded local Ray, or on a "
+                        "cluster with ADDRESS (auto or HOST:PORT), where they spread over the nodes")
     a.add_argument("--threads", type=int, default=max(1, min(2, os.cpu_count() or 1)),
                    help="torch/numba threads of a cell when --jobs 1")
     a.set_defaults(func=main)
