@@ -84,6 +84,9 @@ class Config:
         if self.train.ownership_weight > 0 and not self.net.ownership_head:
             raise ConfigError(f"train.ownership_weight is {self.train.ownership_weight} but net.ownership_head is "
                               "false: the loss needs the head (set net.ownership_head: true, or the weight to 0)")
+        if self.train.soft_policy_weight > 0 and not self.net.soft_policy_head:
+            raise ConfigError(f"train.soft_policy_weight is {self.train.soft_policy_weight} but net.soft_policy_head "
+                              "is false: the loss needs the head (set net.soft_policy_head: true, or the weight to 0)")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

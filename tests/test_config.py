@@ -196,3 +196,7 @@ def test_ownership_weight_needs_the_head():
         config_from_dict(_with(train={"ownership_weight": 1.5}))
     cfg = config_from_dict(_with(train={"ownership_weight": 1.5}, net={"ownership_head": True}))
     assert cfg.net.ownership_head and cfg.train.ownership_weight == 1.5
+    with pytest.raises(ConfigError, match="net.soft_policy_head"):
+        config_from_dict(_with(train={"soft_policy_weight": 1.0}))
+    with pytest.raises(ConfigError, match="soft_policy_temperature"):
+        config_from_dict(_with(train={"soft_policy_temperature": 0.5}))

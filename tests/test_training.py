@@ -538,14 +538,33 @@ def test_ownership_targets_move_with_the_board_under_symmetries(net_games):
     assert (drawn.ownership_weight == 1).all()
 
 
-def test_ownership_head_learns_and_is_counted(tmp_path):
-    """A short run with the ownership lever: the head's loss falls, its bits are in both ledgers,
-    and the FLOPs of training include the head."""
+def test_soft_policy_target_is_the_tempered_visits_moved_with_the_policy(net_games):
+    rb = ReplayBuffer(TINY.size, TINY.features, window=10_000, seed=7)
+    for g in net_games:
+        rb.add_game(g)
+    idx = np.flatnonzero(rb.moves["full_search"][:len(rb)])
+    b = rb.batch(idx, "visits", symmetries=True, soft_temperature=4.0)
+    # policy = visits / sum; soft = visits^(1/4) / sum: in every drawn symmetry, row by row
+    expect = b.policy.astype(np.float64) ** 0.25
+    expect /= expect.sum(-1, keepdims=True)
+    assert np.allclose(b.soft_policy, expect, atol=1e-6)
+    assert (b.soft_policy > 0).sum() == (b.policy > 0).sum()
+    # tempering spreads the mass: higher entropy than the visit distribution
+    ent = lambda p: -(np.where(p > 0, p * np.log2(np.where(p > 0, p, 1)), 0)).sum(-1)
+    assert (ent(b.soft_policy) >= ent(b.policy) - 1e-9).all() and (ent(b.soft_policy) > ent(b.policy)).any()
+    assert rb.batch(idx, "visits").soft_policy is None   # only when asked for
+
+
+def test_auxiliary_heads_learn_and_are_counted(tmp_path):
+    """A short run with the ownership and soft-policy levers: the heads' losses fall, their bits are
+    counted (ownership in both ledgers), and the FLOPs of training include the heads."""
     from alphago.config import config_from_dict
     from alphago.driver import run_local
     raw = yaml.safe_load(TINY_PATH.read_text())
     raw["net"]["ownership_head"] = True
+    raw["net"]["soft_policy_head"] = True
     raw["train"]["ownership_weight"] = 1.5
+    raw["train"]["soft_policy_weight"] = 1.0
     raw["run"]["total_games"] = 64
     cfg = config_from_dict(raw)
     run_local(cfg, tmp_path / "run", threads=1)
@@ -557,7 +576,11 @@ def test_ownership_head_learns_and_is_counted(tmp_path):
     assert last < first, (first, last)
     assert train[-1]["ownership_bits_per_sample"] > 0 and train[-1]["data_ownership_bits"] > 0
     assert train[-1]["data_ownership_bits_per_game"] <= TINY.size ** 2 * np.log2(3)
-    plain = PolicyValueNet(cfg.size, cfg.features.num_planes, dataclasses.replace(cfg.net, ownership_head=False))
+    first_s = np.mean([r["soft_policy_loss"] for r in train[:5]])
+    last_s = np.mean([r["soft_policy_loss"] for r in train[-5:]])
+    assert last_s < first_s and train[-1]["soft_policy_bits_per_sample"] > 0, (first_s, last_s)
+    plain = PolicyValueNet(cfg.size, cfg.features.num_planes,
+                           dataclasses.replace(cfg.net, ownership_head=False, soft_policy_head=False))
     with_head = PolicyValueNet(cfg.size, cfg.features.num_planes, cfg.net)
     n_planes = cfg.features.num_planes
     assert count_flops(with_head, n_planes, cfg.size, backward=True) > count_flops(plain, n_planes, cfg.size, backward=True)

@@ -32,6 +32,8 @@ class TrainBatch:
     ownership: np.ndarray | None = None       # float32[B, N*N] final owner of each point for the player
     #                                           to move: 1 the mover's, -1 the opponent's, 0 dame
     ownership_weight: np.ndarray | None = None  # float32[B] 1 where the game has an ownership target
+    soft_policy: np.ndarray | None = None  # float32[B, A] visits^(1/T) normalised (auxiliary soft policy
+    #                                        target, when asked for), weighted like the policy target
 
 
 def game_features(game: GameRecord, features: FeatureConfig) -> np.ndarray:
@@ -105,15 +107,18 @@ class ReplayBuffer:
                 n += 1
         return n
 
-    def sample(self, batch_size: int, target: str, symmetries: bool = True) -> TrainBatch:
+    def sample(self, batch_size: int, target: str, symmetries: bool = True,
+               soft_temperature: float | None = None) -> TrainBatch:
         """batch_size positions drawn uniformly from the window, each in a random symmetry."""
         if self.count == 0:
             raise ValueError("cannot sample from an empty replay buffer")
-        return self.batch(self.rng.integers(0, self.count, size=batch_size), target, symmetries)
+        return self.batch(self.rng.integers(0, self.count, size=batch_size), target, symmetries, soft_temperature)
 
-    def batch(self, idx: np.ndarray, target: str, symmetries: bool = False) -> TrainBatch:
+    def batch(self, idx: np.ndarray, target: str, symmetries: bool = False,
+              soft_temperature: float | None = None) -> TrainBatch:
         """The positions idx (int[B]) as a training batch with policy targets of kind `target`
-        (mcts/targets.py); weights 1 for full searches, 0 for fast ones; reinforce: the outcome."""
+        (mcts/targets.py); weights 1 for full searches, 0 for fast ones; reinforce: the outcome.
+        soft_temperature T: also the auxiliary soft policy target visits^(1/T), normalised."""
         m = {name: a[idx] for name, a in self.moves.items()}
         feats = self.planes[idx].astype(np.float32)
         pruned = m["pruned"] if self.present["pruned"][idx].all() else None
@@ -121,6 +126,10 @@ class ReplayBuffer:
         policy = policy_target(target, m["visits"], action, m["improved"], pruned)
         own = self.ownership[idx].astype(np.float32)
         own_w = self.has_ownership[idx].astype(np.float32)
+        soft = None
+        if soft_temperature is not None:
+            v = m["visits"].astype(np.float64) ** (1.0 / soft_temperature)
+            soft = (v / np.maximum(v.sum(-1, keepdims=True), 1e-12)).astype(np.float32)
         weight = m["full_search"].astype(np.float32)
         if target == "reinforce":
             weight = self.outcome[idx].copy()  # every move played is a sample; the sign says reinforce or avoid
@@ -139,4 +148,8 @@ class ReplayBuffer:
                 moved_own = np.empty_like(own[sel])
                 moved_own[:, perm[:-1]] = own[sel]  # points move like actions (pass stays last)
                 own[sel] = moved_own
-        return TrainBatch(feats, policy, weight, self.outcome[idx].copy(), action, own, own_w)
+                if soft is not None:
+                    moved = np.empty_like(soft[sel])
+                    moved[:, perm] = soft[sel]
+                    soft[sel] = moved
+        return TrainBatch(feats, policy, weight, self.outcome[idx].copy(), action, own, own_w, soft)

@@ -11,6 +11,7 @@ class NetConfig:
     value_hidden: int = 64     # value head hidden units (AlphaGo Zero: 256)
     global_pool: bool = False  # KataGo global pooling bias in every other block
     ownership_head: bool = False  # KataGo's ownership head: final owner of each point (train.ownership_weight)
+    soft_policy_head: bool = False  # KataGo's auxiliary soft policy: visits^(1/T) (train.soft_policy_weight)
 
     def __post_init__(self) -> None:
         for key in ("blocks", "channels", "value_hidden"):

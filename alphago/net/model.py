@@ -61,22 +61,29 @@ class PolicyValueNet(nn.Module):
                                       nn.Linear(config.value_hidden, 1))
         if config.ownership_head:  # a 1x1 conv per point on the trunk (KataGo's head, without its pooling)
             self.ownership_conv = nn.Conv2d(c, 1, 1)
+        if config.soft_policy_head:  # a second output layer on the policy head's features
+            self.soft_policy_fc = nn.Linear(2 * n * n, n * n + 1)
 
-    def _heads(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        logits = self.policy_fc(self.policy_conv(h).flatten(1))
+    def _heads(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        p = self.policy_conv(h).flatten(1)
+        logits = self.policy_fc(p)
         value = torch.tanh(self.value_fc(self.value_conv(h).flatten(1))).squeeze(1)
-        return logits, value
+        return logits, value, p
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return self._heads(self.blocks(self.stem(x)))
+        logits, value, _ = self._heads(self.blocks(self.stem(x)))
+        return logits, value
 
     def forward_aux(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
-        """(logits, value, {"ownership": float32[B, N*N] in [-1, 1]} when the net has the head)."""
+        """(logits, value, aux): aux["ownership"] float32[B, N*N] in [-1, 1] and
+        aux["soft_policy_logits"] float32[B, N*N + 1], for the heads the net has."""
         h = self.blocks(self.stem(x))
-        logits, value = self._heads(h)
+        logits, value, p = self._heads(h)
         aux = {}
         if self.config.ownership_head:
             aux["ownership"] = torch.tanh(self.ownership_conv(h).flatten(1))
+        if self.config.soft_policy_head:
+            aux["soft_policy_logits"] = self.soft_policy_fc(p)
         return logits, value, aux
 
 

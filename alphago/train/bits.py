@@ -13,6 +13,9 @@ ownership bits offered: sum over points of KL(t || p) of the binary "who owns it
               (dame = half each), p = (1 + o) / 2 from the ownership head; in the data: once per
               game (one final board), the entropy of each point's owner under the recent games'
               per-point frequencies, summed over points (at most N^2 log2 3 bits per game).
+soft policy bits offered: KL(visits^(1/T) normalised || the soft head's softmax), full searches only.
+              Not in the data ledger: it is a transform of the same visit counts the policy label
+              already counts (no new information from self-play, a different view for the net).
 bits/FLOP     = samples/FLOP x bits/sample; FLOPs = self-play (evaluations x forward FLOPs)
               + training (samples x forward+backward FLOPs).
 """
@@ -135,6 +138,7 @@ class BitsLedger:
     recent_white: float = 1.0
     recent_draw: float = 0.0
     ownership_bits: float = 0.0       # offered (add_batch)
+    soft_policy_bits: float = 0.0     # offered by the auxiliary soft policy target (add_batch)
     data_ownership_bits: float = 0.0  # in the data (add_ownership)
     data_ownership_games: int = 0
     # per point [black, white, dame] recent pseudo-counts, flattened (3 P); empty until the first game
@@ -198,16 +202,17 @@ class BitsLedger:
                 "data_ownership_bits_per_game": self.data_ownership_bits / max(self.data_ownership_games, 1)}
 
     def add_batch(self, samples: int, train_flops: float, policy_bits_sum: float, value_bits_sum: float,
-                  ownership_bits_sum: float = 0.0) -> dict:
+                  ownership_bits_sum: float = 0.0, soft_policy_bits_sum: float = 0.0) -> dict:
         """Record one training batch; returns the series for it (cumulative x axis)."""
         self.samples += samples
         self.train_flops += train_flops
         self.policy_bits += policy_bits_sum
         self.value_bits += value_bits_sum
         self.ownership_bits += ownership_bits_sum
-        bits = policy_bits_sum + value_bits_sum + ownership_bits_sum
+        self.soft_policy_bits += soft_policy_bits_sum
+        bits = policy_bits_sum + value_bits_sum + ownership_bits_sum + soft_policy_bits_sum
         flops = max(self.flops, 1.0)
-        total = self.policy_bits + self.value_bits + self.ownership_bits
+        total = self.policy_bits + self.value_bits + self.ownership_bits + self.soft_policy_bits
         # cumulative series multiply out row by row: samples_per_flop * bits_per_sample = bits_per_flop;
         # the batch's own figures are batch_*
         return {
@@ -218,6 +223,7 @@ class BitsLedger:
             "policy_bits_per_sample": self.policy_bits / max(self.samples, 1),
             "value_bits_per_sample": self.value_bits / max(self.samples, 1),
             "ownership_bits_per_sample": self.ownership_bits / max(self.samples, 1),
+            "soft_policy_bits_per_sample": self.soft_policy_bits / max(self.samples, 1),
             "bits_per_flop": total / flops,
             "batch_bits_per_sample": bits / max(samples, 1),
             "batch_policy_bits_per_sample": policy_bits_sum / max(samples, 1),

@@ -23,6 +23,8 @@ class TrainConfig:
     value_weight: float = 1.0
     ownership_weight: float = 0.0  # ownership loss weight (KataGo: 1.5 / N^2 per point summed = 1.5 x the
     #                               mean over points, used here); > 0 needs net.ownership_head
+    soft_policy_weight: float = 0.0  # auxiliary soft policy loss weight; > 0 needs net.soft_policy_head
+    soft_policy_temperature: float = 4.0  # its target: visits^(1/T), normalised (KataGo: T = 4)
     window: int = 50000            # replay window in positions
     replay_ratio: float = 4.0      # training samples per new self-play position
     device: str = "cpu"
@@ -44,5 +46,10 @@ class TrainConfig:
                 raise ValueError(f"train.{key} must be > 0, got {getattr(self, key)!r}")
         if self.ownership_weight < 0:
             raise ValueError(f"train.ownership_weight must be >= 0, got {self.ownership_weight!r}")
+        if self.soft_policy_weight < 0:
+            raise ValueError(f"train.soft_policy_weight must be >= 0, got {self.soft_policy_weight!r}")
+        if not self.soft_policy_temperature >= 1.0:
+            raise ValueError(f"train.soft_policy_temperature must be >= 1 (1 = the visit distribution itself), "
+                             f"got {self.soft_policy_temperature!r}")
         if self.weight_decay < 0 or self.value_weight < 0 or not 0 <= self.momentum < 1:
             raise ValueError("train.weight_decay and train.value_weight must be >= 0, train.momentum in [0, 1)")

@@ -210,7 +210,9 @@ class Learner:
         for _ in range(steps):
             if len(self.replay) == 0:
                 break
-            batch = self.replay.sample(self.cfg.train.batch_size, self.cfg.train.target)
+            t = self.cfg.train
+            batch = self.replay.sample(t.batch_size, t.target,
+                                       soft_temperature=t.soft_policy_temperature if t.soft_policy_weight > 0 else None)
             m = self.trainer.step(batch)
             self.pending_samples = max(0.0, self.pending_samples - self.cfg.train.batch_size)
             m.update(games=self.games, positions=self.positions, weight_version=self.weight_version,

@@ -28,7 +28,8 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
 
 def losses(logits: torch.Tensor, value: torch.Tensor, batch: dict[str, torch.Tensor], target: str,
            value_weight: float, ownership: torch.Tensor | None = None,
-           ownership_weight: float = 0.0) -> dict[str, torch.Tensor]:
+           ownership_weight: float = 0.0, soft_logits: torch.Tensor | None = None,
+           soft_policy_weight: float = 0.0) -> dict[str, torch.Tensor]:
     """Policy cross-entropy against the target (weighted: 0 for fast searches; the game
     outcome for reinforce) + value MSE. Also the per-sample bits, for accounting.
 
@@ -59,6 +60,16 @@ def losses(logits: torch.Tensor, value: torch.Tensor, batch: dict[str, torch.Ten
         loss = loss + ownership_weight * own_loss
         with torch.no_grad():
             out = {"ownership_loss": own_loss.detach(), "ownership_bits": B.ownership_bits(y, ownership.float()) * ow}
+    if soft_logits is not None and soft_policy_weight > 0 and "soft_policy" in batch:
+        # cross-entropy against visits^(1/T), on the samples the policy is trained on (weight != 0)
+        log_s = F.log_softmax(soft_logits.float(), dim=-1)
+        sw = (w != 0).float()
+        soft_ce = -(batch["soft_policy"] * log_s).sum(-1)
+        soft_loss = (sw * soft_ce).sum() / sw.sum().clamp_min(1.0)
+        loss = loss + soft_policy_weight * soft_loss
+        with torch.no_grad():
+            out.update(soft_policy_loss=soft_loss.detach(),
+                       soft_policy_bits=B.policy_bits(batch["soft_policy"], log_s) * sw)
     with torch.no_grad():
         mask = (w != 0).float()
         pbits = B.policy_bits(batch["policy"], log_q) * mask
@@ -86,6 +97,8 @@ class Trainer:
              "value": batch.value}
         if self.cfg.ownership_weight > 0 and batch.ownership is not None:
             d.update(ownership=batch.ownership, ownership_weight=batch.ownership_weight)
+        if self.cfg.soft_policy_weight > 0 and batch.soft_policy is not None:
+            d.update(soft_policy=batch.soft_policy)
         return {k: torch.from_numpy(np.ascontiguousarray(v)).to(self.device, non_blocking=True)
                 for k, v in d.items()}
 
@@ -95,20 +108,21 @@ class Trainer:
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         t = self._tensors(batch)
-        if self.cfg.ownership_weight > 0:
+        if self.cfg.ownership_weight > 0 or self.cfg.soft_policy_weight > 0:
             logits, value, aux = self.model.forward_aux(t["features"])
         else:
             logits, value, aux = *self.model(t["features"]), {}
         out = losses(logits, value, t, self.cfg.target, self.cfg.value_weight, aux.get("ownership"),
-                     self.cfg.ownership_weight)
+                     self.cfg.ownership_weight, aux.get("soft_policy_logits"), self.cfg.soft_policy_weight)
         self.optimizer.zero_grad(set_to_none=True)
         out["loss"].backward()
         self.optimizer.step()
         self.step_count += 1
         n = len(batch.value)
         obits = float(out["ownership_bits"].sum()) if "ownership_bits" in out else 0.0
+        sbits = float(out["soft_policy_bits"].sum()) if "soft_policy_bits" in out else 0.0
         series = self.ledger.add_batch(n, float(n) * self.flops_per_sample,
-                                       float(out["policy_bits"].sum()), float(out["value_bits"].sum()), obits)
+                                       float(out["policy_bits"].sum()), float(out["value_bits"].sum()), obits, sbits)
         nps = max(float(out["policy_samples"]), 1.0)
         return {"step": self.step_count, "lr": lr, "loss": float(out["loss"].detach()),
                 "policy_loss": float(out["policy_loss"].detach()), "value_loss": float(out["value_loss"].detach()),
@@ -116,7 +130,9 @@ class Trainer:
                 "target_entropy": float(out["target_entropy"].sum()) / nps,
                 "value_bits": float(out["value_bits"].mean()),
                 **({"ownership_loss": float(out["ownership_loss"]), "ownership_bits": obits / n}
-                   if "ownership_loss" in out else {}), **series}
+                   if "ownership_loss" in out else {}),
+                **({"soft_policy_loss": float(out["soft_policy_loss"]), "soft_policy_bits": sbits / nps}
+                   if "soft_policy_loss" in out else {}), **series}
 
 
 @torch.no_grad()
