@@ -31,7 +31,9 @@ COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:b
 
 
 def read_rows(path: Path) -> list[dict]:
-    rows = []
+    """The evaluation rows, one per (arm, seed, point): the first of duplicates (two evaluate stages
+    run at once) and lines cut short by a crash are dropped."""
+    rows, seen = [], set()
     if path.exists():
         for line in path.read_text().splitlines():
             try:
@@ -39,7 +41,10 @@ def read_rows(path: Path) -> list[dict]:
             except ValueError:
                 continue
             if isinstance(r, dict) and {"arm", "seed", "point"} <= set(r):
-                rows.append(r)
+                key = (r["arm"], r["seed"], r["point"])
+                if key not in seen:
+                    seen.add(key)
+                    rows.append(r)
     return rows
 
 
