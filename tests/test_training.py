@@ -585,3 +585,50 @@ def test_auxiliary_heads_learn_and_are_counted(tmp_path):
     n_planes = cfg.features.num_planes
     assert count_flops(with_head, n_planes, cfg.size, backward=True) > count_flops(plain, n_planes, cfg.size, backward=True)
     assert count_flops(with_head, n_planes, cfg.size) == count_flops(plain, n_planes, cfg.size)  # play: no head
+
+
+# ============================================================== Reanalyse (issue 13)
+
+def test_reanalyse_rebuilds_the_stored_positions(net_games):
+    """The positions Reanalyse searches are the stored ones: their planes equal the buffer's."""
+    from alphago.go.features import compute_features
+    from alphago.selfplay.reanalyse import Reanalyser
+    rb = ReplayBuffer(TINY.size, TINY.features, window=10_000, seed=2)
+    for g in net_games:
+        rb.add_game(g)
+    idx = np.random.default_rng(0).integers(0, len(rb), 20)
+    ra = Reanalyser(TINY.size, TINY.rules, TINY.features, TINY.search, TINY.selfplay.pass_rule, batch=32)
+    roots = ra._roots(rb.positions(idx))
+    assert np.array_equal(compute_features(roots, TINY.features)[:20].astype(np.uint8), rb.planes[idx])
+    # a window that wrapped forgets the games it no longer holds
+    small = ReplayBuffer(TINY.size, TINY.features, window=50, seed=2)
+    for g in net_games:
+        small.add_game(g)
+    assert set(small.games) == {int(x) for x in small.origin_game[:len(small)]}
+
+
+def test_reanalyse_renews_targets_and_counts_its_flops(tmp_path):
+    from alphago.config import config_from_dict
+    from alphago.driver import run_local
+    raw = yaml.safe_load(TINY_PATH.read_text())
+    raw["train"]["reanalyse_ratio"] = 0.5
+    raw["run"]["total_games"] = 48
+    cfg = config_from_dict(raw)
+    run_local(cfg, tmp_path / "run", threads=1)
+    rows = [json.loads(l) for l in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    train = [r for r in rows if "loss" in r]
+    assert train[-1]["reanalysed"] > train[0]["reanalysed"] >= 0
+    meta = read_checkpoint(tmp_path / "run" / "checkpoints" / "latest.pt")["meta"]
+    led, positions, n = meta["ledger"], meta["positions"], meta["reanalysed"]
+    # half a re-searched position per new position, in whole positions per ingest
+    assert 0.5 * positions - 1 <= n <= 0.5 * positions
+    # every re-search is a full search: its root plus at most num_simulations network rows
+    rows_per_position = led["reanalyse_flops"] / meta["forward_flops"] / n
+    assert 1 < rows_per_position <= TINY.search.num_simulations + 1
+    from alphago.train.bits import BitsLedger, ledger_flops
+    total = led["selfplay_flops"] + led["train_flops"] + led["reanalyse_flops"]
+    assert ledger_flops(led) == pytest.approx(total)
+    assert BitsLedger(**led).flops == pytest.approx(total)
+    with pytest.raises(Exception, match="reanalyse_ratio"):
+        raw["train"]["target"] = "action"
+        config_from_dict(raw)

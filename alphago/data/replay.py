@@ -64,6 +64,12 @@ class ReplayBuffer:
         self.present = {name: np.zeros(window, bool) for name, f in PER_MOVE if f.optional}
         self.ownership = np.zeros((window, size * size), np.int8)  # for the player to move
         self.has_ownership = np.zeros(window, bool)
+        # where each position came from, for Reanalyse: (game id, move index); the games whose
+        # positions are still in the window are kept (a few hundred records on small boards)
+        self.origin_game = np.full(window, -1, np.int64)
+        self.origin_t = np.zeros(window, np.int32)
+        self.games: dict[int, GameRecord] = {}
+        self._live: dict[int, int] = {}   # game id -> its positions still in the window
         self.count = 0       # positions held (<= window)
         self.head = 0        # next slot to write
         self.total_added = 0  # positions ever added
@@ -79,8 +85,17 @@ class ReplayBuffer:
             raise ValueError(f"game of size {game.size} offered to a {self.size}x{self.size} buffer")
         planes = game_features(game, self.features)
         z = game.outcomes()
+        gid = self.games_added
+        self.games[gid] = game
+        self._live[gid] = game.num_moves
         for t in range(game.num_moves):
             i = self.head
+            old = int(self.origin_game[i])
+            if old >= 0:  # overwriting a position of an older game
+                self._live[old] -= 1
+                if self._live[old] == 0:
+                    del self._live[old], self.games[old]
+            self.origin_game[i], self.origin_t[i] = gid, t
             self.planes[i] = planes[t]
             self.outcome[i] = z[t]
             self.has_ownership[i] = game.ownership is not None
@@ -106,6 +121,19 @@ class ReplayBuffer:
                 self.add_game(g)
                 n += 1
         return n
+
+    def positions(self, idx: np.ndarray) -> list[tuple[GameRecord, int]]:
+        """(game, move index) of the positions idx: what Reanalyse rebuilds and searches."""
+        return [(self.games[int(self.origin_game[i])], int(self.origin_t[i])) for i in idx]
+
+    def set_targets(self, idx: np.ndarray, visits: np.ndarray, prior: np.ndarray, improved: np.ndarray) -> None:
+        """New search targets for the positions idx (Reanalyse): full searches, no pruned visits."""
+        self.moves["visits"][idx] = visits
+        self.moves["prior"][idx] = prior
+        self.moves["improved"][idx] = improved
+        self.moves["full_search"][idx] = True
+        if "pruned" in self.present:
+            self.present["pruned"][idx] = False
 
     def sample(self, batch_size: int, target: str, symmetries: bool = True,
                soft_temperature: float | None = None) -> TrainBatch:

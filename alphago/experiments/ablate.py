@@ -71,11 +71,12 @@ def train_cell(spec_path: str, out: str, arm: str, seed: int, threads: int = 1) 
 
 def _checkpoints(run_dir: Path) -> list[tuple[Path, dict]]:
     from ..net.io import read_checkpoint
+    from ..train.bits import ledger_flops
     out = []
     for p in sorted((run_dir / "checkpoints").glob("step_*.pt")):
         meta = read_checkpoint(p)["meta"]
         led = meta.get("ledger", {})
-        out.append((p, {**meta, "flops": float(led.get("selfplay_flops", 0.0) + led.get("train_flops", 0.0))}))
+        out.append((p, {**meta, "flops": ledger_flops(led)}))
     return out
 
 

@@ -67,8 +67,8 @@ def pick_checkpoints(run_dir: Path, count: int) -> list[tuple[Path, dict]]:
     if not paths:
         raise FileNotFoundError(f"no step checkpoints in {run_dir / 'checkpoints'}")
     metas = [(p, read_checkpoint(p)["meta"]) for p in paths]
-    flops = [max(float(m.get("ledger", {}).get("selfplay_flops", 0.0) + m.get("ledger", {}).get("train_flops", 0.0)),
-                 1.0) for _, m in metas]
+    from ..train.bits import ledger_flops
+    flops = [max(ledger_flops(m.get("ledger")), 1.0) for _, m in metas]
     if len(metas) <= count:
         return metas
     lo, hi = math.log(flops[0]), math.log(flops[-1])
@@ -84,6 +84,7 @@ def pick_checkpoints(run_dir: Path, count: int) -> list[tuple[Path, dict]]:
 def main(args: argparse.Namespace) -> int:
     """`alphago evaluate RUN_DIR`: evaluate checkpoints along the FLOP axis, append rows to metrics.jsonl."""
     from ..net.io import read_checkpoint
+    from ..train.bits import ledger_flops
     run_dir = Path(args.run_dir)
     metrics = run_dir / "metrics.jsonl"
     if not metrics.exists():
@@ -100,7 +101,7 @@ def main(args: argparse.Namespace) -> int:
                                   seed=args.seed + int(meta.get("step", 0)), parallel=args.parallel,
                                   sgf_dir=run_dir / "evaluations" / path.stem if args.sgf else None)
         row = {"step": int(meta.get("step", 0)),
-               "flops": float(ledger.get("selfplay_flops", 0.0) + ledger.get("train_flops", 0.0)),
+               "flops": ledger_flops(ledger),
                "wall_s": meta.get("wall_s"), "games_played": meta.get("games"), "posthoc": True, "komi": komi,
                **row}
         with open(metrics, "a") as f:  # one line per checkpoint, appended whole

@@ -117,6 +117,13 @@ def realized_bits(previous: dict, current: dict, flops_between: float) -> dict:
     return {"realized_bits_per_position": gained, "realized_bits_per_flop": gained / max(flops_between, 1.0)}
 
 
+def ledger_flops(ledger: dict | None) -> float:
+    """Cumulative FLOPs of a ledger saved in a checkpoint's meta (BitsLedger.state()): self-play,
+    training and Reanalyse, as BitsLedger.flops."""
+    led = ledger or {}
+    return float(led.get("selfplay_flops", 0.0) + led.get("train_flops", 0.0) + led.get("reanalyse_flops", 0.0))
+
+
 OUTCOME_MEMORY = 0.99  # recent-results weights decay by this per game (~100 games of memory)
 
 
@@ -127,6 +134,7 @@ class BitsLedger:
     result frequencies (recent_*) that price the next outcome."""
     selfplay_flops: float = 0.0
     train_flops: float = 0.0
+    reanalyse_flops: float = 0.0      # network rows of Reanalyse searches x forward FLOPs
     samples: int = 0
     policy_bits: float = 0.0
     value_bits: float = 0.0
@@ -146,7 +154,7 @@ class BitsLedger:
 
     @property
     def flops(self) -> float:
-        return self.selfplay_flops + self.train_flops
+        return self.selfplay_flops + self.train_flops + self.reanalyse_flops
 
     @property
     def data_bits(self) -> float:

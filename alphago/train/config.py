@@ -7,6 +7,7 @@ from ..mcts.targets import TARGET_KINDS
 
 OPTIMIZERS = ("sgd", "adamw")
 SCHEDULES = ("constant", "cosine", "step")
+REANALYSABLE = ("visits", "gumbel", "argmax")  # targets a fresh search of a stored position can renew
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,8 @@ class TrainConfig:
     #                               mean over points, used here); > 0 needs net.ownership_head
     soft_policy_weight: float = 0.0  # auxiliary soft policy loss weight; > 0 needs net.soft_policy_head
     soft_policy_temperature: float = 4.0  # its target: visits^(1/T), normalised (KataGo: T = 4)
+    reanalyse_ratio: float = 0.0   # MuZero Reanalyse: stored positions re-searched with the latest net per new
+    #                                self-play position (0 = off); targets visits, gumbel or argmax only
     window: int = 50000            # replay window in positions
     replay_ratio: float = 4.0      # training samples per new self-play position
     device: str = "cpu"
@@ -48,6 +51,11 @@ class TrainConfig:
             raise ValueError(f"train.ownership_weight must be >= 0, got {self.ownership_weight!r}")
         if self.soft_policy_weight < 0:
             raise ValueError(f"train.soft_policy_weight must be >= 0, got {self.soft_policy_weight!r}")
+        if not 0.0 <= self.reanalyse_ratio <= 16.0:
+            raise ValueError(f"train.reanalyse_ratio must be in [0, 16], got {self.reanalyse_ratio!r}")
+        if self.reanalyse_ratio > 0 and self.target not in REANALYSABLE:
+            raise ValueError(f"train.reanalyse_ratio > 0 needs train.target in {REANALYSABLE} (a fresh search "
+                             f"cannot change {self.target!r} targets), got {self.target!r}")
         if not self.soft_policy_temperature >= 1.0:
             raise ValueError(f"train.soft_policy_temperature must be >= 1 (1 = the visit distribution itself), "
                              f"got {self.soft_policy_temperature!r}")

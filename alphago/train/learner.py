@@ -76,6 +76,9 @@ class Learner:
         self.weight_version = 0
         self.last_probe: dict | None = None
         self.pending_samples = 0.0
+        self.reanalyse_due = 0.0  # fractional positions owed to Reanalyse (train.reanalyse_ratio)
+        self.reanalysed = 0
+        self._reanalyser = None
         self.wall_offset = 0.0   # seconds of training before this process (resume / init)
         self._t0 = time.time()
         if resume:
@@ -112,7 +115,8 @@ class Learner:
                 "features": self.cfg.features.__dict__, "rules": self.cfg.rules.__dict__,
                 "forward_flops": self.forward_flops, "config_json": self.cfg.to_json(),
                 "pending_samples": self.pending_samples, "wall_s": self.wall_s(),
-                "next_shard": self.store.next_index}  # shards below this index were ingested
+                "next_shard": self.store.next_index,  # shards below this index were ingested
+                "reanalysed": self.reanalysed}
 
     def wall_s(self) -> float:
         """Wall-clock seconds of this run, earlier processes included."""
@@ -144,6 +148,9 @@ class Learner:
             self.wall_offset = float(meta.get("wall_s", 0.0))
             known_games = meta["games"]
             next_shard = meta.get("next_shard")  # None: a checkpoint from before it was recorded
+            # Reanalysed targets live in the buffer only: after a resume the buffer holds the
+            # shards' original targets again, and Reanalyse renews them as the run goes on
+            self.reanalysed = int(meta.get("reanalysed", 0))
         # every stored game is replayed into the buffers; counters follow the shards on disk.
         # Games stored after the checkpoint still owe their self-play FLOPs and training samples:
         # those of shards from next_shard on (older checkpoints: games past the checkpoint's count).
@@ -186,7 +193,40 @@ class Learner:
             self.pending_samples += g.num_moves * self.cfg.train.replay_ratio
         if network_rows is not None:
             self.trainer.ledger.add_selfplay(network_rows, self.forward_flops)
+        if self.cfg.train.reanalyse_ratio > 0:
+            self.reanalyse_due += sum(g.num_moves for g in games) * self.cfg.train.reanalyse_ratio
+            n = int(self.reanalyse_due)
+            if n > 0:
+                self.reanalyse_due -= n
+                self.reanalyse(n)
         return path
+
+    def reanalyse(self, n: int) -> int:
+        """Re-search n positions drawn uniformly from the replay window with the current net
+        (selfplay/reanalyse.py) and make their search outputs the new targets; the searches'
+        network rows go on the FLOP axis, the new labels into the data ledger. Returns n done."""
+        from ..net.evaluator import TorchEvaluator
+        from ..selfplay.reanalyse import Reanalyser
+        from .bits import data_policy_bits
+        if len(self.replay) == 0 or n <= 0:
+            return 0
+        c = self.cfg
+        if self._reanalyser is None:
+            self._reanalyser = Reanalyser(c.size, c.rules, c.features, c.search, c.selfplay.pass_rule,
+                                          batch=min(64, max(8, n)), seed=c.run.seed)
+        idx = self.replay.rng.integers(0, len(self.replay), size=n)
+        self.model.eval()
+        r = self._reanalyser.run(self.replay.positions(idx), TorchEvaluator(self.model, device=str(self.trainer.device)))
+        self.model.train()
+        self.replay.set_targets(idx, r.visits, r.prior, r.improved)
+        led = self.trainer.ledger
+        led.reanalyse_flops += float(r.evaluations) * self.forward_flops
+        bits, labels = data_policy_bits(c.train.target, r.visits, r.prior, self.replay.moves["actions"][idx].astype(np.int64),
+                                        np.ones(n, bool), r.improved)
+        led.data_policy_bits += bits
+        led.data_labels += labels
+        self.reanalysed += n
+        return n
 
     def _count_data(self, g: GameRecord) -> None:
         """Bits in the data (train/bits.py): once per game, when self-play makes it."""
@@ -215,7 +255,7 @@ class Learner:
                                        soft_temperature=t.soft_policy_temperature if t.soft_policy_weight > 0 else None)
             m = self.trainer.step(batch)
             self.pending_samples = max(0.0, self.pending_samples - self.cfg.train.batch_size)
-            m.update(games=self.games, positions=self.positions, weight_version=self.weight_version,
+            m.update(games=self.games, positions=self.positions, weight_version=self.weight_version, reanalysed=self.reanalysed,
                      wall_s=self.wall_s())
             self.metrics.write(m)
             out.append(m)
