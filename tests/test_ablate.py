@@ -50,6 +50,7 @@ def test_shipped_ablation_files_load():
     (("base: configs/tiny.yaml", "base: configs/nope.yaml"), ("configs/nope.yaml", "not found")),
     (("  action: {train: {target: action}}\n", ""), ("at least two",)),
     (("games: 2,", "games: 0,"), ("eval.games",)),
+    (("seeds: [0]", "seeds: [0]\ninit: {hard: x.pt}"), ("init", "hard")),
 ])
 def test_bad_ablation_file_names_the_problem(tmp_path, change, words):
     old, new = change
@@ -58,6 +59,11 @@ def test_bad_ablation_file_names_the_problem(tmp_path, change, words):
         load_ablation(_write(tmp_path, GOOD.replace(old, new)), ROOT)
     for w in words:
         assert w in str(e.value), (w, str(e.value))
+
+
+def test_warm_start_per_arm(tmp_path):
+    loaded = load_ablation(_write(tmp_path, GOOD.replace("seeds: [0]", "seeds: [0]\ninit: {action: nets/w.pt}")), ROOT)
+    assert loaded.init("action", "/repo") == "/repo/nets/w.pt" and loaded.init("visits") is None
 
 
 def test_grid_is_log_spaced_up_to_the_budget(tmp_path):

@@ -58,7 +58,10 @@ def train_cell(spec_path: str, out: str, arm: str, seed: int, threads: int = 1) 
     run_dir.mkdir(parents=True, exist_ok=True)
     cfg = loaded.config(arm, seed)
     (run_dir / "config.json").write_text(cfg.to_json())
-    s = run_local(cfg, run_dir, resume=resume, max_flops=loaded.spec.budget_flops, threads=threads)
+    init = None if resume else loaded.init(arm, ROOT)
+    if init is not None and not Path(init).exists():
+        raise FileNotFoundError(f"arm {arm}: init checkpoint {init} does not exist (the ablation file's init)")
+    s = run_local(cfg, run_dir, resume=resume, init=init, max_flops=loaded.spec.budget_flops, threads=threads)
     if s.stopped_by != "flops":
         raise RuntimeError(f"cell {arm}/seed{seed} stopped by {s.stopped_by} before the FLOP budget "
                            f"({s.flops:.3g} of {loaded.spec.budget_flops:.3g}): raise run.total_games / "

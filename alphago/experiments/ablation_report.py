@@ -248,7 +248,8 @@ def write_report(loaded: LoadedAblation, out: Path, report_dir: Path, command: s
           f"{', '.join(f'`{r}`' for r in spec.eval.references)}",
           "- arms (only what differs from the base):"]
     for arm in arms:
-        L.append(f"  - `{arm}`: `{json.dumps(spec.arms[arm])}`")
+        warm = f", starting from `{spec.init[arm]}`" if arm in spec.init else ""
+        L.append(f"  - `{arm}`: `{json.dumps(spec.arms[arm])}`{warm}")
     L += ["", "## Runs", "", "| arm | seed | games | positions | SGD steps | FLOPs | minutes |", "|---|---|---|---|---|---|---|"]
     for (arm, seed), d in done.items():
         L.append(f"| {arm} | {seed} | {d['games']:,} | {d['positions']:,} | {d['steps']:,} | {d['flops']:.3g} | "

@@ -16,6 +16,9 @@ every arm x seed config is built here, so a bad key fails in a second, not after
       games: 20                         # per reference and evaluated checkpoint (colours alternate)
       sims: 64                          # our simulations per move in evaluation games
       points: 4                         # matched FLOP points: budget x 2^-(points-1) ... budget
+    init: {pretrained: runs/pre7/pretrained.pt}   # optional: arm -> checkpoint the arm's runs start from
+                                        # (alphago train --init: its FLOP ledger goes on, so a warm
+                                        # start's own training FLOPs count against the budget)
 """
 from __future__ import annotations
 
@@ -55,6 +58,7 @@ class AblationSpec:
     seeds: tuple[int, ...] = (0, 1, 2)
     common: dict = field(default_factory=dict)
     eval: EvalSpec = field(default_factory=EvalSpec)
+    init: dict = field(default_factory=dict)   # arm -> checkpoint to start from (others: zero init)
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name or ""):
@@ -72,6 +76,11 @@ class AblationSpec:
             raise ValueError(f"seeds must be a non-empty list of distinct integers, got {list(self.seeds)!r}")
         if not isinstance(self.common, dict):
             raise ValueError(f"common must be a mapping of config overrides, got {self.common!r}")
+        if not isinstance(self.init, dict) or not all(isinstance(v, str) and v for v in self.init.values()):
+            raise ValueError(f"init must map arm names to checkpoint paths, got {self.init!r}")
+        unknown = sorted(set(self.init) - set(self.arms))
+        if unknown:
+            raise ValueError(f"init names arms that do not exist: {unknown} (arms: {sorted(self.arms)})")
 
     def grid(self) -> list[float]:
         """The matched FLOP points every run is evaluated at (log-spaced, the budget last)."""
@@ -88,6 +97,13 @@ class LoadedAblation:
     spec: AblationSpec
     path: Path
     base_data: dict
+
+    def init(self, arm: str, root: str | Path = ".") -> str | None:
+        """The checkpoint the arm's runs start from (a path from the repo root), or None."""
+        p = self.spec.init.get(arm)
+        if p is None:
+            return None
+        return str(p if Path(p).is_absolute() else Path(root) / p)
 
     def config(self, arm: str, seed: int) -> Config:
         """The run config of one cell: base <- common <- arm <- {run.seed}."""
