@@ -1,0 +1,190 @@
+"""`alphago horizon`: the horizon axis (issue 12): what a sample costs and teaches as games get longer.
+
+The seed's first claim: samples per FLOP fall as the horizon grows, and an outcome-only signal
+(REINFORCE) is spread over more moves, while a per-move search target is not. Measured here
+with the ledger (docs/accounting.md) on short runs that differ only in the board:
+
+  every cell (board N, target kind, seed) is configs/5x5.yaml (--base) with `size: N`, the board's fair
+  komi (5x5 24.5, 7x7 9, 9x9 7, else 7.5), a move cap of 3 N^2 and `train.target: KIND` (plus
+  what the kind needs from the search: Gumbel for `gumbel`, forced playouts for `pruned`): the
+  same net, search and schedule, run Ray-free (driver.run_local) to the same FLOP budget.
+
+Per cell, from the run's own metrics at the budget: mean game length (moves), positions per
+FLOP, training samples per FLOP, policy bits in the data per label and per FLOP, outcome bits
+per game and per position (the REINFORCE signal a position shares), offered bits per sample.
+Not strength: short runs measure the information economics, the ablations measure what it buys.
+
+Outputs: OUT/N/KIND/seedS (runs, resumable: a finished cell leaves done.json),
+REPORT_DIR/report.md, horizon.png, summary.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+FAIR_KOMI = {5: 24.5, 7: 9.0, 9: 7.0}
+
+
+def cell_config(size: int, kind: str, seed: int, base: Path = ROOT / "configs" / "5x5.yaml"):
+    """The run config of one cell (module docstring)."""
+    import yaml
+
+    from ..config import build, Config
+    from ..mcts.targets import TARGETS
+    data = yaml.safe_load(base.read_text())
+    data["size"] = size
+    data.setdefault("rules", {}).update(komi=FAIR_KOMI.get(size, 7.5), max_moves=3 * size * size)
+    data.setdefault("train", {})["target"] = kind
+    data["train"].pop("probe", None)  # the shared probe set is for one board size
+    t = TARGETS[kind]
+    if t.search_kind:
+        data.setdefault("search", {})["kind"] = t.search_kind
+    if t.needs_forced_playouts:
+        data.setdefault("search", {})["forced_playouts"] = True
+    data.setdefault("run", {}).update(seed=seed, total_games=10 ** 7, eval_every=0)
+    return build(Config, data)
+
+
+def run_cell(size: int, kind: str, seed: int, budget: float, out: str, base: str, threads: int = 1) -> dict:
+    from ..driver import run_local
+    run_dir = Path(out) / f"{size}x{size}" / kind / f"seed{seed}"
+    done = run_dir / "done.json"
+    if done.exists():
+        return json.loads(done.read_text())
+    resume = (run_dir / "checkpoints" / "latest.pt").exists()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    s = run_local(cell_config(size, kind, seed, Path(base)), run_dir, resume=resume, max_flops=budget, threads=threads)
+    row = {"size": size, "kind": kind, "seed": seed, "games": s.games, "positions": s.positions,
+           "steps": s.steps, "flops": s.flops, "seconds": s.seconds, **cell_measures(run_dir)}
+    tmp = done.with_name("done.json.tmp")
+    tmp.write_text(json.dumps(row, indent=1))
+    tmp.replace(done)
+    return row
+
+
+def cell_measures(run_dir: Path) -> dict:
+    """The ledger's figures at the end of a run, and its games' mean length (selfplay health rows)."""
+    from .plots import read_metrics
+    rows = read_metrics(run_dir)
+    train = rows["train"]
+    if not train:
+        raise ValueError(f"{run_dir}: no training rows in metrics.jsonl")
+    last = train[-1]
+    health = [r for r in rows["selfplay"] if r.get("health_games")]
+    games = sum(r["health_games"] for r in health)
+    length = sum(r["health_games"] * r["health_game_length"] for r in health) / games if games else math.nan
+    flops = float(last["flops"])
+    value_per_game = float(last.get("data_value_bits_per_game", math.nan))
+    return {
+        "game_length": length,
+        "positions_per_flop": last["positions"] / flops if "positions" in last else math.nan,
+        "samples_per_flop": last["samples_per_flop"],
+        "data_policy_bits_per_label": last["data_policy_bits_per_label"],
+        "data_policy_bits_per_flop": last["data_policy_bits"] / flops,
+        "data_bits_per_flop": last["data_bits_per_flop"],
+        "outcome_bits_per_game": value_per_game,
+        "outcome_bits_per_position": value_per_game / length if length else math.nan,
+        "bits_per_sample": last["bits_per_sample"],
+        "bits_per_flop": last["bits_per_flop"],
+    }
+
+
+def write_report(cells: list[dict], report_dir: Path, budget: float, command: str) -> Path:
+    import platform
+
+    import numpy as np
+    report_dir.mkdir(parents=True, exist_ok=True)
+    groups: dict[tuple[int, str], list[dict]] = {}
+    for c in cells:
+        groups.setdefault((c["size"], c["kind"]), []).append(c)
+    keys = ["game_length", "positions_per_flop", "samples_per_flop", "data_policy_bits_per_label",
+            "data_policy_bits_per_flop", "outcome_bits_per_game", "outcome_bits_per_position", "bits_per_sample"]
+    summary = {f"{n}x{n}/{k}": {key: float(np.nanmean([c[key] for c in cs])) for key in keys} | {"seeds": len(cs)}
+               for (n, k), cs in sorted(groups.items())}
+    (report_dir / "summary.json").write_text(json.dumps(summary, indent=1))
+    L = [f"# The horizon axis: {', '.join(sorted({f'{n}x{n}' for n, _ in groups}))}", "",
+         f"Generated by `{command}` on {time.strftime('%Y-%m-%d')}, {platform.machine()} "
+         f"{__import__('os').cpu_count()} cores. Every cell: configs/5x5.yaml's net, search and schedule on the "
+         f"board named, at its fair komi, to {budget:.3g} FLOPs (self-play + training); means over seeds.", "",
+         "| board | target | moves/game | positions/FLOP | samples/FLOP | data policy bits/label | "
+         "data policy bits/FLOP | outcome bits/game | outcome bits/position | offered bits/sample |",
+         "|---|---|---|---|---|---|---|---|---|---|"]
+    for name, s in summary.items():
+        n, k = name.split("/")
+        L.append(f"| {n} | {k} | {s['game_length']:.1f} | {s['positions_per_flop']:.3g} | {s['samples_per_flop']:.3g} | "
+                 f"{s['data_policy_bits_per_label']:.3g} | {s['data_policy_bits_per_flop']:.3g} | "
+                 f"{s['outcome_bits_per_game']:.3g} | {s['outcome_bits_per_position']:.3g} | {s['bits_per_sample']:.3g} |")
+    L += ["", "How to read it: positions/FLOP falls with the board's area twice over (each position costs more "
+          "network FLOPs, and a game needs more positions); a per-move search label keeps its bits per label, so "
+          "its bits per FLOP fall only with the cost per position, while the outcome's at most one bit per game "
+          "is shared by more positions (outcome bits/position), which is all REINFORCE has "
+          "(its data policy bits are the outcome's, docs/accounting.md).", "", "![horizon](horizon.png)"]
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+        for kind in sorted({k for _, k in groups}):
+            pts = sorted((s["game_length"], s) for name, s in summary.items() if name.endswith("/" + kind))
+            xs = [p[0] for p in pts]
+            axes[0].plot(xs, [p[1]["data_policy_bits_per_flop"] for p in pts], "o-", label=kind)
+            axes[1].plot(xs, [p[1]["samples_per_flop"] for p in pts], "o-", label=kind)
+        for ax, t in zip(axes, ("policy bits in the data per FLOP", "training samples per FLOP")):
+            ax.set_xlabel("moves per game")
+            ax.set_title(t)
+            ax.set_yscale("log")
+            ax.legend()
+        fig.tight_layout()
+        fig.savefig(report_dir / "horizon.png", dpi=110)
+        plt.close(fig)
+    except ImportError:
+        L.append("(matplotlib not installed: no plot)")
+    path = report_dir / "report.md"
+    path.write_text("\n".join(L) + "\n")
+    return path
+
+
+def main(args: argparse.Namespace) -> int:
+    from ..mcts.targets import TARGET_KINDS
+    bad = [k for k in args.kinds if k not in TARGET_KINDS]
+    if bad or any(not 2 <= n <= 19 for n in args.sizes) or not args.budget > 0:
+        raise SystemExit(f"alphago horizon: kinds must be among {TARGET_KINDS}, sizes 2..19, budget > 0 "
+                         f"(got kinds {args.kinds}, sizes {args.sizes}, budget {args.budget})")
+    out = Path(args.out)
+    calls = [(n, k, s, args.budget, str(out), str(args.base)) for s in args.seeds for n in args.sizes for k in args.kinds]
+    cells = []
+    if args.jobs <= 1:
+        for c in calls:
+            cells.append(run_cell(*c, threads=args.threads))
+            print(f"horizon: {c[0]}x{c[0]} {c[1]} seed {c[2]} done", flush=True)
+    else:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+        with ProcessPoolExecutor(args.jobs, mp_context=mp.get_context("spawn")) as pool:
+            for c, row in zip(calls, pool.map(run_cell, *zip(*calls))):
+                cells.append(row)
+                print(f"horizon: {c[0]}x{c[0]} {c[1]} seed {c[2]} done", flush=True)
+    command = (f"alphago horizon --sizes {' '.join(map(str, args.sizes))} --kinds {' '.join(args.kinds)} "
+               f"--budget {args.budget:g} --seeds {' '.join(map(str, args.seeds))}")
+    print(f"report: {write_report(cells, Path(args.report_dir), args.budget, command)}")
+    return 0
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("horizon", help="the horizon axis: samples/FLOP and bits/sample per target kind "
+                                       "as the board (and games) grow")
+    p.add_argument("--sizes", type=int, nargs="+", default=[5, 7, 9])
+    p.add_argument("--kinds", nargs="+", default=["visits", "action", "reinforce"])
+    p.add_argument("--budget", type=float, default=2e12, help="FLOPs per cell (self-play + training)")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0])
+    p.add_argument("--base", default=str(ROOT / "configs" / "5x5.yaml"),
+                   help="the config every cell starts from (its net, search and schedule)")
+    p.add_argument("--out", default=str(ROOT / "runs" / "horizon"))
+    p.add_argument("--report-dir", default=str(ROOT / "docs" / "results" / "horizon"))
+    p.add_argument("--jobs", type=int, default=1, help="cells at a time (processes, one thread each)")
+    p.add_argument("--threads", type=int, default=1, help="threads of a cell when --jobs 1")
+    p.set_defaults(func=main)

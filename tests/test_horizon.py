@@ -1,0 +1,33 @@
+"""The horizon axis end to end on tiny runs: every cell reaches the budget, the report's figures are
+finite and obey the ledger's definitions."""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_tiny_horizon_runs_and_reports(tmp_path):
+    from alphago.cli import main
+    out, rep = tmp_path / "out", tmp_path / "rep"
+    assert main(["horizon", "--sizes", "5", "6", "--kinds", "visits", "reinforce", "--budget", "4e9",
+                 "--base", str(ROOT / "configs" / "tiny.yaml"), "--out", str(out), "--report-dir", str(rep)]) == 0
+    summary = json.loads((rep / "summary.json").read_text())
+    assert set(summary) == {"5x5/visits", "5x5/reinforce", "6x6/visits", "6x6/reinforce"}
+    for name, s in summary.items():
+        assert all(math.isfinite(v) for v in s.values()), name
+        # outcome bits: at most one per game, shared by the game's positions
+        assert 0 < s["outcome_bits_per_game"] <= 1.0
+        assert s["outcome_bits_per_position"] == s["outcome_bits_per_game"] / s["game_length"]
+    # REINFORCE's policy information in the data is the outcome's (docs/accounting.md)
+    for n in ("5x5", "6x6"):
+        r = summary[f"{n}/reinforce"]
+        assert r["data_policy_bits_per_label"] <= r["outcome_bits_per_game"] + 1e-9
+    # the bigger board costs more FLOPs per position
+    assert summary["6x6/visits"]["positions_per_flop"] < summary["5x5/visits"]["positions_per_flop"]
+    assert "| 6x6 | reinforce |" in (rep / "report.md").read_text()
+    assert (rep / "horizon.png").stat().st_size > 1000
+    done = json.loads((out / "5x5" / "visits" / "seed0" / "done.json").read_text())
+    assert done["flops"] >= 4e9
