@@ -9,8 +9,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .board import (KO_SIMPLE, LEGAL, apply_move, area_ownership, area_score, check_move, is_eyelike,
+from .board import (KO_SIMPLE, LEGAL, apply_move, check_move, is_eyelike,
                     place_stone, position_key, reset_game, seen_insert)
+from .scoring import area_ownership, area_score
 
 NO_MOVE = -1  # in an actions array: leave this game as it is
 

@@ -3,13 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-
-def _config(path, checkpoint):
-    from ..config import ConfigError, load_run_config
-    try:
-        return load_run_config(path, checkpoint)
-    except ConfigError as exc:
-        raise SystemExit(f"bad config: {exc}")
+from ..cli_common import run_config_or_exit
 
 
 def _selfplay(args: argparse.Namespace) -> int:
@@ -19,7 +13,7 @@ def _selfplay(args: argparse.Namespace) -> int:
     from ..data.store import ShardStore
     from ..net.io import CheckpointError, load_model
     from ..selfplay.worker import Worker
-    cfg = _config(args.config, args.checkpoint)
+    cfg = run_config_or_exit(args.config, args.checkpoint)
     worker = Worker(cfg, worker_id=args.seed, threads=args.threads)
     if args.checkpoint:
         try:

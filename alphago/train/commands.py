@@ -6,13 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 
-
-def _config(path, checkpoint):
-    from ..config import ConfigError, load_run_config
-    try:
-        return load_run_config(path, checkpoint)
-    except ConfigError as exc:
-        raise SystemExit(f"bad config: {exc}")
+from ..cli_common import run_config_or_exit
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -68,7 +62,7 @@ def _train_offline(args: argparse.Namespace) -> int:
     from ..data.records import read_shard
     from ..data.store import ShardStore
     from ..train.learner import Learner
-    cfg = _config(args.config, None)
+    cfg = run_config_or_exit(args.config, None)
     run_dir = Path(args.run_dir or Path("runs") / f"offline_{Path(args.config).stem}")
     learner = Learner(cfg, run_dir, resume=False, threads=args.threads)
     shards = ShardStore(args.data).shards()
