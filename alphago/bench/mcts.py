@@ -48,7 +48,7 @@ def run_selfplay(size: int, batch: int, sims: int, kind: str, evaluator, feature
     search = Search(SearchConfig(kind=kind, num_simulations=sims), batch, roots.num_actions, seed=0)
     timed = _Timed(evaluator)
     moves = 0
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     while moves < min_moves or time.perf_counter() - t0 < seconds:
         r = search.run(env, timed, temperature=1.0)
         roots.step(r.action, validate=False)
@@ -58,9 +58,9 @@ def run_selfplay(size: int, batch: int, sims: int, kind: str, evaluator, feature
             roots.reset(done)
             search.reset(done)
         moves += 1
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     positions = moves * batch
-    return {"batch": batch, "sims": sims, "kind": kind, "moves": moves, "wall_s": wall,
+    return {"batch": batch, "sims": sims, "kind": kind, "moves": moves, "wall_s": wall, "cpu_s": cpu,
             "positions_per_s": positions / wall, "sims_per_s": positions * sims / wall,
             "evaluator_s": timed.seconds, "outside_net_share": 1.0 - timed.seconds / wall,
             "evaluated_rows": timed.rows}
@@ -98,6 +98,23 @@ def _peers(args, feats: FeatureConfig, result: dict, table: list) -> None:
     s16 = 16 if 16 in args.net_sims else args.net_sims[0]
     for key, net in (("ratio_vs_mctx", "resnet"), ("ratio_vs_mctx_free", "free")):
         result[key] = next((r["ratio"] for r in result["peer"] if r["net"] == net and r["sims"] == s16), None)
+    # the like-for-like headline: the same algorithm on both sides (our Gumbel root against mctx's
+    # gumbel_muzero_policy), near-free evaluator, B=64, 16 simulations, the same threads; CPU
+    # seconds for both, so a loaded machine or a different thread count shows
+    run_selfplay(args.size, 1, 16, "gumbel", UniformEvaluator(), feats, 0.0)  # compile the layout
+    ours = run_selfplay(args.size, 64, 16, "gumbel", UniformEvaluator(), feats, args.seconds)
+    peer = next((r for r in result["peer"] if r["net"] == "free" and r["sims"] == 16 and r["batch"] == 64), None)
+    if peer is None:
+        peer = mcts_peer.run_peer(64, 16, args.seconds, "free", threads=args.threads)
+    result["gumbel_free_net"] = {"ours": ours, "mctx": peer}
+    result["gumbel_free_net_vs_mctx"] = ours["positions_per_s"] / peer["positions_per_s"]
+    result["gumbel_free_net_vs_mctx_cpu"] = ((ours["moves"] * 64 / ours["cpu_s"]) /
+                                             (peer["positions_per_s"] * peer["wall_s"] / peer["cpu_s"]))
+    table.append(("Gumbel vs mctx Gumbel, free net, B=64 S=16",
+                  f"ours {ours['positions_per_s']:.0f} positions/s (cpu {ours['cpu_s'] / ours['wall_s']:.0%}), "
+                  f"mctx {peer['positions_per_s']:.0f} (cpu {peer['cpu_s'] / peer['wall_s']:.0%}): "
+                  f"{result['gumbel_free_net_vs_mctx']:.2f}x per wall second, "
+                  f"{result['gumbel_free_net_vs_mctx_cpu']:.2f}x per CPU second"))
 
 
 def main(args) -> int:
@@ -135,7 +152,7 @@ def main(args) -> int:
         r64 = next((r for r in result["uniform"] if r["batch"] == 64), result["uniform"][-1])
         result["outside_net_share"] = None
         result["positions_per_s"] = r64["positions_per_s"]
-    result.update(peer=[], ratio_vs_mctx=None, ratio_vs_mctx_free=None)
+    result.update(peer=[], ratio_vs_mctx=None, ratio_vs_mctx_free=None, gumbel_free_net_vs_mctx=None)
     if args.no_peers:
         pass
     elif args.size != 9:
