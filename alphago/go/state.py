@@ -204,12 +204,14 @@ class GoBatch:
         ops.setup_game(self.games, self.K, b, stones, np.int8(to_play))
 
     def _actions(self, actions) -> np.ndarray:
-        a = np.asarray(actions)
+        a = actions if type(actions) is np.ndarray else np.asarray(actions)
         if a.shape != (self.batch_size,):
             raise ValueError(f"actions must have shape ({self.batch_size},), got {a.shape}")
-        if not np.issubdtype(a.dtype, np.integer):
+        if a.dtype == np.int32:  # the common case, checked first: ~1 us less per Python-level move
+            return a
+        if a.dtype.kind not in "iu":
             raise ValueError(f"actions must be integers, got dtype {a.dtype}")
-        return a.astype(np.int32, copy=False)
+        return a.astype(np.int32)
 
 
 class GoState:
