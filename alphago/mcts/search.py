@@ -76,44 +76,60 @@ class Search:
         deadline: a time.perf_counter() value after which no new simulation starts (at least
         one runs); for engines that must respect a clock.
         """
-        cfg, B, A = self.config, self.B, self.A
+        cfg, B = self.config, self.B
         active = np.ones(B, bool) if active is None else np.asarray(active, bool)
         if not self._advanced:  # a second search of the same roots starts afresh, not on top
             self.trees["nnodes"] = 0
         self._advanced = False
         kind = T.KIND_GUMBEL if cfg.kind == "gumbel" else T.KIND_PUCT
         evals = np.zeros(B, np.int32)
+        full, sims = self._plan(active, add_noise)
+        self._expand_roots(env, evaluator, active, evals)
+        reused = np.where(active, self.trees["start"], 0).astype(np.int32)
+        noisy = full & add_noise
+        self._noise_roots(active, noisy, sims, kind)
+        forced_k = cfg.forced_k if (cfg.forced_playouts and kind == T.KIND_PUCT) else 0.0
+        done = self._simulate(env, evaluator, active, sims, noisy, kind, forced_k, deadline, evals)
+        return self._result(active, full, noisy, done, evals, reused, temperature, kind, forced_k)
 
-        # playout cap randomization: full or fast search per game
+    def _plan(self, active: np.ndarray, add_noise: bool) -> tuple[np.ndarray, np.ndarray]:
+        """(full bool[B], sims int32[B]): playout cap randomization draws a full or a fast search
+        per game (from the game's own stream); inactive games get 0 simulations."""
+        cfg = self.config
         if add_noise and cfg.full_search_prob < 1.0:
             full = np.array([r.random() < cfg.full_search_prob for r in self.rngs]) & active
         else:
             full = active.copy()
         sims = np.where(full, cfg.num_simulations, cfg.fast_simulations).astype(np.int32)
         sims[~active] = 0
+        return full, sims
 
-        # roots: evaluate the games whose tree is empty
+    def _expand_roots(self, env: Environment, evaluator: Evaluator, active: np.ndarray, evals: np.ndarray) -> None:
+        """Evaluate and set the roots of the active games whose tree is empty (not reused)."""
+        B, A = self.B, self.A
         need_root = active & (self.trees["nnodes"] == 0)
-        if need_root.any():
-            obs = env.observe_roots()
-            if (obs.terminal & active).any():
-                bad = np.flatnonzero(obs.terminal & active)
-                raise ValueError(f"cannot search finished games {bad.tolist()}; pass active=False for them")
-            idx = np.flatnonzero(need_root)
-            logits, values = self._evaluate(evaluator, obs, idx)
-            priors = np.zeros((B, A), np.float32)
-            vals = np.zeros(B, np.float32)
-            priors[idx] = masked_softmax(logits, obs.legal[idx])
-            vals[idx] = values
-            T.set_roots(self.trees, need_root, priors, obs.legal, vals)
-            evals[idx] += 1
-        reused = np.where(active, self.trees["start"], 0).astype(np.int32)
+        if not need_root.any():
+            return
+        obs = env.observe_roots()
+        if (obs.terminal & active).any():
+            bad = np.flatnonzero(obs.terminal & active)
+            raise ValueError(f"cannot search finished games {bad.tolist()}; pass active=False for them")
+        idx = np.flatnonzero(need_root)
+        logits, values = self._evaluate(evaluator, obs, idx)
+        priors = np.zeros((B, A), np.float32)
+        vals = np.zeros(B, np.float32)
+        priors[idx] = masked_softmax(logits, obs.legal[idx])
+        vals[idx] = values
+        T.set_roots(self.trees, need_root, priors, obs.legal, vals)
+        evals[idx] += 1
 
-        # root prior as selection sees it: noise for full searches when asked
+    def _noise_roots(self, active: np.ndarray, noisy: np.ndarray, sims: np.ndarray, kind: int) -> None:
+        """The root prior as selection sees it: Dirichlet noise (PUCT) or Gumbel draws for the
+        noisy games, each from its own stream; Gumbel's considered-visit schedule."""
+        cfg, A = self.config, self.A
         root_prior = self.trees["prior"][:, 0, :]
         root_legal = self.trees["legal"][:, 0, :].astype(bool)
         self.trees["root_prior"] = root_prior
-        noisy = full & add_noise
         for b in np.flatnonzero(active):
             t_legal = root_legal[b]
             if kind == T.KIND_PUCT and noisy[b] and cfg.dirichlet_fraction > 0:
@@ -131,8 +147,12 @@ class Search:
                 m = min(cfg.gumbel_m, int(t_legal.sum()))
                 T.considered_visits(m, int(sims[b]), self.trees["seq"][b])
 
-        # simulations, all games in lockstep
-        forced_k = cfg.forced_k if (cfg.forced_playouts and kind == T.KIND_PUCT) else 0.0
+    def _simulate(self, env: Environment, evaluator: Evaluator, active: np.ndarray, sims: np.ndarray,
+                  noisy: np.ndarray, kind: int, forced_k: float, deadline: float | None,
+                  evals: np.ndarray) -> np.ndarray:
+        """The simulations, all games in lockstep: select a leaf per running game, evaluate the
+        new non-terminal leaves in one call, expand and back up. Returns done int32[B]."""
+        cfg, B, A = self.config, self.B, self.A
         # forced playouts only where the root is noised (full searches with add_noise): a
         # game's search never depends on what the other games of the batch drew
         forced_per_game = np.where(noisy, forced_k, 0.0).astype(np.float64)
@@ -162,8 +182,7 @@ class Search:
             T.expand_and_backup(self.trees, running, leaf_parent, leaf_action, leaf_node,
                                 priors, obs.legal, values, obs.terminal)
             done += running
-
-        return self._result(active, full, noisy, done, evals, reused, temperature, kind, forced_k)
+        return done
 
     def _evaluate(self, evaluator: Evaluator, obs, idx: np.ndarray):
         if is_full_batch(evaluator):
