@@ -1,5 +1,13 @@
-"""`alphago bench selfplay`: self-play positions/s with 1 and 2 Ray workers on this machine,
-and the share of learner time spent waiting for data in a short async training run."""
+"""`alphago bench selfplay`: self-play throughput on this machine, three figures.
+
+  workers      positions/s of 1 and 2 Ray self-play actors playing side by side: independent
+               actors, no learner, no training (what the self-play half can do; scaling_2_vs_1)
+  end to end   positions/s of a real `alphago train` run of the config (its own schedule: self-play
+               and training), measured between its first and last training rows, so Ray start-up
+               and the first compiles are left out (e2e_positions_per_s)
+  async wait   the share of an async run's wall time (1 worker + learner, start-up included) that
+               the learner spent waiting for data (learner_wait_share)
+"""
 from __future__ import annotations
 
 import os
@@ -25,7 +33,19 @@ def main(args) -> int:
         table.append(("2 vs 1 workers", f"{result['scaling_2_vs_1']:.2f}x"))
     import ray
     ray.shutdown()
+    import json
     from dataclasses import replace
+    cfg_e2e = replace(cfg, run=replace(cfg.run, total_games=args.learner_games, eval_every=0))
+    with tempfile.TemporaryDirectory() as d:
+        train(cfg_e2e, d, progress=False)
+        rows = [json.loads(x) for x in open(os.path.join(d, "metrics.jsonl"))]
+    ray.shutdown()
+    rows = [r for r in rows if "loss" in r and "wall_s" in r]
+    if len(rows) >= 2 and rows[-1]["wall_s"] > rows[0]["wall_s"]:
+        result["e2e_positions_per_s"] = ((rows[-1]["positions"] - rows[0]["positions"])
+                                         / (rows[-1]["wall_s"] - rows[0]["wall_s"]))
+        table.append((f"end to end ({cfg.run.schedule}, {cfg.run.workers} workers + training)",
+                      f"{result['e2e_positions_per_s']:.1f} positions/s between the first and last training steps"))
     cfg_async = replace(cfg, run=replace(cfg.run, schedule="async", workers=1, learner_cpus=1.0,
                                          total_games=args.learner_games))
     with tempfile.TemporaryDirectory() as d:
