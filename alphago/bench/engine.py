@@ -87,12 +87,12 @@ def measure(chunks: dict[str, Chunk], seconds: float) -> dict[str, dict]:
     return {name: t.record() for name, t in tallies.items()}
 
 
-def ours_single(size: int, light: bool) -> Chunk:
+def ours_single(size: int) -> Chunk:
     """n whole games one after another in one slot, all in compiled code."""
     batch = GoBatch(size, 1, Rules(), history=0)
 
     def chunk(n: int) -> tuple[int, int]:
-        return n, int(ops.run_random_games(batch.games, batch.K, n, light))
+        return n, int(ops.run_random_games(batch.games, batch.K, n, False))
     return chunk
 
 
@@ -195,7 +195,7 @@ def run(size: int, seconds: float, batch: int, peers: bool) -> tuple[dict, list[
                     "rules": "positional superko, no suicide, cap 2*N*N, history off",
                     "machine": machine_info(), "load_average": os.getloadavg()[0]}
     chunks: dict[str, Chunk] = {"ours_python": ours_python(size),
-                                "ours_single": ours_single(size, light=False),
+                                "ours_single": ours_single(size),
                                 "ours_batched": ours_batched(size, batch),
                                 "ours_light": ours_light(size)}
     notes: list[str] = []
