@@ -213,7 +213,7 @@ class Learner:
         c = self.cfg
         if self._reanalyser is None:
             self._reanalyser = Reanalyser(c.size, c.rules, c.features, c.search, c.selfplay.pass_rule,
-                                          batch=min(64, max(8, n)), seed=c.run.seed)
+                                          batch=c.selfplay.batch_games, seed=c.run.seed)
         idx = self.replay.rng.integers(0, len(self.replay), size=n)
         self.model.eval()
         r = self._reanalyser.run(self.replay.positions(idx), TorchEvaluator(self.model, device=str(self.trainer.device)))
