@@ -15,7 +15,7 @@ if [ ! -f "$GNUGO_GAMES/b.json" ]; then
       --parallel 2 --seed 22 --sgf-dir "$GNUGO_GAMES/b" --json "$GNUGO_GAMES/b.json"
 fi
 if [ ! -f "$GNUGO_GAMES/c.json" ]; then
-  alphago arena --a gnugo:10 --b gnugo:9 --games 300 --size 9 --komi 7 --opening-moves 5 \
+  alphago arena --a gnugo:10 --b gnugo:9 --games 200 --size 9 --komi 7 --opening-moves 5 \
       --parallel 2 --seed 23 --sgf-dir "$GNUGO_GAMES/c" --json "$GNUGO_GAMES/c.json"
 fi
 if [ ! -f runs/pre9/pretrained.pt ]; then
