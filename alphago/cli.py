@@ -15,6 +15,7 @@ def build_parser() -> argparse.ArgumentParser:
     # each subcommand's arguments sit beside its module; none of these imports torch, ray or numba
     from .bench.commands import add_parser as add_bench
     from .experiments.ablate import add_parser as add_ablate
+    from .experiments.distill import add_parser as add_distill
     from .experiments.horizon import add_parser as add_horizon
     from .experiments.plots import add_parser as add_plot
     from .experiments.probe import add_parser as add_probe
@@ -32,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_probe(sub)
     add_ablate(sub)
     add_horizon(sub)
+    add_distill(sub)
     add_selfplay(sub)
     add_play(sub)           # gtp, play, arena, ladder
     add_bench(sub)

@@ -1,0 +1,182 @@
+"""docs/results/NAME/report.md and its plots for `alphago distill` (experiments/distill.py): held-out
+accuracy and strength of students against the number of distinct labelled positions, one line per
+label, pooled over seeds with intervals; the bits each label carries and offers."""
+from __future__ import annotations
+
+import datetime
+import json
+import math
+import os
+import platform
+from pathlib import Path
+
+import numpy as np
+
+from .ablation_report import mean_sd, pooled
+from .distill_spec import DistillSpec
+from .plots import _pyplot
+
+METRICS = (("test_policy_kl_bits", "KL(teacher || student), bits/position", "held-out KL from the teacher's visits"),
+           ("test_top1", "top-1 agreement", "held-out top-1 agreement with the teacher"),
+           ("test_value_ce_bits", "value cross-entropy, bits", "held-out value cross-entropy"))
+
+
+def read_cells(out: Path) -> list[dict]:
+    p = out / "cells.jsonl"
+    if not p.exists():
+        return []
+    return [json.loads(line) for line in p.read_text().splitlines() if line.strip()]
+
+
+def ref_names(rows: list[dict]) -> list[str]:
+    names = []
+    for r in rows:
+        for k in r:
+            if k.startswith("eval_") and k.endswith("_games") and k[5:-6] not in names:
+                names.append(k[5:-6])
+    return names
+
+
+def table(spec: DistillSpec, rows: list[dict]) -> dict:
+    """{(label, n): {metric: (mean, sd), ref: pooled}} over seeds."""
+    refs = ref_names(rows)
+    out = {}
+    for lab in spec.labels:
+        for n in spec.positions:
+            cell = [r for r in rows if r["label"] == lab and r["positions"] == n]
+            if not cell:
+                continue
+            d = {k: mean_sd([r[k] for r in cell]) for k in
+                 ("test_policy_kl_bits", "test_policy_ce_bits", "test_top1", "test_value_ce_bits", "label_entropy_bits",
+                  "offered_bits_first", "offered_bits_mean", "offered_bits_last100", "realized_bits")}
+            d["seeds"] = len(cell)
+            d["positions_used"] = cell[0]["positions_used"]
+            for ref in refs:
+                d[ref] = pooled(cell, ref)
+            out[(lab, n)] = d
+    return out
+
+
+def positions_to_match(spec: DistillSpec, tab: dict, label: str, against: str = "hard") -> int | None:
+    """The fewest positions at which `label`'s mean held-out KL is at or below `against`'s at the
+    largest pool: how many labelled positions the label needs to do what the other does with all."""
+    best = tab.get((against, spec.positions[-1]))
+    if best is None:
+        return None
+    for n in spec.positions:
+        d = tab.get((label, n))
+        if d and d["test_policy_kl_bits"][0] <= best["test_policy_kl_bits"][0]:
+            return n
+    return None
+
+
+def plots(spec: DistillSpec, tab: dict, refs: list[str], report_dir: Path) -> list[str]:
+    plt = _pyplot()
+    panels = [(k, y, t) for k, y, t in METRICS] + [(ref, f"score vs {ref}", f"strength against {ref}") for ref in refs]
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.8), squeeze=False)
+    for ax, (key, ylabel, title) in zip(axes[0], panels):
+        for lab in spec.labels:
+            xs = [n for n in spec.positions if (lab, n) in tab]
+            if key in refs:
+                pts = [tab[(lab, n)][key] for n in xs]
+                keep = [(x, p) for x, p in zip(xs, pts) if p.get("games")]
+                if not keep:
+                    continue
+                x = [k[0] for k in keep]
+                ax.plot(x, [p["score"] for _, p in keep], marker="o", label=lab)
+                ax.fill_between(x, [p["lo"] for _, p in keep], [p["hi"] for _, p in keep], alpha=0.15)
+            else:
+                m = [tab[(lab, n)][key][0] for n in xs]
+                sd = [tab[(lab, n)][key][1] for n in xs]
+                ax.errorbar(xs, m, yerr=sd, marker="o", capsize=3, label=lab)
+        ax.set_xscale("log")
+        ax.set_xlabel("distinct labelled positions")
+        ax.set_ylabel(ylabel)
+        ax.set_title(title, fontsize=10)
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=8)
+    fig.tight_layout()
+    name = "distill.png"
+    fig.savefig(report_dir / name, dpi=110)
+    plt.close(fig)
+    return [name]
+
+
+def _f(x, spec=".3f") -> str:
+    return "n/a" if x is None or (isinstance(x, float) and not math.isfinite(x)) else format(x, spec)
+
+
+def write_report(spec: DistillSpec, out: Path, report_dir: Path, command: str, wall_s: float) -> Path:
+    report_dir.mkdir(parents=True, exist_ok=True)
+    rows = read_cells(out)
+    info = json.loads((out / "teacher.json").read_text()) if (out / "teacher.json").exists() else {}
+    tab = table(spec, rows)
+    refs = ref_names(rows)
+    files = plots(spec, tab, refs, report_dir) if rows else []
+    (report_dir / "cells.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (report_dir / "spec.json").write_text((out / "spec.json").read_text() if (out / "spec.json").exists() else "{}")
+    L = [f"# Distillation `{spec.name}`: soft vs hard labels from one teacher", "",
+         f"Generated by `{command}` on {datetime.date.today().isoformat()}, {platform.machine()} {os.cpu_count()} "
+         f"cores ({platform.processor() or platform.platform()}), no GPU. Cells: {len(rows)} of {len(spec.cells())}; "
+         f"student training and evaluation {sum(r.get('wall_s', 0) for r in rows) / 60:.1f} min (sum over cells), "
+         f"this invocation {wall_s / 60:.1f} min.", "", "## Settings", "",
+         f"- teacher `{spec.teacher}`, noise-free search of {spec.teacher_sims} simulations on every move, first "
+         f"{spec.temperature_moves} moves sampled from its visits; {info.get('games', '?')} games "
+         f"({info.get('positions', '?')} positions, mean length {_f(info.get('mean_game_length'), '.1f')}) for the "
+         f"training pool, {info.get('test_games', '?')} further games ({info.get('test_positions', '?')} positions) "
+         f"held out; labelling cost {_f(info.get('labelling_flops'), '.3g')} FLOPs",
+         f"- labels: {', '.join(f'`{x}`' for x in spec.labels)} (hard = the most visited move; soft:T = visits^(1/T), "
+         "normalised); value target: the game's outcome, the same for every label",
+         f"- students: zero initialisation, `{json.dumps(rows[0]['student_net']) if rows else spec.student}`; "
+         f"{spec.steps} SGD steps of {spec.batch_size} (momentum 0.9, cosine learning rate from {spec.lr}), 8 symmetries, "
+         f"on the first n positions of the pool; "
+         f"{_f(rows[0]['train_flops'] if rows else None, '.3g')} training FLOPs per student, the same for every cell",
+         f"- seeds {list(spec.seeds)} (initialisation and batch order)",
+         f"- evaluation: held-out positions (KL and cross-entropy against the teacher's visit distribution, top-1 "
+         f"agreement with its most visited move, value cross-entropy against the outcome)"
+         + (f"; {spec.eval.games} games per student against {', '.join(f'`{r}`' for r in spec.eval.references)}, "
+            f"student at {spec.eval.sims} simulations with 10% root noise, colours alternating"
+            if spec.eval.games else ""), ""]
+    L += ["## Results", "", "Means over seeds (+- sd); scores pooled over seeds with 95% Wilson intervals.", ""]
+    head = "| label | positions | label entropy | offered bits (first step / mean) | held-out KL | top-1 | value CE |"
+    sep = "|---|---|---|---|---|---|---|"
+    for ref in refs:
+        head += f" vs {ref} |"
+        sep += "---|"
+    L += [head, sep]
+    for (lab, n), d in tab.items():
+        used = "" if d["positions_used"] == n else f" ({d['positions_used']:,} in pool)"
+        line = (f"| {lab} | {n:,}{used} | "
+                f"{_f(d['label_entropy_bits'][0], '.2f')} | {_f(d['offered_bits_first'][0], '.2f')} / "
+                f"{_f(d['offered_bits_mean'][0], '.2f')} | {_f(d['test_policy_kl_bits'][0])} +- "
+                f"{_f(d['test_policy_kl_bits'][1])} | {_f(d['test_top1'][0])} | {_f(d['test_value_ce_bits'][0])} |")
+        for ref in refs:
+            p = d[ref]
+            line += (f" {p['score']:.2f} [{p['lo']:.2f}, {p['hi']:.2f}] ({p['games']}) |" if p.get("games") else " |")
+        L.append(line)
+    L += [""]
+    if "hard" in spec.labels:
+        L += ["## Positions needed", "",
+              f"The fewest labelled positions at which a label's held-out KL is at or below what `hard` reaches "
+              f"with {spec.positions[-1]:,} (means over seeds; a difference within the seeds' sd is not a difference):", ""]
+        for lab in spec.labels:
+            if lab != "hard":
+                n = positions_to_match(spec, tab, lab)
+                L.append(f"- `{lab}`: {f'{n:,}' if n else f'not reached within {spec.positions[-1]:,}'}")
+        L.append("")
+    L += ["## How to read it", "",
+          "- *Label entropy* is H(label): 0 for a hard label; for a soft one, how much of the teacher's ranking of "
+          "the other moves it passes on (Hinton's \"dark knowledge\"). *Offered bits* are KL(label || student) per gradient sample from the trainer's ledger "
+          "(DESIGN.md section 4): what the label tells the student that it does not yet know; the first step's "
+          "figure is against the untrained student.",
+          "- Held-out KL is measured against the teacher's visit distribution (soft:1), so it favours soft:1 "
+          "by construction as a *fit*; top-1 agreement and the games are the label-neutral measures.",
+          "- Every cell costs the same training FLOPs; cells differ only in the label and the number of distinct "
+          "positions (a small pool is replayed more often), so the x axis is labelled positions, i.e. labelling "
+          "compute.", ""]
+    for f in files:
+        L += [f"![{f}]({f})", ""]
+    L += ["## Reproduce", "", "```bash", command, "```", ""]
+    path = report_dir / "report.md"
+    path.write_text("\n".join(L))
+    return path
