@@ -84,6 +84,12 @@ class Config:
         if self.train.ownership_weight > 0 and not self.net.ownership_head:
             raise ConfigError(f"train.ownership_weight is {self.train.ownership_weight} but net.ownership_head is "
                               "false: the loss needs the head (set net.ownership_head: true, or the weight to 0)")
+        if self.train.score_weight > 0 and not self.net.score_head:
+            raise ConfigError(f"train.score_weight is {self.train.score_weight} but net.score_head is false: the "
+                              "loss needs the head (set net.score_head: true, or the weight to 0)")
+        if self.selfplay.score_utility > 0 and not self.net.score_head:
+            raise ConfigError(f"selfplay.score_utility is {self.selfplay.score_utility} but net.score_head is false: "
+                              "the utility reads the score head (set net.score_head: true, or the utility to 0)")
         if self.train.soft_policy_weight > 0 and not self.net.soft_policy_head:
             raise ConfigError(f"train.soft_policy_weight is {self.train.soft_policy_weight} but net.soft_policy_head "
                               "is false: the loss needs the head (set net.soft_policy_head: true, or the weight to 0)")

@@ -198,5 +198,13 @@ def test_ownership_weight_needs_the_head():
     assert cfg.net.ownership_head and cfg.train.ownership_weight == 1.5
     with pytest.raises(ConfigError, match="net.soft_policy_head"):
         config_from_dict(_with(train={"soft_policy_weight": 1.0}))
+    with pytest.raises(ConfigError, match="net.score_head"):
+        config_from_dict(_with(train={"score_weight": 0.05}))
+    with pytest.raises(ConfigError, match="net.score_head"):
+        config_from_dict(_with(selfplay={"score_utility": 0.2}))
+    with pytest.raises(ConfigError, match="selfplay.score_utility"):
+        config_from_dict(_with(selfplay={"score_utility": 1.5}, net={"score_head": True}))
+    cfg = config_from_dict(_with(train={"score_weight": 0.05}, selfplay={"score_utility": 0.2}, net={"score_head": True}))
+    assert cfg.net.score_head and cfg.train.score_weight == 0.05
     with pytest.raises(ConfigError, match="soft_policy_temperature"):
         config_from_dict(_with(train={"soft_policy_temperature": 0.5}))

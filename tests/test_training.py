@@ -33,7 +33,7 @@ from alphago.mcts.evaluators import RolloutEvaluator
 from alphago.mcts.targets import policy_target
 from alphago.net.evaluator import TorchEvaluator
 from alphago.net.io import read_checkpoint
-from alphago.net.model import PolicyValueNet, count_flops
+from alphago.net.model import PolicyValueNet, count_flops, score_half_range
 from alphago.selfplay.loop import SelfPlay
 from alphago.train.trainer import Trainer, evaluate
 
@@ -555,8 +555,58 @@ def test_soft_policy_target_is_the_tempered_visits_moved_with_the_policy(net_gam
     assert rb.batch(idx, "visits").soft_policy is None   # only when asked for
 
 
+def test_score_targets_are_the_final_margin_for_the_mover(net_games):
+    """Black's final margin (komi included) for Black to move, minus it for White; resigned games
+    carry no score (weight 0); the two-hot target puts an integer margin on one bin and x.5 half
+    on each neighbour, and its mean is the margin."""
+    import torch
+
+    from alphago.train.trainer import score_two_hot
+    rb = ReplayBuffer(TINY.size, TINY.features, window=10_000, seed=3)
+    for g in net_games:
+        rb.add_game(g)
+    b = rb.batch(np.arange(len(rb)), "visits")
+    i = 0
+    for g in net_games:
+        for t in range(g.num_moves):
+            if g.resigned:
+                assert b.score_weight[i] == 0 and b.score[i] == 0
+            else:
+                assert b.score_weight[i] == 1 and b.score[i] == pytest.approx(g.score if t % 2 == 0 else -g.score)
+            i += 1
+    bins = 2 * score_half_range(5) + 1
+    t = score_two_hot(torch.tensor([3.0, -2.5, 1e6]), bins)
+    m = (bins - 1) // 2
+    assert t[0, m + 3] == 1 and t[0].sum() == 1
+    assert t[1, m - 3] == 0.5 and t[1, m - 2] == 0.5
+    assert t[2, -1] == 1   # clamped to the support
+    support = torch.arange(-m, m + 1, dtype=torch.float32)
+    assert float((t[1] * support).sum()) == -2.5
+
+
+def test_score_utility_mixes_the_score_lead_into_the_value():
+    """(1 - u) v + u tanh(lead / N), with lead the score head's expected margin."""
+    import torch
+
+    from alphago.net.evaluator import TorchEvaluator
+    from alphago.net.model import NetConfig
+    torch.manual_seed(0)
+    net = PolicyValueNet(5, TINY.features.num_planes, NetConfig(blocks=1, channels=8, value_hidden=8, score_head=True))
+    with torch.no_grad():  # the score head says: a margin of exactly +4 for the mover
+        net.score_fc[-1].weight.zero_()
+        net.score_fc[-1].bias.fill_(-50.0)
+        net.score_fc[-1].bias[score_half_range(5) + 4] = 50.0
+    x = np.random.default_rng(0).random((3, TINY.features.num_planes, 5, 5)).astype(np.float32)
+    legal = np.ones((3, 26), bool)
+    _, v0 = TorchEvaluator(net)(x, legal)
+    _, v = TorchEvaluator(net, score_utility=0.25)(x, legal)
+    assert np.allclose(v, 0.75 * v0 + 0.25 * np.tanh(4 / 5), atol=1e-5)
+    with pytest.raises(ValueError, match="score head"):
+        TorchEvaluator(PolicyValueNet(5, TINY.features.num_planes, NetConfig(blocks=1, channels=8)), score_utility=0.1)
+
+
 def test_auxiliary_heads_learn_and_are_counted(tmp_path):
-    """A short run with the ownership and soft-policy levers: the heads' losses fall, their bits are
+    """A short run with the ownership, soft-policy and score levers: the heads' losses fall, their bits are
     counted (ownership in both ledgers), and the FLOPs of training include the heads."""
     from alphago.config import config_from_dict
     from alphago.driver import run_local
@@ -565,6 +615,8 @@ def test_auxiliary_heads_learn_and_are_counted(tmp_path):
     raw["net"]["soft_policy_head"] = True
     raw["train"]["ownership_weight"] = 1.5
     raw["train"]["soft_policy_weight"] = 1.0
+    raw["net"]["score_head"] = True
+    raw["train"]["score_weight"] = 0.1
     raw["run"]["total_games"] = 64
     cfg = config_from_dict(raw)
     run_local(cfg, tmp_path / "run", threads=1)
@@ -579,8 +631,13 @@ def test_auxiliary_heads_learn_and_are_counted(tmp_path):
     first_s = np.mean([r["soft_policy_loss"] for r in train[:5]])
     last_s = np.mean([r["soft_policy_loss"] for r in train[-5:]])
     assert last_s < first_s and train[-1]["soft_policy_bits_per_sample"] > 0, (first_s, last_s)
+    first_c = np.mean([r["score_loss"] for r in train[:5]])
+    last_c = np.mean([r["score_loss"] for r in train[-5:]])
+    assert last_c < first_c and train[-1]["score_bits_per_sample"] > 0, (first_c, last_c)
+    bins = 2 * score_half_range(TINY.size) + 1
+    assert 0 < train[-1]["data_score_bits_per_game"] <= np.log2(bins)
     plain = PolicyValueNet(cfg.size, cfg.features.num_planes,
-                           dataclasses.replace(cfg.net, ownership_head=False, soft_policy_head=False))
+                           dataclasses.replace(cfg.net, ownership_head=False, soft_policy_head=False, score_head=False))
     with_head = PolicyValueNet(cfg.size, cfg.features.num_planes, cfg.net)
     n_planes = cfg.features.num_planes
     assert count_flops(with_head, n_planes, cfg.size, backward=True) > count_flops(plain, n_planes, cfg.size, backward=True)

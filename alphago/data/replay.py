@@ -34,6 +34,9 @@ class TrainBatch:
     ownership_weight: np.ndarray | None = None  # float32[B] 1 where the game has an ownership target
     soft_policy: np.ndarray | None = None  # float32[B, A] visits^(1/T) normalised (auxiliary soft policy
     #                                        target, when asked for), weighted like the policy target
+    score: np.ndarray | None = None        # float32[B] final margin for the player to move (their area - the
+    #                                        opponent's, komi included); 0 where score_weight is 0
+    score_weight: np.ndarray | None = None  # float32[B] 1 where the game was counted (0: resigned)
 
 
 def game_features(game: GameRecord, features: FeatureConfig) -> np.ndarray:
@@ -64,6 +67,7 @@ class ReplayBuffer:
         self.present = {name: np.zeros(window, bool) for name, f in PER_MOVE if f.optional}
         self.ownership = np.zeros((window, size * size), np.int8)  # for the player to move
         self.has_ownership = np.zeros(window, bool)
+        self.score = np.full(window, np.nan, np.float32)  # final margin for the player to move (nan: resigned)
         # where each position came from, for Reanalyse: (game id, move index); the games whose
         # positions are still in the window are kept (a few hundred records on small boards)
         self.origin_game = np.full(window, -1, np.int64)
@@ -99,6 +103,7 @@ class ReplayBuffer:
             self.planes[i] = planes[t]
             self.outcome[i] = z[t]
             self.has_ownership[i] = game.ownership is not None
+            self.score[i] = game.score if t % 2 == 0 else -game.score  # Black's margin -> the mover's
             if game.ownership is not None:  # Black's view -> the mover's (Black moves at even t)
                 self.ownership[i] = game.ownership if t % 2 == 0 else -game.ownership
             for name, f in PER_MOVE:
@@ -180,4 +185,7 @@ class ReplayBuffer:
                     moved = np.empty_like(soft[sel])
                     moved[:, perm] = soft[sel]
                     soft[sel] = moved
-        return TrainBatch(feats, policy, weight, self.outcome[idx].copy(), action, own, own_w, soft)
+        score = self.score[idx]
+        score_w = np.isfinite(score).astype(np.float32)
+        return TrainBatch(feats, policy, weight, self.outcome[idx].copy(), action, own, own_w, soft,
+                          np.where(score_w > 0, score, 0.0).astype(np.float32), score_w)

@@ -12,6 +12,7 @@ class NetConfig:
     global_pool: bool = False  # KataGo global pooling bias in every other block
     ownership_head: bool = False  # KataGo's ownership head: final owner of each point (train.ownership_weight)
     soft_policy_head: bool = False  # KataGo's auxiliary soft policy: visits^(1/T) (train.soft_policy_weight)
+    score_head: bool = False   # KataGo's score belief: final margin distribution for the mover (train.score_weight)
 
     def __post_init__(self) -> None:
         for key in ("blocks", "channels", "value_hidden"):

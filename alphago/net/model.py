@@ -5,7 +5,10 @@ Input float32[B, C, N, N] planes (go/features.py). Outputs: policy logits float3
 global pooling in the residual blocks (lets a 5x5..9x9 net see the whole board early).
 
 Optional ownership head (KataGo): float32[B, N*N] in [-1, 1], the expected final owner of each
-point for the player to move (1 = the mover's, -1 = the opponent's). forward() returns policy and value only
+point for the player to move (1 = the mover's, -1 = the opponent's). Optional score head: logits
+float32[B, 2M + 1] over the final margin for the player to move (their area - the opponent's, komi
+included), integer margins -M..M with M = score_half_range(N) = 2 N^2 (room for any komi up to N^2);
+KataGo's score belief, a distribution rather than a mean. forward() returns policy and value only
 (what search and play use: the head costs nothing there); forward_aux() adds the auxiliary heads
 for training and analysis.
 """
@@ -15,6 +18,18 @@ import torch
 from torch import nn
 
 from .config import NetConfig  # noqa: F401  (re-exported: the model is built from it)
+
+
+def score_half_range(board_size: int) -> int:
+    """M: the score head's support is the integer margins -M..M (bin i is margin i - M)."""
+    return 2 * board_size * board_size
+
+
+def score_lead(score_logits: torch.Tensor) -> torch.Tensor:
+    """[B] expected final margin for the player to move, from the score head's logits [B, 2M + 1]."""
+    m = (score_logits.shape[-1] - 1) // 2
+    support = torch.arange(-m, m + 1, dtype=torch.float32, device=score_logits.device)
+    return (torch.softmax(score_logits.float(), -1) * support).sum(-1)
 
 
 class _GlobalPoolBias(nn.Module):
@@ -63,27 +78,34 @@ class PolicyValueNet(nn.Module):
             self.ownership_conv = nn.Conv2d(c, 1, 1)
         if config.soft_policy_head:  # a second output layer on the policy head's features
             self.soft_policy_fc = nn.Linear(2 * n * n, n * n + 1)
+        if config.score_head:  # beside the value head, on its 1x1 conv features
+            self.score_fc = nn.Sequential(nn.Linear(n * n, config.value_hidden), nn.ReLU(),
+                                          nn.Linear(config.value_hidden, 2 * score_half_range(n) + 1))
 
-    def _heads(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _heads(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         p = self.policy_conv(h).flatten(1)
         logits = self.policy_fc(p)
-        value = torch.tanh(self.value_fc(self.value_conv(h).flatten(1))).squeeze(1)
-        return logits, value, p
+        v = self.value_conv(h).flatten(1)
+        value = torch.tanh(self.value_fc(v)).squeeze(1)
+        return logits, value, p, v
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        logits, value, _ = self._heads(self.blocks(self.stem(x)))
+        logits, value, _, _ = self._heads(self.blocks(self.stem(x)))
         return logits, value
 
     def forward_aux(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
-        """(logits, value, aux): aux["ownership"] float32[B, N*N] in [-1, 1] and
-        aux["soft_policy_logits"] float32[B, N*N + 1], for the heads the net has."""
+        """(logits, value, aux): aux["ownership"] float32[B, N*N] in [-1, 1],
+        aux["soft_policy_logits"] float32[B, N*N + 1] and aux["score_logits"] float32[B, 2M + 1],
+        for the heads the net has."""
         h = self.blocks(self.stem(x))
-        logits, value, p = self._heads(h)
+        logits, value, p, v = self._heads(h)
         aux = {}
         if self.config.ownership_head:
             aux["ownership"] = torch.tanh(self.ownership_conv(h).flatten(1))
         if self.config.soft_policy_head:
             aux["soft_policy_logits"] = self.soft_policy_fc(p)
+        if self.config.score_head:
+            aux["score_logits"] = self.score_fc(v)
         return logits, value, aux
 
 

@@ -13,7 +13,8 @@ def _player(args: argparse.Namespace):
     try:
         player = SearchPlayer(args.checkpoint, sims=args.sims, kind=args.search, threads=args.threads,
                               evaluator=args.evaluator, resign_below=args.resign_below,
-                              root_noise=getattr(args, "root_noise", 0.0))
+                              root_noise=getattr(args, "root_noise", 0.0),
+                              score_utility=getattr(args, "score_utility", 0.0))
         if args.checkpoint:
             size, komi = checkpoint_board(player.meta, args.size, args.komi, name=args.checkpoint)
         else:
@@ -55,6 +56,8 @@ def _add_player_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--evaluator", choices=("rollout", "uniform"), default="rollout",
                    help="without a checkpoint: random-rollout values or a uniform prior with value 0")
     p.add_argument("--resign-below", type=float, default=0.05, help="resign below this win probability")
+    p.add_argument("--score-utility", type=float, default=0.0, metavar="U",
+                   help="nets with a score head: the search's value is (1-U) v + U tanh(lead/N) (0 = value only)")
 
 
 def add_parsers(sub) -> None:

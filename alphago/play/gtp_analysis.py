@@ -45,14 +45,16 @@ def ownership_words(own: np.ndarray, n: int) -> str:
     return "ownership " + " ".join(f"{x:.4f}" for x in np.asarray(own).reshape(n, n)[::-1].reshape(-1))
 
 
-def info_line(d: Decision, n: int, style: str) -> str:
+def info_line(d: Decision, n: int, style: str, leads: np.ndarray | None = None) -> str:
     """One report: every candidate with visits, win rate, prior and order (Leela Zero's integer
-    units x 10^4 for "lz", KataGo's fractions for "kata")."""
+    units x 10^4 for "lz", KataGo's fractions for "kata"); with `leads` (kata only, one per
+    candidate, from the score head), KataGo's scoreLead for the player to move."""
     parts = []
     for i, c in enumerate(d.candidates):
         v = to_gtp(c.action, n)
         if style == "kata":
-            parts.append(f"info move {v} visits {c.visits} winrate {c.winrate:.4f} prior {c.prior:.4f} "
+            lead = f"scoreLead {float(leads[i]):.2f} " if leads is not None else ""
+            parts.append(f"info move {v} visits {c.visits} winrate {c.winrate:.4f} {lead}prior {c.prior:.4f} "
                          f"order {i} pv {v}")
         else:
             parts.append(f"info move {v} visits {c.visits} winrate {int(round(c.winrate * 10000))} "
@@ -67,7 +69,8 @@ def analyze(player: SearchPlayer, state: GoState, interval: float, style: str,
     """Search `state` (not changed) and report. With `out`, stream a report per interval until a
     line arrives on `pending` (the next command) and return []; without, return one report.
     ownership (kata-analyze ... ownership true): each report ends with the net's ownership of every
-    point (one evaluation of its ownership head at the root), when the net has that head."""
+    point (one evaluation of its ownership head at the root), when the net has that head; with a
+    score head, every kata candidate carries its scoreLead."""
     own = player.ownership(state) if ownership and style == "kata" else None
     own_text = "" if own is None else " " + ownership_words(own, state.n)
     full = player.search_config.num_simulations
@@ -80,7 +83,8 @@ def analyze(player: SearchPlayer, state: GoState, interval: float, style: str,
             d = player.decide(state, seconds=interval, allow_resign=False)
         finally:
             player.search_config = saved
-        line = info_line(d, state.n, style) + own_text
+        leads = player.score_leads(state, [c.action for c in d.candidates]) if style == "kata" else None
+        line = info_line(d, state.n, style, leads) + own_text
         if out is None:
             return [line]
         out(line)

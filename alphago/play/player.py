@@ -66,7 +66,7 @@ class SearchPlayer:
     def __init__(self, checkpoint: str | None = None, sims: int = 64, kind: str = "puct",
                  threads: int = 1, evaluator: str = "rollout", resign_below: float = 0.05,
                  board_size: int | None = None, device: str = "cpu", seed: int = 0,
-                 pass_rule: str = "settled", root_noise: float = 0.0):
+                 pass_rule: str = "settled", root_noise: float = 0.0, score_utility: float = 0.0):
         import torch
         torch.set_num_threads(threads)
         self.meta: dict = {}
@@ -96,7 +96,7 @@ class SearchPlayer:
         self._evaluator = None
         if self.model is not None:
             from ..net.evaluator import TorchEvaluator
-            self._evaluator = TorchEvaluator(self.model, device=device, threads=threads)
+            self._evaluator = TorchEvaluator(self.model, device=device, threads=threads, score_utility=score_utility)
 
     @property
     def name(self) -> str:
@@ -122,6 +122,31 @@ class SearchPlayer:
         with torch.no_grad():
             _, _, aux = self.model.forward_aux(x)
         return aux["ownership"][0].float().cpu().numpy()
+
+    @property
+    def has_score(self) -> bool:
+        return self.model is not None and bool(getattr(self.model.config, "score_head", False))
+
+    def score_leads(self, state: GoState, actions: list[int]) -> np.ndarray | None:
+        """float32[K] the score lead of each candidate for the player to move in `state`: minus
+        the expected final margin (score head) of the opponent, to move after it; komi
+        included. One batched evaluation of the K children; None without a score head."""
+        if not self.has_score or not actions:
+            return None
+        import torch
+
+        from ..go import GoBatch
+        from ..go.features import compute_features
+        from ..net.model import score_lead
+        src = state.batch
+        kids = GoBatch(src.n, len(actions), src.rules, history=src.history)
+        kids.copy_games_from(src, [0] * len(actions), list(range(len(actions))))
+        kids.step(np.asarray(actions, np.int32), validate=False)
+        x = torch.from_numpy(compute_features(kids, self.features)).to(self.device)
+        self.model.eval()
+        with torch.no_grad():
+            _, _, aux = self.model.forward_aux(x)
+        return (-score_lead(aux["score_logits"])).cpu().numpy()
 
     def move_streams(self, move_number: int) -> tuple[int, int, np.random.Generator]:
         """(search seed, rollout seed, tie-break generator) for one move: independent streams

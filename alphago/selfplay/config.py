@@ -17,6 +17,9 @@ class SelfPlayConfig:
     # self-atari, so games are played out and Tromp-Taylor counts a settled board; "any":
     # every legal move (lets untrained nets pass on half-empty boards: issue 9's collapse)
     pass_rule: str = "settled"
+    # value seen by the search = (1 - u) v + u tanh(lead / N) with the score head's lead (net/evaluator.py;
+    # KataGo's score utility, bounded); needs net.score_head. 0 = value head only
+    score_utility: float = 0.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.batch_games, int) or self.batch_games < 1:
@@ -29,5 +32,7 @@ class SelfPlayConfig:
             raise ValueError(f"selfplay.eval_cache must be an integer >= 0, got {self.eval_cache!r}")
         if self.pass_rule not in PASS_RULES:
             raise ValueError(f"selfplay.pass_rule must be one of {PASS_RULES}, got {self.pass_rule!r}")
+        if not 0.0 <= self.score_utility <= 1.0:
+            raise ValueError(f"selfplay.score_utility must be in [0, 1], got {self.score_utility!r}")
         if not 0.0 <= self.resign_disabled_frac <= 1.0:
             raise ValueError(f"selfplay.resign_disabled_frac must be in [0, 1], got {self.resign_disabled_frac!r}")

@@ -27,7 +27,8 @@ class Worker:
         self.cfg = cfg
         self.model = PolicyValueNet(cfg.size, cfg.features.num_planes, cfg.net)
         self.forward_flops = count_flops(self.model, cfg.features.num_planes, cfg.size)
-        self.net = TorchEvaluator(self.model, device=device, threads=threads)
+        self.net = TorchEvaluator(self.model, device=device, threads=threads,
+                                  score_utility=cfg.selfplay.score_utility)
         self.evaluator = self.net
         if cfg.selfplay.eval_cache:
             from ..mcts.evaluators import CachedEvaluator

@@ -13,6 +13,9 @@ ownership bits offered: sum over points of KL(t || p) of the binary "who owns it
               (dame = half each), p = (1 + o) / 2 from the ownership head; in the data: once per
               game (one final board), the entropy of each point's owner under the recent games'
               per-point frequencies, summed over points (at most N^2 log2 3 bits per game).
+score bits offered: KL(two-hot final margin || the score head's distribution), counted games only; in
+              the data: once per counted game, the entropy of the final margin under the recent
+              games' margin frequencies (at most log2(2M + 1) bits per game; M = 2 N^2).
 soft policy bits offered: KL(visits^(1/T) normalised || the soft head's softmax), full searches only.
               Not in the data ledger: it is a transform of the same visit counts the policy label
               already counts (no new information from self-play, a different view for the net).
@@ -151,6 +154,10 @@ class BitsLedger:
     data_ownership_games: int = 0
     # per point [black, white, dame] recent pseudo-counts, flattened (3 P); empty until the first game
     recent_owner: list = field(default_factory=list)
+    score_bits: float = 0.0           # offered by the score target (add_batch)
+    data_score_bits: float = 0.0      # in the data (add_score)
+    data_score_games: int = 0
+    recent_margin: list = field(default_factory=list)  # pseudo-counts over margins -M..M (Black's view)
 
     @property
     def flops(self) -> float:
@@ -158,7 +165,30 @@ class BitsLedger:
 
     @property
     def data_bits(self) -> float:
-        return self.data_policy_bits + self.data_value_bits + self.data_ownership_bits
+        return self.data_policy_bits + self.data_value_bits + self.data_ownership_bits + self.data_score_bits
+
+    def add_score(self, margin: float, bins: int) -> float:
+        """Data ledger, once per counted game (margin: Black's final area margin, komi included;
+        bins = 2M + 1 the score head's support): the entropy of the margin under the recent games'
+        margin frequencies, priced before this game is seen. Returns the bits."""
+        m = (bins - 1) // 2
+        if len(self.recent_margin) != bins:
+            self.recent_margin = [1.0 / bins] * bins  # before any game: every margin equally likely
+        c = np.asarray(self.recent_margin, np.float64)
+        f = c / c.sum()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            bits = float(-np.where(f > 0, f * np.log2(np.where(f > 0, f, 1.0)), 0.0).sum())
+        self.data_score_bits += bits
+        self.data_score_games += 1
+        c *= OUTCOME_MEMORY
+        x = min(max(float(margin), -m), m) + m
+        lo = int(np.floor(x))
+        frac = x - lo
+        c[lo] += 1.0 - frac
+        if frac > 0:
+            c[min(lo + 1, bins - 1)] += frac
+        self.recent_margin = c.tolist()
+        return bits
 
     def add_ownership(self, ownership: np.ndarray) -> float:
         """Data ledger, once per game with an ownership target (int8[P], 1 black, -1 white, 0 dame):
@@ -207,10 +237,13 @@ class BitsLedger:
                 "data_policy_bits_per_label": self.data_policy_bits / max(self.data_labels, 1),
                 "data_value_bits_per_game": self.data_value_bits / max(self.data_games, 1),
                 "data_ownership_bits": self.data_ownership_bits,
-                "data_ownership_bits_per_game": self.data_ownership_bits / max(self.data_ownership_games, 1)}
+                "data_ownership_bits_per_game": self.data_ownership_bits / max(self.data_ownership_games, 1),
+                "data_score_bits": self.data_score_bits,
+                "data_score_bits_per_game": self.data_score_bits / max(self.data_score_games, 1)}
 
     def add_batch(self, samples: int, train_flops: float, policy_bits_sum: float, value_bits_sum: float,
-                  ownership_bits_sum: float = 0.0, soft_policy_bits_sum: float = 0.0) -> dict:
+                  ownership_bits_sum: float = 0.0, soft_policy_bits_sum: float = 0.0,
+                  score_bits_sum: float = 0.0) -> dict:
         """Record one training batch; returns the series for it (cumulative x axis)."""
         self.samples += samples
         self.train_flops += train_flops
@@ -218,9 +251,10 @@ class BitsLedger:
         self.value_bits += value_bits_sum
         self.ownership_bits += ownership_bits_sum
         self.soft_policy_bits += soft_policy_bits_sum
-        bits = policy_bits_sum + value_bits_sum + ownership_bits_sum + soft_policy_bits_sum
+        self.score_bits += score_bits_sum
+        bits = policy_bits_sum + value_bits_sum + ownership_bits_sum + soft_policy_bits_sum + score_bits_sum
         flops = max(self.flops, 1.0)
-        total = self.policy_bits + self.value_bits + self.ownership_bits + self.soft_policy_bits
+        total = self.policy_bits + self.value_bits + self.ownership_bits + self.soft_policy_bits + self.score_bits
         # cumulative series multiply out row by row: samples_per_flop * bits_per_sample = bits_per_flop;
         # the batch's own figures are batch_*
         return {
@@ -232,6 +266,7 @@ class BitsLedger:
             "value_bits_per_sample": self.value_bits / max(self.samples, 1),
             "ownership_bits_per_sample": self.ownership_bits / max(self.samples, 1),
             "soft_policy_bits_per_sample": self.soft_policy_bits / max(self.samples, 1),
+            "score_bits_per_sample": self.score_bits / max(self.samples, 1),
             "bits_per_flop": total / flops,
             "batch_bits_per_sample": bits / max(samples, 1),
             "batch_policy_bits_per_sample": policy_bits_sum / max(samples, 1),

@@ -25,6 +25,8 @@ class TrainConfig:
     ownership_weight: float = 0.0  # ownership loss weight (KataGo: 1.5 / N^2 per point summed = 1.5 x the
     #                               mean over points, used here); > 0 needs net.ownership_head
     soft_policy_weight: float = 0.0  # auxiliary soft policy loss weight; > 0 needs net.soft_policy_head
+    score_weight: float = 0.0      # score-belief loss weight: cross-entropy of the final margin (two-hot over integer
+    #                                margins; KataGo weights its score-belief pdf loss 0.02); > 0 needs net.score_head
     soft_policy_temperature: float = 4.0  # its target: visits^(1/T), normalised (KataGo: T = 4)
     reanalyse_ratio: float = 0.0   # MuZero Reanalyse: stored positions re-searched with the latest net per new
     #                                self-play position (0 = off); targets visits, gumbel or argmax only
@@ -49,6 +51,8 @@ class TrainConfig:
                 raise ValueError(f"train.{key} must be > 0, got {getattr(self, key)!r}")
         if self.ownership_weight < 0:
             raise ValueError(f"train.ownership_weight must be >= 0, got {self.ownership_weight!r}")
+        if self.score_weight < 0:
+            raise ValueError(f"train.score_weight must be >= 0, got {self.score_weight!r}")
         if self.soft_policy_weight < 0:
             raise ValueError(f"train.soft_policy_weight must be >= 0, got {self.soft_policy_weight!r}")
         if not 0.0 <= self.reanalyse_ratio <= 16.0:

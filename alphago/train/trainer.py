@@ -29,7 +29,8 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
 def losses(logits: torch.Tensor, value: torch.Tensor, batch: dict[str, torch.Tensor], target: str,
            value_weight: float, ownership: torch.Tensor | None = None,
            ownership_weight: float = 0.0, soft_logits: torch.Tensor | None = None,
-           soft_policy_weight: float = 0.0) -> dict[str, torch.Tensor]:
+           soft_policy_weight: float = 0.0, score_logits: torch.Tensor | None = None,
+           score_weight: float = 0.0) -> dict[str, torch.Tensor]:
     """Policy cross-entropy against the target (weighted: 0 for fast searches; the game
     outcome for reinforce) + value MSE. Also the per-sample bits, for accounting.
 
@@ -70,6 +71,17 @@ def losses(logits: torch.Tensor, value: torch.Tensor, batch: dict[str, torch.Ten
         with torch.no_grad():
             out.update(soft_policy_loss=soft_loss.detach(),
                        soft_policy_bits=B.policy_bits(batch["soft_policy"], log_s) * sw)
+    if score_logits is not None and score_weight > 0 and "score" in batch:
+        # cross-entropy of the final margin, two-hot over the integer margins (a half-point margin is
+        # half on each neighbour), over the samples whose game was counted (resigned games have none)
+        target = score_two_hot(batch["score"], score_logits.shape[-1])
+        log_s = F.log_softmax(score_logits.float(), dim=-1)
+        sw = batch["score_weight"]
+        score_ce = -(target * log_s).sum(-1)
+        score_loss = (sw * score_ce).sum() / sw.sum().clamp_min(1.0)
+        loss = loss + score_weight * score_loss
+        with torch.no_grad():
+            out.update(score_loss=score_loss.detach(), score_bits=B.policy_bits(target, log_s) * sw)
     with torch.no_grad():
         mask = (w != 0).float()
         pbits = B.policy_bits(batch["policy"], log_q) * mask
@@ -78,6 +90,20 @@ def losses(logits: torch.Tensor, value: torch.Tensor, batch: dict[str, torch.Ten
     return {"loss": loss, "policy_loss": policy_loss,
             "value_loss": value_loss, "policy_bits": pbits, "target_entropy": ent, "value_bits": vbits,
             "policy_samples": mask.sum(), **out}
+
+
+def score_two_hot(margin: torch.Tensor, bins: int) -> torch.Tensor:
+    """[B, bins] the margins [B] as two-hot distributions over the integers -M..M (bins = 2M + 1):
+    an integer margin is one-hot, x.5 is half on each neighbour; clamped to the support."""
+    m = (bins - 1) // 2
+    x = margin.float().clamp(-m, m) + m
+    lo = x.floor().clamp(0, bins - 1)
+    frac = x - lo
+    hi = (lo + 1).clamp(max=bins - 1)
+    t = torch.zeros(margin.shape[0], bins, dtype=torch.float32, device=margin.device)
+    t.scatter_add_(1, lo.long().unsqueeze(1), (1 - frac).unsqueeze(1))
+    t.scatter_add_(1, hi.long().unsqueeze(1), frac.unsqueeze(1))
+    return t
 
 
 class Trainer:
@@ -99,6 +125,8 @@ class Trainer:
             d.update(ownership=batch.ownership, ownership_weight=batch.ownership_weight)
         if self.cfg.soft_policy_weight > 0 and batch.soft_policy is not None:
             d.update(soft_policy=batch.soft_policy)
+        if self.cfg.score_weight > 0 and batch.score is not None:
+            d.update(score=batch.score, score_weight=batch.score_weight)
         return {k: torch.from_numpy(np.ascontiguousarray(v)).to(self.device, non_blocking=True)
                 for k, v in d.items()}
 
@@ -108,12 +136,13 @@ class Trainer:
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         t = self._tensors(batch)
-        if self.cfg.ownership_weight > 0 or self.cfg.soft_policy_weight > 0:
+        if self.cfg.ownership_weight > 0 or self.cfg.soft_policy_weight > 0 or self.cfg.score_weight > 0:
             logits, value, aux = self.model.forward_aux(t["features"])
         else:
             logits, value, aux = *self.model(t["features"]), {}
         out = losses(logits, value, t, self.cfg.target, self.cfg.value_weight, aux.get("ownership"),
-                     self.cfg.ownership_weight, aux.get("soft_policy_logits"), self.cfg.soft_policy_weight)
+                     self.cfg.ownership_weight, aux.get("soft_policy_logits"), self.cfg.soft_policy_weight,
+                     aux.get("score_logits"), self.cfg.score_weight)
         self.optimizer.zero_grad(set_to_none=True)
         out["loss"].backward()
         self.optimizer.step()
@@ -121,8 +150,10 @@ class Trainer:
         n = len(batch.value)
         obits = float(out["ownership_bits"].sum()) if "ownership_bits" in out else 0.0
         sbits = float(out["soft_policy_bits"].sum()) if "soft_policy_bits" in out else 0.0
+        cbits = float(out["score_bits"].sum()) if "score_bits" in out else 0.0
         series = self.ledger.add_batch(n, float(n) * self.flops_per_sample,
-                                       float(out["policy_bits"].sum()), float(out["value_bits"].sum()), obits, sbits)
+                                       float(out["policy_bits"].sum()), float(out["value_bits"].sum()), obits, sbits,
+                                       cbits)
         nps = max(float(out["policy_samples"]), 1.0)
         return {"step": self.step_count, "lr": lr, "loss": float(out["loss"].detach()),
                 "policy_loss": float(out["policy_loss"].detach()), "value_loss": float(out["value_loss"].detach()),
@@ -132,7 +163,9 @@ class Trainer:
                 **({"ownership_loss": float(out["ownership_loss"]), "ownership_bits": obits / n}
                    if "ownership_loss" in out else {}),
                 **({"soft_policy_loss": float(out["soft_policy_loss"]), "soft_policy_bits": sbits / nps}
-                   if "soft_policy_loss" in out else {}), **series}
+                   if "soft_policy_loss" in out else {}),
+                **({"score_loss": float(out["score_loss"]), "score_bits": cbits / n} if "score_loss" in out else {}),
+                **series}
 
 
 @torch.no_grad()
