@@ -90,6 +90,9 @@ class Config:
         if self.selfplay.score_utility > 0 and not self.net.score_head:
             raise ConfigError(f"selfplay.score_utility is {self.selfplay.score_utility} but net.score_head is false: "
                               "the utility reads the score head (set net.score_head: true, or the utility to 0)")
+        if self.selfplay.komi_spread > 0 and not self.features.komi:
+            raise ConfigError(f"selfplay.komi_spread is {self.selfplay.komi_spread} but features.komi is false: a net "
+                              "that cannot see the komi cannot learn what it is worth (set features.komi: true)")
         if self.train.soft_policy_weight > 0 and not self.net.soft_policy_head:
             raise ConfigError(f"train.soft_policy_weight is {self.train.soft_policy_weight} but net.soft_policy_head "
                               "is false: the loss needs the head (set net.soft_policy_head: true, or the weight to 0)")

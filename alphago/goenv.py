@@ -50,6 +50,7 @@ class GoEnv:
         """leaf[b] := root[b] followed by paths[b, :lengths[b]] (games with lengths[b] < 0 untouched)."""
         ops.replay_paths(self.roots.games, self.leaves.games, self.roots.K, paths,
                          lengths.astype(np.int32))
+        self.leaves.komi[:] = self.roots.komi  # per-game komi (GoBatch.komi) follows the game
 
     def observe_leaves(self) -> Observation:
         return self._observe(self.leaves)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..go import GoBatch, Rules
-from ..go.features import FeatureConfig, compute_features
+from ..go.features import FeatureConfig, compute_features, komi_plane_value, restore_komi
 from ..go.rules import move_cap_for
 from ..go.symmetry import NUM_SYMMETRIES, apply_planes, action_permutation
 from ..mcts.targets import policy_target
@@ -68,6 +68,7 @@ class ReplayBuffer:
         self.ownership = np.zeros((window, size * size), np.int8)  # for the player to move
         self.has_ownership = np.zeros(window, bool)
         self.score = np.full(window, np.nan, np.float32)  # final margin for the player to move (nan: resigned)
+        self.komi_plane = np.zeros(window, np.float32)  # features.komi's value (planes are uint8 here)
         # where each position came from, for Reanalyse: (game id, move index); the games whose
         # positions are still in the window are kept (a few hundred records on small boards)
         self.origin_game = np.full(window, -1, np.int64)
@@ -104,6 +105,7 @@ class ReplayBuffer:
             self.outcome[i] = z[t]
             self.has_ownership[i] = game.ownership is not None
             self.score[i] = game.score if t % 2 == 0 else -game.score  # Black's margin -> the mover's
+            self.komi_plane[i] = komi_plane_value(game.komi, 1 if t % 2 == 0 else -1, game.size)
             if game.ownership is not None:  # Black's view -> the mover's (Black moves at even t)
                 self.ownership[i] = game.ownership if t % 2 == 0 else -game.ownership
             for name, f in PER_MOVE:
@@ -153,7 +155,7 @@ class ReplayBuffer:
         (mcts/targets.py); weights 1 for full searches, 0 for fast ones; reinforce: the outcome.
         soft_temperature T: also the auxiliary soft policy target visits^(1/T), normalised."""
         m = {name: a[idx] for name, a in self.moves.items()}
-        feats = self.planes[idx].astype(np.float32)
+        feats = restore_komi(self.planes[idx].astype(np.float32), self.features, self.komi_plane[idx])
         pruned = m["pruned"] if self.present["pruned"][idx].all() else None
         action = m["actions"].astype(np.int64)
         policy = policy_target(target, m["visits"], action, m["improved"], pruned)

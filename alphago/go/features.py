@@ -6,6 +6,10 @@ Planes are from the point of view of the player to move ("own" = to move), in th
   ones            1 everywhere (lets convolutions see the board edge through zero padding)
   libs1/2/3       stones (either colour) whose chain has exactly 1, exactly 2, 3+ liberties
   legal           legal moves of the player to move (pass not represented)
+  komi            (optional, last) the komi for the player to move / N^2 everywhere: +komi/N^2 when White
+                  moves (komi is White's), -komi/N^2 when Black does; lets one net play at several komis
+                  (KataGo's komi input). Not 0/1: stores that keep planes as uint8 (replay, pretraining)
+                  keep this value per position and put it back with restore_komi().
 """
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ class FeatureConfig:
     ones: bool = True
     liberties: bool = True
     legal: bool = False
+    komi: bool = False        # komi plane (see the module docstring)
 
     def __post_init__(self) -> None:
         if not isinstance(self.history, int) or self.history < 1:
@@ -31,14 +36,15 @@ class FeatureConfig:
 
     @property
     def num_planes(self) -> int:
-        return 2 * self.history + int(self.color) + int(self.ones) + 3 * int(self.liberties) + int(self.legal)
+        return (2 * self.history + int(self.color) + int(self.ones) + 3 * int(self.liberties) + int(self.legal)
+                + int(self.komi))
 
     def plane_names(self) -> list[str]:
         names = []
         for t in range(self.history):
             names += [f"own_t-{t}", f"opp_t-{t}"]
         names += ["black_to_play"] * self.color + ["ones"] * self.ones
-        names += ["libs1", "libs2", "libs3+"] * self.liberties + ["legal"] * self.legal
+        names += ["libs1", "libs2", "libs3+"] * self.liberties + ["legal"] * self.legal + ["komi"] * self.komi
         return names
 
 
@@ -124,7 +130,24 @@ def compute_features(batch, cfg: FeatureConfig, out: np.ndarray | None = None) -
     elif out.shape != shape or out.dtype != np.float32:
         raise ValueError(f"out must be float32{list(shape)}, got {out.dtype}{list(out.shape)}")
     _features(batch.games, batch.K, cfg.history, cfg.color, cfg.ones, cfg.liberties, cfg.legal, out)
+    if cfg.komi:
+        restore_komi(out, cfg, komi_plane_value(batch.komi, batch.to_play, batch.n))
     return out
 
 
-__all__ = ["FeatureConfig", "compute_features"]
+def komi_plane_value(komi, to_play, n: int) -> np.ndarray:
+    """float32[...] the komi plane's value: the komi for the player to move (White: +komi, Black:
+    -komi) over N^2."""
+    komi = np.asarray(komi, np.float32)
+    return (np.where(np.asarray(to_play) == -1, komi, -komi) / np.float32(n * n)).astype(np.float32)
+
+
+def restore_komi(planes: np.ndarray, cfg: FeatureConfig, values: np.ndarray) -> np.ndarray:
+    """Write the komi plane (the last) of float32[B, C, N, N] `planes` from float32[B] values (a
+    no-op without the feature): for planes that went through uint8 storage."""
+    if cfg.komi:
+        planes[:, cfg.num_planes - 1] = np.asarray(values, np.float32)[:, None, None]
+    return planes
+
+
+__all__ = ["FeatureConfig", "compute_features", "komi_plane_value", "restore_komi"]

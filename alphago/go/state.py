@@ -63,6 +63,10 @@ class GoBatch:
         cap = self.rules.move_cap(size)
         # games[b]: one record per game (board.game_dtype documents every field)
         self.games = np.zeros(batch, game_dtype(size, seen_capacity(cap), history))
+        # per-game komi (float32[B]; starts at rules.komi): scores() and the komi input plane read
+        # it, so one batch can hold games at several komis (selfplay.komi_spread). Random rollouts
+        # (rollout_values) count with rules.komi.
+        self.komi = np.full(batch, self.rules.komi, np.float32)
         self.reset()
 
     # --- shape facts
@@ -155,7 +159,8 @@ class GoBatch:
     def scores(self) -> np.ndarray:
         """float32[B] Tromp-Taylor area scores of the boards as they stand: black - white - komi."""
         out = np.empty(self.batch_size, np.float32)
-        ops.scores(self.games, self.K, np.float32(self.rules.komi), out)
+        ops.scores(self.games, self.K, np.float32(0.0), out)
+        out -= self.komi  # black - white is an integer: exact in float32, as the kernel's own subtraction
         return out
 
     def ownership(self) -> np.ndarray:
@@ -173,6 +178,7 @@ class GoBatch:
         new = object.__new__(GoBatch)
         new.n, new.rules, new.K, new.history = self.n, self.rules, self.K, self.history
         new.games = self.games.copy()
+        new.komi = self.komi.copy()
         return new
 
     def copy_games_from(self, src: "GoBatch", src_idx, dst_idx) -> None:
@@ -180,6 +186,11 @@ class GoBatch:
         if src.games.dtype != self.games.dtype or src.rules != self.rules:
             raise ValueError("copy_games_from needs batches of the same size, rules and history")
         self.games[np.asarray(dst_idx)] = src.games[np.asarray(src_idx)]
+        self.komi[np.asarray(dst_idx)] = src.komi[np.asarray(src_idx)]
+
+    def set_komi(self, which, komi) -> None:
+        """Komi of the games `which` (an index, indices or a bool mask); scores and features follow."""
+        self.komi[which] = komi
 
     def set_over(self, b: int, over: bool) -> None:
         """Mark game b ended or not: GTP engines accept moves after two passes or the move cap,

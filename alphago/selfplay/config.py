@@ -20,6 +20,10 @@ class SelfPlayConfig:
     # value seen by the search = (1 - u) v + u tanh(lead / N) with the score head's lead (net/evaluator.py;
     # KataGo's score utility, bounded); needs net.score_head. 0 = value head only
     score_utility: float = 0.0
+    # KataGo-style komi randomisation: each game's komi = rules.komi + an integer drawn uniformly
+    # from [-komi_spread, komi_spread] (the half-point part of rules.komi is kept), so that a net
+    # with features.komi learns what komi is worth; 0 = every game at rules.komi
+    komi_spread: int = 0
 
     def __post_init__(self) -> None:
         if not isinstance(self.batch_games, int) or self.batch_games < 1:
@@ -34,5 +38,7 @@ class SelfPlayConfig:
             raise ValueError(f"selfplay.pass_rule must be one of {PASS_RULES}, got {self.pass_rule!r}")
         if not 0.0 <= self.score_utility <= 1.0:
             raise ValueError(f"selfplay.score_utility must be in [0, 1], got {self.score_utility!r}")
+        if not isinstance(self.komi_spread, int) or isinstance(self.komi_spread, bool) or self.komi_spread < 0:
+            raise ValueError(f"selfplay.komi_spread must be an integer >= 0, got {self.komi_spread!r}")
         if not 0.0 <= self.resign_disabled_frac <= 1.0:
             raise ValueError(f"selfplay.resign_disabled_frac must be in [0, 1], got {self.resign_disabled_frac!r}")

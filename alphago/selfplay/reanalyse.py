@@ -49,6 +49,7 @@ class Reanalyser:
             for a in game.actions[:t]:
                 self.scratch.step(np.array([a], np.int32), validate=False)
             roots.copy_games_from(self.scratch, [0], [j])
+            roots.set_komi(j, game.komi)  # the game's own komi (self-play may spread komi per game)
         for j in range(len(positions), self.B):  # unused slots: not searched
             roots.set_over(j, True)
         return roots

@@ -33,6 +33,14 @@ class SgfPositions:
     outcome: np.ndarray   # float32[T] game result for the player to move (+1 win, -1 loss, 0 draw)
     game: np.ndarray      # int32[T] index of the game each position comes from
     games: int
+    komi: np.ndarray | None = None  # float32[T] the komi plane's value (features.komi; planes are uint8)
+    features: FeatureConfig | None = None
+
+    def inputs(self, idx: np.ndarray) -> np.ndarray:
+        """float32[len(idx), C, N, N] the net's input planes of positions idx."""
+        from ..go.features import restore_komi
+        x = self.planes[idx].astype(np.float32)
+        return x if self.features is None else restore_komi(x, self.features, self.komi[idx])
 
 
 def outcome_of(result: str) -> int | None:
@@ -53,10 +61,10 @@ def read_sgf_dir(sgf_dir: str | Path, size: int, features: FeatureConfig) -> Sgf
     directory with no usable game is a ValueError naming it."""
     from ..go import GoState, Rules
     from ..go.rules import move_cap_for
-    from ..go.features import compute_features
+    from ..go.features import compute_features, komi_plane_value
     from ..go.sgf import from_sgf
     files = sorted(Path(sgf_dir).rglob("*.sgf"))
-    planes, actions, outcome, game = [], [], [], []
+    planes, actions, outcome, game, komi = [], [], [], [], []
     g_index = 0
     for f in files:
         try:
@@ -83,11 +91,12 @@ def read_sgf_dir(sgf_dir: str | Path, size: int, features: FeatureConfig) -> Sgf
         sign = np.where(np.arange(T) % 2 == 0, 1.0, -1.0)
         outcome += list((winner * sign).astype(np.float32))
         game += [g_index] * T
+        komi += list(komi_plane_value(g.komi, np.where(np.arange(T) % 2 == 0, 1, -1), size))
         g_index += 1
     if not planes:
         raise ValueError(f"no usable {size}x{size} SGF game (known result, no set-up stones) under {sgf_dir}")
     return SgfPositions(np.stack(planes), np.array(actions, np.int64), np.array(outcome, np.float32),
-                        np.array(game, np.int32), g_index)
+                        np.array(game, np.int32), g_index, np.array(komi, np.float32), features)
 
 
 def calibration(pred_win: np.ndarray, won: np.ndarray, bins: int = 5) -> tuple[float, list[dict]]:
@@ -136,7 +145,7 @@ def pretrain(net_cfg, features: FeatureConfig, size: int, data: SgfPositions, st
     for _ in range(steps):
         idx = rng.choice(train_idx, batch_size)
         t = int(rng.integers(8))
-        x = apply_planes(data.planes[idx].astype(np.float32), t)
+        x = apply_planes(data.inputs(idx), t)
         a = perms[t][data.actions[idx]]
         batch = TrainBatch(x, np.eye(A, dtype=np.float32)[a], np.ones(len(idx), np.float32),
                            data.outcome[idx], a.astype(np.int64))
@@ -148,7 +157,7 @@ def pretrain(net_cfg, features: FeatureConfig, size: int, data: SgfPositions, st
         for name, sel in (("test", test_idx), ("train", train_idx)):
             if len(sel) == 0:
                 continue
-            logits, v = model(torch.from_numpy(data.planes[sel].astype(np.float32)))
+            logits, v = model(torch.from_numpy(data.inputs(sel)))
             logp = torch.log_softmax(logits, -1).numpy()
             v = v.numpy()
             report[f"{name}_top1"] = float((logp.argmax(-1) == data.actions[sel]).mean())
