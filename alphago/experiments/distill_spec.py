@@ -27,8 +27,6 @@ from pathlib import Path
 
 import yaml
 
-from ..config import ConfigError, build
-
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 _LABEL = re.compile(r"^(hard|soft:(\d+(\.\d*)?|\.\d+))$")
 
@@ -109,6 +107,7 @@ def cell_name(label: str, positions: int, seed: int) -> str:
 
 def load_distill(path: str | Path) -> DistillSpec:
     """Read and type-check; ConfigError naming the key on any problem."""
+    from ..config import ConfigError, build  # the engine's FeatureConfig (numba): not at CLI parse time
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text()) or {}
