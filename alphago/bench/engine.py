@@ -7,7 +7,7 @@ suicide, move cap 2*N*N), no history planes kept:
    turn (pass included) until two passes or the move cap.
    - THE LIKE-FOR-LIKE HEADLINE: both engines driven one move per Python call through their
      public APIs, the way GTP, the arena, notebooks and other projects use them:
-       ours       GoBatch(N, 1): legal_mask() -> random.choice of the legal indices -> step()
+       ours       GoBatch(N, 1): legal_actions(0) -> random choice -> step()
        OpenSpiel  legal_actions() -> random.choice -> apply_action()
      (`python_moves_per_s`, `openspiel_python_moves_per_s`, `ratio_python_vs_openspiel`);
    - ours, one game at a time inside one compiled call (`run_random_games`, one core): the
@@ -99,7 +99,6 @@ def ours_single(size: int) -> Chunk:
 def ours_python(size: int) -> Chunk:
     """n games through the public Python API, one move per call (the like-for-like case)."""
     batch = GoBatch(size, 1, Rules(), history=0)
-    mask = np.empty((1, batch.num_actions), np.bool_)
     act = np.empty(1, np.int32)
     rng = random.Random(0)
 
@@ -108,9 +107,9 @@ def ours_python(size: int) -> Chunk:
         for _ in range(n):
             batch.reset()
             while not batch.over[0]:
-                legal = np.flatnonzero(batch.legal_mask(mask)[0])
+                legal = batch.legal_actions(0)  # as OpenSpiel's state.legal_actions()
                 act[0] = legal[rng.randrange(len(legal))]
-                batch.step(act, validate=False)  # drawn from the legal mask (GoBatch.step's doc)
+                batch.step(act, validate=False)  # drawn from the legal actions (GoBatch.step's doc)
                 moves += 1
         return n, moves
     return chunk
@@ -238,7 +237,7 @@ def run(size: int, seconds: float, batch: int, peers: bool) -> tuple[dict, list[
                 f"  {r['moves'] / max(r['games'], 1):5.1f} moves/game  cpu {r['cpu_share']:4.0%}{ratio}")
         return label, text
     rows = [(f"{size}x{size} uniform random games, one move per Python call (like for like)", ""),
-            row("  ours: legal_mask + choice + step", py)]
+            row("  ours: legal_actions + choice + step", py)]
     if "openspiel" in result:
         rows.append(row("  OpenSpiel: legal_actions + choice + apply_action", result["openspiel"]))
     rows += [(f"{size}x{size} uniform random games, whole games per call (engine ceilings)", ""),

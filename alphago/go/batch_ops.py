@@ -49,6 +49,23 @@ def legal_masks(games, K, out):
 
 
 @njit(cache=True)
+def legal_actions(games, K, b, out):
+    """out[:n] = the legal actions of game b in increasing order (pass last); returns n (0 when
+    the game is over). One call per move for Python drivers: no mask, no flatnonzero."""
+    k = K[0]
+    s = games[b]
+    if s.over:
+        return 0
+    n = 0
+    for a in range(k.nn):  # action order (the empties list is in insertion order)
+        if s.color[k.a2p[a]] == 0 and check_move(s, k, a) == LEGAL:
+            out[n] = a
+            n += 1
+    out[n] = k.nn
+    return n + 1
+
+
+@njit(cache=True)
 def check_moves(games, K, actions, out):
     """out[b] = refusal code for actions[b] (LEGAL for NO_MOVE)."""
     k = K[0]
@@ -224,6 +241,7 @@ def setup_position(s, k, stones, to_play):
     s.to_play = to_play
     s.seen[:] = 0
     s.nseen = 0
+    s.min_empty = k.nn + 1
     if k.ko_rule != KO_SIMPLE:
         seen_insert(s, position_key(k, s.hash, to_play))
     if s.nhist > 0:

@@ -93,6 +93,9 @@ def game_dtype(n: int, seen: int, history: int) -> np.dtype:
         ("last", np.int32),             # last action, -1 = none
         ("nhist", np.int32),            # history slots in use (0 = keep no history)
         ("nseen", np.int32),            # keys in `seen`
+        ("min_empty", np.int32),        # fewest empty points of any position in `seen` (> N*N: none):
+        #                                 a move that captures nothing leaves nempty - 1 empties, and if
+        #                                 that is below min_empty the position is new (no superko probe)
         ("to_play", np.int8),           # 1 = black, -1 = white
         ("over", np.bool_),             # two passes or the move cap
     ], align=True)
@@ -161,6 +164,8 @@ def seen_insert(s, key):
         if v == 0:
             s.seen[i] = key
             s.nseen += 1
+            if s.nempty < s.min_empty:
+                s.min_empty = s.nempty
             return
         i = (i + 1) & mask
 
@@ -192,6 +197,7 @@ def reset_game(s, k):
     s.hash = k.base
     s.seen[:] = 0
     s.nseen = 0
+    s.min_empty = k.nn + 1
     s.recent[:, :] = 0
     s.over = False
     if k.ko_rule != KO_SIMPLE:
@@ -394,6 +400,8 @@ def check_move(s, k, a):
         newhash ^= own_hash  # the new stone and the chains it joins all come off
     if k.ko_rule == KO_SIMPLE:
         return LEGAL
+    if c0 == 0 and has_lib and s.nempty - 1 < s.min_empty:
+        return LEGAL  # more stones than any recorded position: a position never seen (see min_empty)
     if seen_contains(s, position_key(k, newhash, -c)):
         return SUPERKO
     return LEGAL

@@ -42,6 +42,15 @@ def _const(n: int, rules: Rules) -> np.ndarray:
     return k
 
 
+def _entry(dispatcher, *args):
+    """The compiled entry point of numba kernel `dispatcher` for these arguments' types. Calling it
+    skips the dispatcher's type resolution, which costs about a microsecond per call on record
+    arrays (no fast type fingerprint for structured dtypes): the per-move Python path pays it on
+    every move (issue 14's like-for-like benchmark)."""
+    import numba
+    return dispatcher.compile(tuple(numba.typeof(a) for a in args))
+
+
 class GoBatch:
     """B games of one board size, stepped together.
 
@@ -67,6 +76,7 @@ class GoBatch:
         # it, so one batch can hold games at several komis (selfplay.komi_spread). Random rollouts
         # (rollout_values) count with rules.komi.
         self.komi = np.full(batch, self.rules.komi, np.float32)
+        self._legal = self._apply = None  # entry points of legal_actions / apply_moves, bound on first use
         self.reset()
 
     # --- shape facts
@@ -116,6 +126,19 @@ class GoBatch:
         ops.legal_masks(self.games, self.K, out)
         return out
 
+    def legal_actions(self, b: int = 0) -> np.ndarray:
+        """int32[n] the legal actions of game b in increasing order, pass (N*N) last; empty when
+        the game is over. One compiled call: the per-move path for Python drivers."""
+        if self._legal is None:
+            self._bind()
+        n = self._legal(self.games, self.K, int(b), self._legal_out)
+        return self._legal_out[:n].copy()
+
+    def _bind(self) -> None:
+        self._legal_out = np.empty(self.num_actions + 1, np.int32)
+        self._legal = _entry(ops.legal_actions, self.games, self.K, 0, self._legal_out)
+        self._apply = _entry(ops.apply_moves, self.games, self.K, np.zeros(self.batch_size, np.int32))
+
     def settled_mask(self, out: np.ndarray | None = None) -> np.ndarray:
         """bool[B, A]: legal moves minus own-eye fills, with pass only when every other
         legal move is a self-atari (go/settled.py: how self-play finishes games)."""
@@ -142,7 +165,9 @@ class GoBatch:
             if bad.size:
                 b = int(bad[0])
                 raise IllegalMoveError(codes[b], actions[b], self.n, int(self.to_play[b]), game=b)
-        ops.apply_moves(self.games, self.K, actions)
+        if self._apply is None:
+            self._bind()
+        self._apply(self.games, self.K, actions)
 
     def random_actions(self, light: bool = False) -> np.ndarray:
         """int32[B]: a random legal action per running game, -1 for finished games.
@@ -179,6 +204,7 @@ class GoBatch:
         new.n, new.rules, new.K, new.history = self.n, self.rules, self.K, self.history
         new.games = self.games.copy()
         new.komi = self.komi.copy()
+        new._legal = new._apply = None
         return new
 
     def copy_games_from(self, src: "GoBatch", src_idx, dst_idx) -> None:
@@ -218,11 +244,11 @@ class GoBatch:
         a = actions if type(actions) is np.ndarray else np.asarray(actions)
         if a.shape != (self.batch_size,):
             raise ValueError(f"actions must have shape ({self.batch_size},), got {a.shape}")
-        if a.dtype == np.int32:  # the common case, checked first: ~1 us less per Python-level move
-            return a
+        if a.dtype == np.int32 and a.flags.c_contiguous:  # the common case, checked first: ~1 us less per
+            return a                                        # Python-level move (the kernels take C order)
         if a.dtype.kind not in "iu":
             raise ValueError(f"actions must be integers, got dtype {a.dtype}")
-        return a.astype(np.int32)
+        return np.ascontiguousarray(a, np.int32)
 
 
 class GoState:
@@ -338,7 +364,7 @@ class GoState:
         return self.batch.settled_mask()[0]
 
     def legal_actions(self) -> list[int]:
-        return [int(a) for a in np.flatnonzero(self.legal_mask())]
+        return self.batch.legal_actions(0).tolist()
 
     def undo(self) -> int:
         """Take back the last move (replays the game, so it is exact); returns it."""
