@@ -409,13 +409,11 @@ def test_genmove_respects_time_left():
     e = GtpEngine(slow, size=9)
     ok(e, "time_settings 10 0 0")
     ok(e, "time_left w 1 0")  # 1 s for the rest of the game: 0.8 s over the 40 moves left, floored at 0.05 s
-    t = time.perf_counter()
     ok(e, "genmove w")
-    timed = time.perf_counter() - t
     seconds, sims = calls[-1]
     assert seconds == pytest.approx(max(0.05, 0.8 / max(10, 81 // 2)))  # floor: 0.05 s
-    assert 0 < sims < budget
-    assert timed < 10.0  # the deadline, plus compile time on a cold numba cache
+    assert 0 < sims < budget  # the deadline stopped the search (no wall-clock bound: a loaded machine
+    #                           compiling a cold numba cache took 43 s here, issue 14)
     ok(e, "time_settings 0 0 0")  # no limit
     slow.set_sims(50)
     ok(e, "genmove b")
