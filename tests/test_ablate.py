@@ -38,6 +38,8 @@ eval: {references: ["uniform@2"], games: 2, sims: 2, points: 2}
 
 def test_shipped_ablation_files_load():
     for p in (ROOT / "configs" / "ablation").glob("*.yaml"):
+        if p.name.startswith("distill_"):  # alphago distill's files (tests/test_distill.py)
+            continue
         loaded = load_ablation(p, ROOT)
         assert len(loaded.spec.cells()) == len(loaded.spec.arms) * len(loaded.spec.seeds)
 
