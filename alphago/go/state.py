@@ -244,11 +244,12 @@ class GoBatch:
         a = actions if type(actions) is np.ndarray else np.asarray(actions)
         if a.shape != (self.batch_size,):
             raise ValueError(f"actions must have shape ({self.batch_size},), got {a.shape}")
-        if a.dtype == np.int32 and a.flags.c_contiguous:  # the common case, checked first: ~1 us less per
-            return a                                        # Python-level move (the kernels take C order)
+        f = a.flags
+        if a.dtype == np.int32 and f.c_contiguous and f.writeable:  # the common case, checked first: ~1 us
+            return a                               # less per Python-level move (the kernels take C order)
         if a.dtype.kind not in "iu":
             raise ValueError(f"actions must be integers, got dtype {a.dtype}")
-        return np.ascontiguousarray(a, np.int32)
+        return np.array(a, np.int32, order="C")  # a writeable C-ordered copy: what the bound kernels take
 
 
 class GoState:

@@ -58,6 +58,7 @@ class SelfPlay:
         self.rng = np.random.default_rng([seed, 7])
         self.traces = [_Trace() for _ in range(B)]
         self.no_resign = self.rng.random(B) < config.resign_disabled_frac
+        self.komi_offset = np.zeros(B, np.int64)  # this game's komi - rules.komi (selfplay.komi_spread)
         self._spread_komi(np.ones(B, bool))
         self.resign_stats = ResignStats()
         self.weight_version = 0
@@ -103,7 +104,8 @@ class SelfPlay:
         """New games' komi: rules.komi + U{-spread..spread} (selfplay.komi_spread; 0 = rules.komi)."""
         k = self.config.komi_spread
         if k > 0:
-            self.games.set_komi(which, self.rules.komi + self.rng.integers(-k, k + 1, int(which.sum())))
+            self.komi_offset[which] = self.rng.integers(-k, k + 1, int(which.sum()))
+            self.games.set_komi(which, self.rules.komi + self.komi_offset[which])
 
     def _finish(self, b: int, score: float, resigned_by: int, ownership: np.ndarray | None = None) -> GameRecord:
         tr = self.traces[b]
@@ -116,7 +118,7 @@ class SelfPlay:
             self.resign_stats.false_resign += int(winner == tr.would_resign_color)
         A = self.games.num_actions
         rec = GameRecord(
-            size=self.size, komi=float(self.games.komi[b]), ko_rule=self.rules.ko, **stack_moves(tr.rows, A),
+            size=self.size, komi=self.rules.komi + int(self.komi_offset[b]), ko_rule=self.rules.ko, **stack_moves(tr.rows, A),
             winner=winner, score=score, resigned=bool(resigned_by), evaluations=tr.evaluations,
             ownership=None if resigned_by or ownership is None else ownership.copy(),
             weight_version=self.weight_version, would_resign=tr.would_resign_color)
