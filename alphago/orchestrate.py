@@ -97,7 +97,8 @@ def train(cfg: Config, run_dir: str | Path, address: str | None = None, resume: 
     LearnerActor = ray.remote(Learner)
     learner = LearnerActor.options(
         num_cpus=r.learner_cpus if r.schedule == "async" else 0, num_gpus=r.learner_gpus,
-    ).remote(cfg, str(run_dir), resume, learner_threads, init)
+    ).remote(cfg, str(run_dir), resume, learner_threads, init,
+             reanalyse_inline=r.schedule == "async")   # alternating: the workers reanalyse (below)
     workers = [WorkerActor.options(num_cpus=r.worker_cpus).remote(cfg, i, _threads(r.worker_cpus))
                for i in range(r.workers)]
 
@@ -159,6 +160,11 @@ def train(cfg: Config, run_dir: str | Path, address: str | None = None, resume: 
                         warned.add(kind)
                         bar.write(f"warning: {w}")
                 recent = []
+            if phase_over and r.schedule == "alternating" and cfg.train.reanalyse_ratio > 0:
+                t_in = time.time()
+                if not _reanalyse_on_workers(ray, learner, workers, weights, version):
+                    restarts += 1
+                busy += time.time() - t_in
             if phase_over:
                 due = ray.get(learner.steps_due.remote())
                 if r.max_steps is not None:
@@ -206,6 +212,32 @@ def train(cfg: Config, run_dir: str | Path, address: str | None = None, resume: 
               f"alphago train --resume {run_dir}", flush=True)
     return TrainSummary(games, positions, steps, version, time.time() - start, restarts, nodes, busy,
                         interrupted)
+
+
+def _reanalyse_on_workers(ray, learner, workers: list, weights, version: int) -> bool:
+    """Reanalyse as Ray tasks: the positions the learner owes are split over the self-play workers
+    (idle between phases of the alternating schedule), searched with the current weights, and the
+    results handed back. False when a worker died (that share of targets is skipped this phase)."""
+    import numpy as np
+
+    from .selfplay.reanalyse import Reanalysed
+    idx, refs = ray.get(learner.reanalyse_pick.remote())
+    if not refs:
+        return True
+    shares = [s for s in np.array_split(np.arange(len(refs)), len(workers)) if len(s)]
+    futures = [w.reanalyse_with.remote(weights, version, [refs[j] for j in share])
+               for w, share in zip(workers, shares)]
+    results, kept = [], []
+    ok = True
+    for share, fut in zip(shares, futures):
+        try:
+            results.append(ray.get(fut))
+            kept.append(share)
+        except ray.exceptions.RayActorError:
+            ok = False
+    if results:
+        ray.get(learner.reanalyse_apply.remote(idx[np.concatenate(kept)], Reanalysed.concat(results)))
+    return ok
 
 
 def selfplay_throughput(cfg: Config, workers: int, seconds: float, games_per_call: int) -> dict:

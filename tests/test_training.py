@@ -345,6 +345,26 @@ def _games_on_disk(run: Path) -> int:
     return sum(len(read_shard(p)) for p in sorted((run / "games").glob("shard_*.npz")))
 
 
+def test_ray_run_reanalyses_on_the_workers(tmp_path):
+    """In the alternating schedule under Ray, Reanalyse runs as tasks on the self-play workers
+    between phases: the learner gets the targets back, counts their FLOPs as Reanalyse (not as
+    self-play) and owes about half a position per new position, as when it searches inline."""
+    run = tmp_path / "run"
+    cfg = yaml.safe_load(TINY_PATH.read_text())
+    cfg["train"]["reanalyse_ratio"] = 0.5
+    cfg["run"]["total_games"] = 32
+    path = tmp_path / "re.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    _train_cli("--config", str(path), "--run-dir", str(run))
+    meta = read_checkpoint(run / "checkpoints" / "latest.pt")["meta"]
+    led, positions, n = meta["ledger"], meta["positions"], meta["reanalysed"]
+    phases = cfg["run"]["total_games"] // cfg["run"]["games_per_phase"]
+    assert 0.5 * positions - phases <= n <= 0.5 * positions   # whole positions per phase
+    assert n > 0 and led["reanalyse_flops"] > 0
+    rows_per_position = led["reanalyse_flops"] / meta["forward_flops"] / n
+    assert 1 < rows_per_position <= TINY.search.num_simulations + 1
+
+
 def test_cli_train_then_resume(tmp_path):
     run = tmp_path / "run"
     out = _train_cli("--config", str(TINY_PATH), "--run-dir", str(run))
@@ -649,13 +669,13 @@ def test_auxiliary_heads_learn_and_are_counted(tmp_path):
 def test_reanalyse_rebuilds_the_stored_positions(net_games):
     """The positions Reanalyse searches are the stored ones: their planes equal the buffer's."""
     from alphago.go.features import compute_features
-    from alphago.selfplay.reanalyse import Reanalyser
+    from alphago.selfplay.reanalyse import Reanalyser, position_refs
     rb = ReplayBuffer(TINY.size, TINY.features, window=10_000, seed=2)
     for g in net_games:
         rb.add_game(g)
     idx = np.random.default_rng(0).integers(0, len(rb), 20)
     ra = Reanalyser(TINY.size, TINY.rules, TINY.features, TINY.search, TINY.selfplay.pass_rule, batch=32)
-    roots = ra._roots(rb.positions(idx))
+    roots = ra._roots(position_refs(rb.positions(idx)))
     assert np.array_equal(compute_features(roots, TINY.features)[:20].astype(np.uint8), rb.planes[idx])
     # a window that wrapped forgets the games it no longer holds
     small = ReplayBuffer(TINY.size, TINY.features, window=50, seed=2)

@@ -23,6 +23,19 @@ from ..mcts.config import SearchConfig
 from ..mcts.search import Search
 
 
+@dataclass(frozen=True)
+class PositionRef:
+    """A stored position as what rebuilds it: the moves from the empty board and the game's komi.
+    Light enough to send to Ray workers (a GameRecord carries every move's search outputs)."""
+    actions: np.ndarray   # int16[t] moves played before the position
+    komi: float
+
+
+def position_refs(positions: list[tuple[GameRecord, int]]) -> list[PositionRef]:
+    """(game, move index) pairs (ReplayBuffer.positions) -> PositionRefs."""
+    return [PositionRef(np.asarray(g.actions[:t], np.int16).copy(), float(g.komi)) for g, t in positions]
+
+
 @dataclass
 class Reanalysed:
     """New targets for n positions, A actions."""
@@ -30,6 +43,12 @@ class Reanalysed:
     prior: np.ndarray        # float32[n, A] root prior of the searching net
     improved: np.ndarray     # float32[n, A]
     evaluations: int         # network rows spent
+
+    @staticmethod
+    def concat(parts: list["Reanalysed"]) -> "Reanalysed":
+        """The results of consecutive slices of one request, in order (workers' shares)."""
+        return Reanalysed(np.concatenate([p.visits for p in parts]), np.concatenate([p.prior for p in parts]),
+                          np.concatenate([p.improved for p in parts]), sum(p.evaluations for p in parts))
 
 
 class Reanalyser:
@@ -42,20 +61,20 @@ class Reanalyser:
         self.search = Search(self.search_config, batch, size * size + 1, seed=seed)
         self.scratch = GoBatch(size, 1, rules, history=features.history)
 
-    def _roots(self, positions: list[tuple[GameRecord, int]]) -> GoBatch:
+    def _roots(self, positions: list[PositionRef]) -> GoBatch:
         roots = GoBatch(self.size, self.B, self.rules, history=self.features.history)
-        for j, (game, t) in enumerate(positions):
+        for j, pos in enumerate(positions):
             self.scratch.reset()
-            for a in game.actions[:t]:
+            for a in pos.actions:
                 self.scratch.step(np.array([a], np.int32), validate=False)
             roots.copy_games_from(self.scratch, [0], [j])
-            roots.set_komi(j, game.komi)  # the game's own komi (self-play may spread komi per game)
+            roots.set_komi(j, pos.komi)  # the game's own komi (self-play may spread komi per game)
         for j in range(len(positions), self.B):  # unused slots: not searched
             roots.set_over(j, True)
         return roots
 
-    def run(self, positions: list[tuple[GameRecord, int]], evaluator) -> Reanalysed:
-        """Search position t of each game (before move t) with `evaluator`."""
+    def run(self, positions: list[PositionRef], evaluator) -> Reanalysed:
+        """Search each position with `evaluator`."""
         A = self.size * self.size + 1
         n = len(positions)
         out = Reanalysed(np.zeros((n, A), np.int32), np.zeros((n, A), np.float32),
@@ -73,3 +92,9 @@ class Reanalyser:
             out.improved[start:start + k] = r.improved_policy[:k]
             out.evaluations += int(r.evaluations[:k].sum())
         return out
+
+
+def reanalyser_for(cfg, seed: int | None = None) -> Reanalyser:
+    """The Reanalyser of a run config: its search (as a target search), batched like self-play."""
+    return Reanalyser(cfg.size, cfg.rules, cfg.features, cfg.search, cfg.selfplay.pass_rule,
+                      batch=cfg.selfplay.batch_games, seed=cfg.run.seed if seed is None else seed)

@@ -25,6 +25,7 @@ class Worker:
     def __init__(self, cfg: Config, worker_id: int, threads: int = 1, device: str = "cpu"):
         torch.set_num_threads(threads)
         self.cfg = cfg
+        self.worker_id = worker_id
         self.model = PolicyValueNet(cfg.size, cfg.features.num_planes, cfg.net)
         self.forward_flops = count_flops(self.model, cfg.features.num_planes, cfg.size)
         self.net = TorchEvaluator(self.model, device=device, threads=threads,
@@ -63,6 +64,19 @@ class Worker:
     def play_batch(self, num_games: int) -> SelfPlayBatch:
         records = self.play(num_games)
         return SelfPlayBatch(records, self.take_network_rows())
+
+    def reanalyse_with(self, state_dict: dict, version: int, positions: list):
+        """Install weights of `version` if newer, then search `positions` (PositionRefs) as
+        Reanalyse targets (selfplay/reanalyse.py): the learner's Reanalyse share, run here as a
+        Ray task between self-play phases. Returns a Reanalysed."""
+        from .reanalyse import reanalyser_for
+        self.set_weights(state_dict, version)
+        if getattr(self, "_reanalyser", None) is None:
+            self._reanalyser = reanalyser_for(self.cfg, seed=self.cfg.run.seed * 1000 + 500 + self.worker_id)
+        rows = self.net.positions
+        out = self._reanalyser.run(positions, self.net)
+        self._rows_reported += self.net.positions - rows  # Reanalyse rows are counted by the learner, not as self-play
+        return out
 
     def play_with(self, state_dict: dict, version: int, num_games: int) -> SelfPlayBatch:
         """Install weights of `version` if newer, then play `num_games` games."""

@@ -52,9 +52,13 @@ def lock_run_dir(run_dir: Path, wait: float = 60.0):
 
 class Learner:
     def __init__(self, cfg: Config, run_dir: str | Path, resume: bool = False, threads: int | None = None,
-                 init: str | Path | None = None):
+                 init: str | Path | None = None, reanalyse_inline: bool = True):
         """init: a checkpoint whose weights (and step count, FLOP ledger and wall time, so the
-        FLOP axis goes on) start a new run when its run directory is gone (`alphago train --init`)."""
+        FLOP axis goes on) start a new run when its run directory is gone (`alphago train --init`).
+        reanalyse_inline: Reanalyse runs here as games are ingested; False: the caller takes the
+        due positions (reanalyse_pick), has them searched elsewhere (the self-play workers, as Ray
+        tasks) and hands the results back (reanalyse_apply)."""
+        self.reanalyse_inline = reanalyse_inline
         if threads:
             torch.set_num_threads(threads)
         torch.manual_seed(cfg.run.seed)
@@ -196,7 +200,7 @@ class Learner:
         if self.cfg.train.reanalyse_ratio > 0:
             self.reanalyse_due += sum(g.num_moves for g in games) * self.cfg.train.reanalyse_ratio
             n = int(self.reanalyse_due)
-            if n > 0:
+            if n > 0 and self.reanalyse_inline:
                 self.reanalyse_due -= n
                 self.reanalyse(n)
         return path
@@ -206,18 +210,36 @@ class Learner:
         (selfplay/reanalyse.py) and make their search outputs the new targets; the searches'
         network rows go on the FLOP axis, the new labels into the data ledger. Returns n done."""
         from ..net.evaluator import TorchEvaluator
-        from ..selfplay.reanalyse import Reanalyser
-        from .bits import data_policy_bits
+        from ..selfplay.reanalyse import position_refs, reanalyser_for
         if len(self.replay) == 0 or n <= 0:
             return 0
-        c = self.cfg
         if self._reanalyser is None:
-            self._reanalyser = Reanalyser(c.size, c.rules, c.features, c.search, c.selfplay.pass_rule,
-                                          batch=c.selfplay.batch_games, seed=c.run.seed)
+            self._reanalyser = reanalyser_for(self.cfg)
         idx = self.replay.rng.integers(0, len(self.replay), size=n)
         self.model.eval()
-        r = self._reanalyser.run(self.replay.positions(idx), TorchEvaluator(self.model, device=str(self.trainer.device)))
+        r = self._reanalyser.run(position_refs(self.replay.positions(idx)),
+                                 TorchEvaluator(self.model, device=str(self.trainer.device)))
         self.model.train()
+        return self.reanalyse_apply(idx, r)
+
+    def reanalyse_pick(self) -> tuple[np.ndarray, list]:
+        """(idx, PositionRefs) of the positions Reanalyse owes (train.reanalyse_ratio x positions
+        ingested so far), drawn uniformly from the window; the debt is cleared. For a caller that
+        has them searched elsewhere and calls reanalyse_apply(idx, result) before more games come in."""
+        from ..selfplay.reanalyse import position_refs
+        n = int(self.reanalyse_due)
+        if len(self.replay) == 0 or n <= 0:
+            return np.zeros(0, np.int64), []
+        self.reanalyse_due -= n
+        idx = self.replay.rng.integers(0, len(self.replay), size=n)
+        return idx, position_refs(self.replay.positions(idx))
+
+    def reanalyse_apply(self, idx: np.ndarray, r) -> int:
+        """Install the new targets of positions idx (a Reanalysed), count their searches' FLOPs and
+        their labels' bits; returns how many."""
+        from .bits import data_policy_bits
+        c = self.cfg
+        n = len(idx)
         self.replay.set_targets(idx, r.visits, r.prior, r.improved)
         led = self.trainer.ledger
         led.reanalyse_flops += float(r.evaluations) * self.forward_flops
