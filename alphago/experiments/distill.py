@@ -34,12 +34,15 @@ from .distill_spec import DistillSpec, cell_name, label_temperature, load_distil
 CHUNK_GAMES = 64  # teacher games per shard: a crash loses at most one chunk
 
 
-def teacher_config(spec: DistillSpec, cfg):
-    """The teacher's run config for labelling: full noise-free searches on every move, no resignation."""
+def teacher_config(spec: DistillSpec, cfg, games: int | None = None):
+    """The teacher's run config for labelling: full noise-free searches on every move, no resignation
+    (and no more game slots than the games wanted: slots still playing when enough games have ended
+    cost network rows for nothing)."""
     search = dataclasses.replace(cfg.search, num_simulations=spec.teacher_sims, full_search_prob=1.0,
                                  dirichlet_fraction=0.0, gumbel_scale=0.0, forced_playouts=False)
     selfplay = dataclasses.replace(cfg.selfplay, resign_threshold=-1.0, resign_disabled_frac=0.0,
-                                   temperature_moves=spec.temperature_moves)
+                                   temperature_moves=spec.temperature_moves,
+                                   batch_games=min(cfg.selfplay.batch_games, games or cfg.selfplay.batch_games))
     return dataclasses.replace(cfg, search=search, selfplay=selfplay)
 
 
@@ -54,10 +57,10 @@ def teacher_games(spec: DistillSpec, cfg, weights: dict, out: Path, split: str, 
     chunk = len(store.shards())
     while len(have) < games:
         # a fresh worker per chunk, seeded by split and chunk: a resumed run does not replay the same games
-        w = Worker(teacher_config(spec, cfg), worker_id=(1 if split == "teacher" else 2) * 1000 + chunk,
+        n = min(CHUNK_GAMES, games - len(have))
+        w = Worker(teacher_config(spec, cfg, n), worker_id=(1 if split == "teacher" else 2) * 1000 + chunk,
                    threads=threads)
         w.set_weights(weights, 0)
-        n = min(CHUNK_GAMES, games - len(have))
         new = w.play(n)[:n]
         rows += w.take_network_rows()
         store.write(new)
