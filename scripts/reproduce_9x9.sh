@@ -28,11 +28,13 @@ else
   alphago train --init runs/pre9/pretrained.pt --config configs/9x9.yaml --run-dir runs/9x9-a
 fi
 # stage 4: the yardstick (the warm start itself as the first point; ~25 min on 2 cores)
-alphago evaluate runs/9x9-a --checkpoint runs/pre9/pretrained.pt --games 10 --parallel 2 \
+alphago evaluate runs/9x9-a --checkpoint runs/pre9/pretrained.pt --games 20 --parallel 2 \
     --reference gnugo:1 --reference gnugo:5 --reference gnugo:10
-alphago evaluate runs/9x9-a --points 3 --games 10 --parallel 2 \
+alphago evaluate runs/9x9-a --points 3 --games 20 --parallel 2 \
     --reference gnugo:1 --reference gnugo:5 --reference gnugo:10
 alphago plot runs/9x9-a --out docs/results/9x9
-alphago arena --a runs/9x9-a/checkpoints/latest.pt@64 --b gnugo:10 --games 40 --no-resign \
-    --root-noise 0.1 --parallel 2 --seed 1 --sgf-dir docs/results/9x9/vs_gnugo10 \
-    --json docs/results/9x9/vs_gnugo10.json
+for level in 1 10; do
+  alphago arena --a runs/9x9-a/checkpoints/latest.pt@64 --b gnugo:$level --games 100 --no-resign \
+      --root-noise 0.1 --parallel 2 --seed $level --sgf-dir docs/results/9x9/vs_gnugo$level \
+      --json docs/results/9x9/vs_gnugo$level.json
+done
