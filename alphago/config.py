@@ -174,14 +174,20 @@ def build(cls, data, prefix: str = ""):
         raise ConfigError(msg) from None
 
 
-def load_config(path: str | Path, overrides: dict | None = None) -> Config:
+def read_yaml(path: str | Path, what: str = "config file"):
+    """The YAML document in `path` ({} when empty); ConfigError saying which `what` is missing or
+    not valid YAML."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        return yaml.safe_load(path.read_text()) or {}
     except FileNotFoundError:
-        raise ConfigError(f"config file {path} does not exist") from None
+        raise ConfigError(f"{what} {path} does not exist") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
+        raise ConfigError(f"{what} {path} is not valid YAML: {exc}") from None
+
+
+def load_config(path: str | Path, overrides: dict | None = None) -> Config:
+    data = read_yaml(path)
     if overrides:
         data = _merge(data, overrides)
     return build(Config, data)

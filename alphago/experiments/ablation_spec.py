@@ -26,9 +26,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
-from ..config import Config, ConfigError, _merge, build
+from ..config import Config, ConfigError, _merge, build, read_yaml
 
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
@@ -119,12 +117,7 @@ class LoadedAblation:
 def load_ablation(path: str | Path, root: str | Path | None = None) -> LoadedAblation:
     """Read, type-check and build every cell's config; ConfigError naming the key on any problem."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except FileNotFoundError:
-        raise ConfigError(f"ablation file {path} does not exist") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"ablation file {path} is not valid YAML: {exc}") from None
+    data = read_yaml(path, "ablation file")
     if isinstance(data, dict) and isinstance(data.get("budget_flops"), str):
         try:  # YAML 1.1 reads 1.2e13 (no sign in the exponent) as a string
             data["budget_flops"] = float(data["budget_flops"])
@@ -140,7 +133,7 @@ def load_ablation(path: str | Path, root: str | Path | None = None) -> LoadedAbl
     if base_path is None:
         raise ConfigError(f"{path}: base config {spec.base} not found (looked in "
                           f"{', '.join(str(c) for c in candidates)})")
-    base_data = yaml.safe_load(base_path.read_text()) or {}
+    base_data = read_yaml(base_path, "base config")
     loaded = LoadedAblation(spec, path, base_data)
     for arm, seed in spec.cells():
         loaded.config(arm, seed)

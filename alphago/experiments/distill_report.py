@@ -10,7 +10,6 @@ import os
 import platform
 from pathlib import Path
 
-import numpy as np
 
 from .ablation_report import mean_sd, pooled
 from .distill_spec import DistillSpec
@@ -129,11 +128,11 @@ def write_report(spec: DistillSpec, out: Path, report_dir: Path, command: str, w
          "normalised); value target: the game's outcome, the same for every label",
          f"- students: zero initialisation, `{json.dumps(rows[0]['student_net']) if rows else spec.student}`; "
          f"{spec.steps} SGD steps of {spec.batch_size} (momentum 0.9, cosine learning rate from {spec.lr}), 8 symmetries, "
-         f"on the first n positions of the pool; "
+         "on the first n positions of the pool; "
          f"{_f(rows[0]['train_flops'] if rows else None, '.3g')} training FLOPs per student, the same for every cell",
          f"- seeds {list(spec.seeds)} (initialisation and batch order)",
          f"- evaluation: held-out positions (KL and cross-entropy against the teacher's visit distribution, top-1 "
-         f"agreement with its most visited move, value cross-entropy against the outcome)"
+         "agreement with its most visited move, value cross-entropy against the outcome)"
          + (f"; {spec.eval.games} games per student against {', '.join(f'`{r}`' for r in spec.eval.references)}, "
             f"student at {spec.eval.sims} simulations with 10% root noise, colours alternating"
             if spec.eval.games else ""), ""]

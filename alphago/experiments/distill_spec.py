@@ -25,8 +25,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 _LABEL = re.compile(r"^(hard|soft:(\d+(\.\d*)?|\.\d+))$")
 
@@ -107,14 +105,9 @@ def cell_name(label: str, positions: int, seed: int) -> str:
 
 def load_distill(path: str | Path) -> DistillSpec:
     """Read and type-check; ConfigError naming the key on any problem."""
-    from ..config import ConfigError, build  # the engine's FeatureConfig (numba): not at CLI parse time
+    from ..config import ConfigError, build, read_yaml  # the engine's FeatureConfig (numba): not at parse time
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except FileNotFoundError:
-        raise ConfigError(f"distillation file {path} does not exist") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"distillation file {path} is not valid YAML: {exc}") from None
+    data = read_yaml(path, "distillation file")
     if isinstance(data, dict) and "labels" in data and isinstance(data["labels"], list):
         data["labels"] = [str(x) for x in data["labels"]]
     try:
