@@ -131,7 +131,7 @@ def write_report(spec: DistillSpec, out: Path, report_dir: Path, command: str, w
          "on the first n positions of the pool; "
          f"{_f(rows[0]['train_flops'] if rows else None, '.3g')} training FLOPs per student, the same for every cell",
          f"- seeds {list(spec.seeds)} (initialisation and batch order)",
-         f"- evaluation: held-out positions (KL and cross-entropy against the teacher's visit distribution, top-1 "
+         "- evaluation: held-out positions (KL and cross-entropy against the teacher's visit distribution, top-1 "
          "agreement with its most visited move, value cross-entropy against the outcome)"
          + (f"; {spec.eval.games} games per student against {', '.join(f'`{r}`' for r in spec.eval.references)}, "
             f"student at {spec.eval.sims} simulations with 10% root noise, colours alternating"
