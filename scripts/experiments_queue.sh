@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The measurements issues 12 and 13 still owe, one after another, each resumable: start it in the
+# background at the beginning of a session (`nohup bash scripts/experiments_queue.sh > runs/queue.log 2>&1 &`),
+# commit docs/results/ before the session ends, and rerun it in the next session: finished cells are
+# never rerun (each command skips what its output directory already holds). Times: this 2-core machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p runs
+step() { echo "=== $(date -u +%FT%TZ) $*"; "$@"; }
+# issue 12, distillation arm (~45 min): hard vs soft:T labels from the shipped 5x5 net
+step alphago distill configs/ablation/distill_5x5.yaml
+# issue 13, denser targets (~2 h): ownership, auxiliary soft policy, Reanalyse, score vs plain soft targets
+step alphago ablate configs/ablation/aux_targets_5x5.yaml --jobs 2
+# issue 12, simulations axis (~1.5 h)
+step alphago ablate configs/ablation/sims_5x5.yaml --jobs 2
+# issue 12, 7x7 (~2 h each after the ~15 min warm start of reproduce_7x7.sh stages 1-2)
+if [ ! -f runs/pre7/pretrained.pt ]; then
+  step alphago arena --a gnugo:10 --b gnugo:10 --games 200 --size 7 --komi 9 --opening-moves 4 \
+      --parallel 2 --seed 11 --sgf-dir runs/gnugo7/a
+  step alphago arena --a gnugo:8 --b gnugo:10 --games 100 --size 7 --komi 9 --opening-moves 3 \
+      --parallel 2 --seed 12 --sgf-dir runs/gnugo7/b
+  step alphago pretrain --sgf runs/gnugo7 --config configs/7x7.yaml --out runs/pre7/pretrained.pt \
+      --steps 1500 --threads 2
+fi
+step alphago ablate configs/ablation/soft_vs_hard_7x7.yaml --jobs 2
+step alphago ablate configs/ablation/init_7x7.yaml --jobs 2
+# issue 12, the horizon axis at a budget where 9x9 cells differ (~2.5 h)
+step alphago horizon --sizes 5 7 9 --kinds visits action reinforce --budget 2e13 --seeds 0 1 2 --jobs 2
