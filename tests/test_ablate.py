@@ -106,7 +106,7 @@ def test_pooled_score_and_wilson_by_hand():
 def test_tiny_ablation_end_to_end_and_resume(tmp_path):
     from alphago.cli import main
     spec = _write(tmp_path, GOOD)
-    out, rep = tmp_path / "out", tmp_path / "report"
+    out, rep = tmp_path / "out", tmp_path / "results" / "t"
     assert main(["ablate", str(spec), "--out", str(out), "--report-dir", str(rep), "--threads", "1"]) == 0
     for arm in ("visits", "action"):
         done = json.loads((out / "runs" / arm / "seed0" / "done.json").read_text())
@@ -131,6 +131,29 @@ def test_tiny_ablation_end_to_end_and_resume(tmp_path):
     assert {p: p.stat().st_mtime for p in (out / "runs").rglob("step_*.pt")} == mtimes
     assert len((out / "evaluations.jsonl").read_text().splitlines()) == 4
     assert re.search(r"Cells trained: 2 of 2; evaluation rows: 4", (rep / "report.md").read_text())
+    # reuse: a second ablation whose `visits` arm is the same runs takes them instead of training again
+    (tmp_path / "results" / "t" / "cells.json").write_text(json.dumps(
+        {f"{a}/seed0": json.loads((out / "runs" / a / "seed0" / "done.json").read_text()) for a in ("visits", "action")}))
+    (tmp_path / "results" / "t" / "evaluations.jsonl").write_text((out / "evaluations.jsonl").read_text())
+    second = tmp_path / "second.yaml"
+    second.write_text(GOOD.replace("name: t", "name: t2").replace("action: {train: {target: action}}",
+                                                                  "argmax: {train: {target: argmax}}")
+                      + f"reuse: {{visits: {spec}}}\n")
+    out2, rep2 = tmp_path / "out2", tmp_path / "results" / "t2"
+    assert main(["ablate", str(second), "--out", str(out2), "--report-dir", str(rep2), "--threads", "1"]) == 0
+    assert not list((out2 / "runs" / "visits").rglob("step_*.pt"))            # not trained again
+    assert list((out2 / "runs" / "argmax").rglob("step_*.pt"))
+    rows2 = [json.loads(x) for x in (out2 / "evaluations.jsonl").read_text().splitlines()]
+    reused = [r for r in rows2 if r["arm"] == "visits"]
+    assert len(reused) == 2 and all(r["reused_from"] == str(spec) for r in reused)
+    assert {k: v for k, v in reused[0].items() if k != "reused_from"} in rows
+    assert "reused from" in (rep2 / "report.md").read_text()
+    # a reuse whose arm is not the same runs is refused when the file loads
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(second.read_text().replace("visits: {train: {target: visits}}",
+                                              "visits: {train: {target: visits, lr: 0.05}}"))
+    with pytest.raises(ConfigError, match="seed 0 differs"):
+        load_ablation(bad, ROOT)
 
 
 def test_cells_run_as_ray_tasks(tmp_path, monkeypatch):

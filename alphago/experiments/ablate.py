@@ -72,6 +72,58 @@ def train_cell(spec_path: str, out: str, arm: str, seed: int, threads: int = 1) 
     return summary
 
 
+def _source_file(name: str, filename: str, roots: list[Path]) -> Path | None:
+    """A reused ablation's result file: its committed copy (docs/results/NAME/) or its run output."""
+    for r in roots:
+        p = r / name / filename
+        if p.exists():
+            return p
+    return None
+
+
+def import_reused(loaded: LoadedAblation, out: Path, roots: list[Path] | None = None, log=print) -> None:
+    """For every arm in the file's `reuse`: the source ablation's finished cells (done.json, from its
+    cells.json) and evaluation rows, copied into OUT, marked reused_from. Idempotent; FileNotFoundError
+    when the source's results are not on disk (run that ablation first)."""
+    from .ablation_spec import check_reuse
+    spec = loaded.spec
+    roots = (roots or []) + [ROOT / "docs" / "results", ROOT / "runs" / "ablate"]
+    path = out / "evaluations.jsonl"
+    have = set()
+    if path.exists():
+        for line in path.read_text().splitlines():
+            try:
+                r = json.loads(line)
+                have.add((r["arm"], r["seed"], r["point"]))
+            except (ValueError, KeyError, TypeError):
+                continue
+    for arm, src in spec.reuse.items():
+        other = check_reuse(loaded, arm, src, ROOT)
+        cells = _source_file(other.spec.name, "cells.json", roots)
+        evals = _source_file(other.spec.name, "evaluations.jsonl", roots)
+        if cells is None or evals is None:
+            raise FileNotFoundError(f"reuse.{arm}: no results of {src} (cells.json and evaluations.jsonl) under "
+                                    f"{' or '.join(str(r / other.spec.name) for r in roots)}: run "
+                                    f"`alphago ablate {src}` first")
+        done_cells = json.loads(cells.read_text())
+        for seed in spec.seeds:
+            done = cell_dir(out, arm, seed) / "done.json"
+            info = done_cells.get(f"{arm}/seed{seed}")
+            if info is None:
+                raise FileNotFoundError(f"reuse.{arm}: {cells} has no cell {arm}/seed{seed}")
+            if not done.exists():
+                done.parent.mkdir(parents=True, exist_ok=True)
+                _atomic_json(done, {**info, "reused_from": src})
+        rows = [json.loads(line) for line in evals.read_text().splitlines() if line.strip()]
+        new = [r for r in rows if r.get("arm") == arm and r.get("seed") in spec.seeds
+               and (arm, r["seed"], r["point"]) not in have]
+        if new:
+            with open(path, "a") as f:
+                for r in new:
+                    f.write(json.dumps({**r, "reused_from": src}) + "\n")
+            log(f"reuse: {arm}: {len(new)} evaluation rows from {evals}")
+
+
 def _checkpoints(run_dir: Path) -> list[tuple[Path, dict]]:
     from ..net.io import read_checkpoint
     from ..train.bits import ledger_flops
@@ -128,6 +180,8 @@ def evaluate_cells(loaded: LoadedAblation, out: Path, parallel: int, log=print) 
             except (ValueError, KeyError, TypeError):
                 continue  # a line cut short by a crash: evaluated again
     for arm, seed in spec.cells():
+        if arm in spec.reuse:  # rows come from the source ablation (import_reused)
+            continue
         run_dir = cell_dir(out, arm, seed)
         if not (run_dir / "done.json").exists():
             log(f"evaluate: {arm}/seed{seed} has not finished training; skipped")
@@ -166,6 +220,13 @@ def main(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     cells = spec.cells()
     started = time.time()
+    if spec.reuse:
+        try:
+            # the source's results beside this one's report or output first, then the usual places
+            import_reused(loaded, out, roots=[report_dir.parent, out.parent], log=lambda m: print(m, flush=True))
+        except (FileNotFoundError, ConfigError) as exc:
+            print(f"alphago ablate: {exc}", file=sys.stderr)
+            return 2
     if "train" in args.stages:
         todo = [c for c in cells if not (cell_dir(out, *c) / "done.json").exists()]
         print(f"ablate {spec.name}: {len(cells)} cells ({len(spec.arms)} arms x {len(spec.seeds)} seeds), "

@@ -216,6 +216,10 @@ def plots(loaded: LoadedAblation, out: Path, report_dir: Path, summary: dict) ->
     return files
 
 
+def reused_note(done: dict) -> str:
+    return f" (reused from `{done['reused_from']}`)" if done.get("reused_from") else ""
+
+
 def write_report(loaded: LoadedAblation, out: Path, report_dir: Path, command: str, wall_s: float) -> Path:
     spec = loaded.spec
     report_dir.mkdir(parents=True, exist_ok=True)
@@ -249,11 +253,14 @@ def write_report(loaded: LoadedAblation, out: Path, report_dir: Path, command: s
           "- arms (only what differs from the base):"]
     for arm in arms:
         warm = f", starting from `{spec.init[arm]}`" if arm in spec.init else ""
+        if arm in spec.reuse:
+            warm += f"; the same runs as in `{spec.reuse[arm]}` (checked identical), results taken from there"
         L.append(f"  - `{arm}`: `{json.dumps(spec.arms[arm])}`{warm}")
     L += ["", "## Runs", "", "| arm | seed | games | positions | SGD steps | FLOPs | minutes |", "|---|---|---|---|---|---|---|"]
     for (arm, seed), d in done.items():
         L.append(f"| {arm} | {seed} | {d['games']:,} | {d['positions']:,} | {d['steps']:,} | {d['flops']:.3g} | "
-                 f"{d['seconds'] / 60:.1f}{' (resumed: last process only)' if d.get('resumed') else ''} |")
+                 f"{d['seconds'] / 60:.1f}{' (resumed: last process only)' if d.get('resumed') else ''}"
+                 f"{reused_note(d)} |")
     if not rows:
         L += ["", "No evaluation rows yet: run the evaluate stage."]
     for ref in refs:

@@ -19,6 +19,12 @@ every arm x seed config is built here, so a bad key fails in a second, not after
     init: {pretrained: runs/pre7/pretrained.pt}   # optional: arm -> checkpoint the arm's runs start from
                                         # (alphago train --init: its FLOP ledger goes on, so a warm
                                         # start's own training FLOPs count against the budget)
+    reuse: {visits: configs/ablation/target_kinds_5x5.yaml}   # optional: arm -> another ablation file whose
+                                        # arm of the same name has exactly this arm's cells (same config
+                                        # per seed, budget, grid and evaluation, checked when the file
+                                        # loads): its committed results (docs/results/NAME/cells.json and
+                                        # evaluations.jsonl) are taken instead of training it again. Runs
+                                        # are deterministic for a seed, so nothing is lost.
 """
 from __future__ import annotations
 
@@ -57,6 +63,7 @@ class AblationSpec:
     common: dict = field(default_factory=dict)
     eval: EvalSpec = field(default_factory=EvalSpec)
     init: dict = field(default_factory=dict)   # arm -> checkpoint to start from (others: zero init)
+    reuse: dict = field(default_factory=dict)  # arm -> ablation file whose results for that arm are taken
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name or ""):
@@ -76,9 +83,15 @@ class AblationSpec:
             raise ValueError(f"common must be a mapping of config overrides, got {self.common!r}")
         if not isinstance(self.init, dict) or not all(isinstance(v, str) and v for v in self.init.values()):
             raise ValueError(f"init must map arm names to checkpoint paths, got {self.init!r}")
-        unknown = sorted(set(self.init) - set(self.arms))
-        if unknown:
-            raise ValueError(f"init names arms that do not exist: {unknown} (arms: {sorted(self.arms)})")
+        if not isinstance(self.reuse, dict) or not all(isinstance(v, str) and v for v in self.reuse.values()):
+            raise ValueError(f"reuse must map arm names to ablation files, got {self.reuse!r}")
+        for key in ("init", "reuse"):
+            unknown = sorted(set(getattr(self, key)) - set(self.arms))
+            if unknown:
+                raise ValueError(f"{key} names arms that do not exist: {unknown} (arms: {sorted(self.arms)})")
+        both = sorted(set(self.init) & set(self.reuse))
+        if both:
+            raise ValueError(f"arms {both} are both in init and in reuse: a reused arm is not trained here")
 
     def grid(self) -> list[float]:
         """The matched FLOP points every run is evaluated at (log-spaced, the budget last)."""
@@ -137,4 +150,28 @@ def load_ablation(path: str | Path, root: str | Path | None = None) -> LoadedAbl
     loaded = LoadedAblation(spec, path, base_data)
     for arm, seed in spec.cells():
         loaded.config(arm, seed)
+    for arm, src in spec.reuse.items():
+        check_reuse(loaded, arm, src, root)
     return loaded
+
+
+def check_reuse(loaded: LoadedAblation, arm: str, src: str, root: str | Path | None) -> "LoadedAblation":
+    """The ablation file `src`, after checking that its arm `arm` has exactly this ablation's cells
+    (config per seed, budget, matched points, evaluation); ConfigError saying what differs."""
+    spec = loaded.spec
+    src_path = Path(src) if Path(src).is_absolute() else Path(root or ".") / src
+    other = load_ablation(src_path, root)
+    where = f"{loaded.path}: reuse.{arm} ({src})"
+    if arm not in other.spec.arms:
+        raise ConfigError(f"{where}: that file has no arm {arm!r} (arms: {sorted(other.spec.arms)})")
+    missing = sorted(set(spec.seeds) - set(other.spec.seeds))
+    if missing:
+        raise ConfigError(f"{where}: seeds {missing} are not in it (it has {list(other.spec.seeds)})")
+    if other.spec.grid() != spec.grid() or other.spec.eval != spec.eval:
+        raise ConfigError(f"{where}: its FLOP budget, matched points or evaluation differ from this file's")
+    if arm in other.spec.init or arm in other.spec.reuse:
+        raise ConfigError(f"{where}: its arm {arm!r} is itself warm-started or reused")
+    for seed in spec.seeds:
+        if loaded.config(arm, seed).to_json() != other.config(arm, seed).to_json():
+            raise ConfigError(f"{where}: the run config of seed {seed} differs (the arm must be the same runs)")
+    return other
