@@ -6,7 +6,10 @@ Reported: simulations/s, positions (moves)/s, and the share of wall time spent o
 the evaluator (the search's own overhead). With the uniform evaluator that is pure
 search cost; with the 6x64 ResNet on the CPU it is what a self-play worker would see.
 Peer (unless --no-peers; if jax, pgx and mctx import): mctx's Gumbel MuZero on pgx go_9x9 with
-the same net shape and a near-free net, same B and S, same process (bench/mcts_peer.py).
+the same net shape and a near-free net, same B and S, same process (bench/mcts_peer.py); and the
+like-for-like pairs, near-free net, B=64, 16 simulations: our Gumbel root against
+mctx.gumbel_muzero_policy (`gumbel_free_net_vs_mctx`), our PUCT against mctx.muzero_policy
+(`puct_free_net_vs_mctx`), each also per CPU second.
 """
 from __future__ import annotations
 
@@ -110,6 +113,18 @@ def _peers(args, feats: FeatureConfig, result: dict, table: list) -> None:
     result["gumbel_free_net_vs_mctx"] = ours["positions_per_s"] / peer["positions_per_s"]
     result["gumbel_free_net_vs_mctx_cpu"] = ((ours["moves"] * 64 / ours["cpu_s"]) /
                                              (peer["positions_per_s"] * peer["wall_s"] / peer["cpu_s"]))
+    # and PUCT against PUCT: our PUCT root (Dirichlet noise, tree reuse) against mctx.muzero_policy
+    run_selfplay(args.size, 1, 16, "puct", UniformEvaluator(), feats, 0.0)
+    ours_puct = run_selfplay(args.size, 64, 16, "puct", UniformEvaluator(), feats, args.seconds)
+    peer_puct = mcts_peer.run_peer(64, 16, args.seconds, "free", threads=args.threads, policy="muzero")
+    result["puct_free_net"] = {"ours": ours_puct, "mctx": peer_puct}
+    result["puct_free_net_vs_mctx"] = ours_puct["positions_per_s"] / peer_puct["positions_per_s"]
+    result["puct_free_net_vs_mctx_cpu"] = ((ours_puct["moves"] * 64 / ours_puct["cpu_s"]) /
+                                           (peer_puct["positions_per_s"] * peer_puct["wall_s"] / peer_puct["cpu_s"]))
+    table.append(("PUCT vs mctx muzero_policy, free net, B=64 S=16",
+                  f"ours {ours_puct['positions_per_s']:.0f} positions/s, mctx {peer_puct['positions_per_s']:.0f}: "
+                  f"{result['puct_free_net_vs_mctx']:.2f}x per wall second, "
+                  f"{result['puct_free_net_vs_mctx_cpu']:.2f}x per CPU second"))
     table.append(("Gumbel vs mctx Gumbel, free net, B=64 S=16",
                   f"ours {ours['positions_per_s']:.0f} positions/s (cpu {ours['cpu_s'] / ours['wall_s']:.0%}), "
                   f"mctx {peer['positions_per_s']:.0f} (cpu {peer['cpu_s'] / peer['wall_s']:.0%}): "
@@ -152,7 +167,8 @@ def main(args) -> int:
         r64 = next((r for r in result["uniform"] if r["batch"] == 64), result["uniform"][-1])
         result["outside_net_share"] = None
         result["positions_per_s"] = r64["positions_per_s"]
-    result.update(peer=[], ratio_vs_mctx=None, ratio_vs_mctx_free=None, gumbel_free_net_vs_mctx=None)
+    result.update(peer=[], ratio_vs_mctx=None, ratio_vs_mctx_free=None, gumbel_free_net_vs_mctx=None,
+                  puct_free_net_vs_mctx=None)
     if args.no_peers:
         pass
     elif args.size != 9:

@@ -121,8 +121,14 @@ def _free(params: dict, obs: Any) -> tuple[Any, Any]:
     return jnp.broadcast_to(s[:, None], (obs.shape[0], NUM_ACTIONS)), s
 
 
-def _make_search(env: Any, forward: Callable[[dict, Any], tuple[Any, Any]], sims: int) -> Callable:
-    """Jitted (params, state, key) -> actions: one Gumbel MuZero search for the whole batch."""
+POLICIES = ("gumbel", "muzero")  # mctx.gumbel_muzero_policy (Gumbel root) or mctx.muzero_policy (PUCT)
+
+
+def _make_search(env: Any, forward: Callable[[dict, Any], tuple[Any, Any]], sims: int,
+                 policy: str = "gumbel") -> Callable:
+    """Jitted (params, state, key) -> actions: one search for the whole batch, Gumbel MuZero's
+    (16 considered actions) or MuZero's PUCT (mctx defaults; Dirichlet noise at the root as in
+    self-play)."""
     import jax
     import jax.numpy as jnp
     import mctx
@@ -146,6 +152,9 @@ def _make_search(env: Any, forward: Callable[[dict, Any], tuple[Any, Any]], sims
         logits, value = forward(params, state.observation)
         root = mctx.RootFnOutput(prior_logits=masked(logits, state.legal_action_mask),
                                  value=value, embedding=state)
+        if policy == "muzero":
+            return mctx.muzero_policy(params, key, root, recurrent_fn, num_simulations=sims,
+                                      invalid_actions=~state.legal_action_mask).action
         return mctx.gumbel_muzero_policy(params, key, root, recurrent_fn, num_simulations=sims,
                                          invalid_actions=~state.legal_action_mask,
                                          max_num_considered_actions=16).action
@@ -172,13 +181,15 @@ def _env_fns(env: Any) -> tuple[Callable, Callable]:
 
 def run_peer(batch: int = 64, sims: int = 16, seconds: float = 5.0, net: str = "resnet",
              blocks: int = 6, channels: int = 64, threads: int | None = None, min_moves: int = 2,
-             seed: int = 0) -> dict:
+             seed: int = 0, policy: str = "gumbel") -> dict:
     """Self-play moves on pgx go_9x9 through mctx for `seconds` (after a compile/warm-up
     move); returns a dict shaped like `run_selfplay`'s plus the process CPU seconds of the
     timed part (cpu_s / wall_s shows the threads used, or a loaded machine), compile time,
     XLA settings and versions."""
     if net not in ("resnet", "free"):
         raise ValueError(f"net must be 'resnet' or 'free', got {net!r}")
+    if policy not in POLICIES:
+        raise ValueError(f"policy must be one of {POLICIES}, got {policy!r}")
     _configure(threads)
     import jax
     import mctx
@@ -194,7 +205,7 @@ def run_peer(batch: int = 64, sims: int = 16, seconds: float = 5.0, net: str = "
         params, forward = _init_resnet(k_params, in_planes, blocks, channels), _resnet
     else:
         params, forward = {}, _free
-    search = _make_search(env, forward, sims)
+    search = _make_search(env, forward, sims, policy)
 
     def move(key: Any, state: Any) -> tuple[Any, Any]:
         key, k_search, k_reset = jax.random.split(key, 3)
@@ -210,7 +221,7 @@ def run_peer(batch: int = 64, sims: int = 16, seconds: float = 5.0, net: str = "
         moves += 1
     wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     positions = moves * batch
-    return {"peer": "mctx.gumbel_muzero_policy on pgx go_9x9", "net": net,
+    return {"peer": f"mctx.{'muzero' if policy == 'muzero' else 'gumbel_muzero'}_policy on pgx go_9x9", "net": net,
             "net_shape": f"{blocks}x{channels}" if net == "resnet" else None, "in_planes": in_planes,
             "batch": batch, "sims": sims, "moves": moves, "wall_s": wall,
             "positions_per_s": positions / wall, "sims_per_s": positions * sims / wall,
