@@ -486,6 +486,7 @@ def test_analyze_streams_until_next_command(player, style):
     t = threading.Thread(target=e.run, args=(inp, out), daemon=True)
     t.start()
     try:
+        started = time.monotonic()
         wr.write(f"7 {style}-analyze 10\n")
         wr.flush()
         deadline = time.time() + 60
@@ -494,6 +495,7 @@ def test_analyze_streams_until_next_command(player, style):
         time.sleep(0.5)  # a quick search must still report only about every 0.1 s
         wr.write("8 name\nquit\n")
         wr.flush()
+        streamed_s = time.monotonic() - started  # measured: a loaded machine oversleeps
         t.join(60)
         assert not t.is_alive(), "run() did not stop analysing / quit"
     finally:
@@ -502,7 +504,7 @@ def test_analyze_streams_until_next_command(player, style):
     assert text.startswith("=7\n"), text[:200]
     stream, rest = text[3:].split("\n\n", 1)
     lines = stream.split("\n")
-    assert 2 <= len(lines) <= 2 + 0.5 / 0.1 + 10, len(lines)
+    assert 2 <= len(lines) <= 2 + streamed_s / 0.1 + 5, (len(lines), streamed_s)  # one report per interval
     for line in lines:
         parse_info(line, 9, style)
     assert rest == "=8 alphago\n\n=\n\n"
