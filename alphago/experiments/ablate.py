@@ -72,6 +72,20 @@ def train_cell(spec_path: str, out: str, arm: str, seed: int, threads: int = 1) 
     return summary
 
 
+def evaluated_points(path: Path) -> set[tuple[str, int, int]]:
+    """(arm, seed, point) of every whole line of an evaluations.jsonl (a line cut short by a crash
+    is skipped: that point is evaluated again)."""
+    have = set()
+    if path.exists():
+        for line in path.read_text().splitlines():
+            try:
+                r = json.loads(line)
+                have.add((r["arm"], r["seed"], r["point"]))
+            except (ValueError, KeyError, TypeError):
+                continue
+    return have
+
+
 def _source_file(name: str, filename: str, roots: list[Path]) -> Path | None:
     """A reused ablation's result file: its committed copy (docs/results/NAME/) or its run output."""
     for r in roots:
@@ -89,14 +103,7 @@ def import_reused(loaded: LoadedAblation, out: Path, roots: list[Path] | None = 
     spec = loaded.spec
     roots = (roots or []) + [ROOT / "docs" / "results", ROOT / "runs" / "ablate"]
     path = out / "evaluations.jsonl"
-    have = set()
-    if path.exists():
-        for line in path.read_text().splitlines():
-            try:
-                r = json.loads(line)
-                have.add((r["arm"], r["seed"], r["point"]))
-            except (ValueError, KeyError, TypeError):
-                continue
+    have = evaluated_points(path)
     for arm, src in spec.reuse.items():
         other = check_reuse(loaded, arm, src, ROOT)
         cells = _source_file(other.spec.name, "cells.json", roots)
@@ -171,14 +178,7 @@ def evaluate_cells(loaded: LoadedAblation, out: Path, parallel: int, log=print) 
     from ..play.evaluation import evaluate_checkpoint
     spec = loaded.spec
     path = out / "evaluations.jsonl"
-    have = set()
-    if path.exists():
-        for line in path.read_text().splitlines():
-            try:
-                r = json.loads(line)
-                have.add((r["arm"], r["seed"], r["point"]))
-            except (ValueError, KeyError, TypeError):
-                continue  # a line cut short by a crash: evaluated again
+    have = evaluated_points(path)
     for arm, seed in spec.cells():
         if arm in spec.reuse:  # rows come from the source ablation (import_reused)
             continue
