@@ -35,13 +35,16 @@ def main(args) -> int:
     ray.shutdown()
     import json
     from dataclasses import replace
-    cfg_e2e = replace(cfg, run=replace(cfg.run, total_games=args.learner_games, eval_every=0))
+    # at least 4 self-play phases: a rate between the first and last training rows of one phase is 0
+    # positions over the time of its training (the 2026-12-04 run of this bench reported 0.0 that way)
+    cfg_e2e = replace(cfg, run=replace(cfg.run, total_games=max(args.learner_games, 4 * cfg.run.games_per_phase),
+                                       eval_every=0))
     with tempfile.TemporaryDirectory() as d:
         train(cfg_e2e, d, progress=False)
         rows = [json.loads(x) for x in open(os.path.join(d, "metrics.jsonl"))]
     ray.shutdown()
     rows = [r for r in rows if "loss" in r and "wall_s" in r]
-    if len(rows) >= 2 and rows[-1]["wall_s"] > rows[0]["wall_s"]:
+    if len(rows) >= 2 and rows[-1]["wall_s"] > rows[0]["wall_s"] and rows[-1]["positions"] > rows[0]["positions"]:
         result["e2e_positions_per_s"] = ((rows[-1]["positions"] - rows[0]["positions"])
                                          / (rows[-1]["wall_s"] - rows[0]["wall_s"]))
         table.append((f"end to end ({cfg.run.schedule}, {cfg.run.workers} workers + training)",
