@@ -114,14 +114,17 @@ class SearchPlayer:
         evaluation of the ownership head at the root; None without such a head."""
         if not self.has_ownership:
             return None
+        return self._aux_heads(state.batch)["ownership"][0].float().cpu().numpy()
+
+    def _aux_heads(self, batch) -> dict:
+        """The net's auxiliary heads (forward_aux) on every game of a GoBatch."""
         import torch
 
         from ..go.features import compute_features
-        x = torch.from_numpy(compute_features(state.batch, self.features)).to(self.device)
+        x = torch.from_numpy(compute_features(batch, self.features)).to(self.device)
         self.model.eval()
         with torch.no_grad():
-            _, _, aux = self.model.forward_aux(x)
-        return aux["ownership"][0].float().cpu().numpy()
+            return self.model.forward_aux(x)[2]
 
     @property
     def has_score(self) -> bool:
@@ -133,20 +136,13 @@ class SearchPlayer:
         included. One batched evaluation of the K children; None without a score head."""
         if not self.has_score or not actions:
             return None
-        import torch
-
         from ..go import GoBatch
-        from ..go.features import compute_features
         from ..net.model import score_lead
         src = state.batch
         kids = GoBatch(src.n, len(actions), src.rules, history=src.history)
         kids.copy_games_from(src, [0] * len(actions), list(range(len(actions))))
         kids.step(np.asarray(actions, np.int32), validate=False)
-        x = torch.from_numpy(compute_features(kids, self.features)).to(self.device)
-        self.model.eval()
-        with torch.no_grad():
-            _, _, aux = self.model.forward_aux(x)
-        return (-score_lead(aux["score_logits"])).cpu().numpy()
+        return (-score_lead(self._aux_heads(kids)["score_logits"])).cpu().numpy()
 
     def move_streams(self, move_number: int) -> tuple[int, int, np.random.Generator]:
         """(search seed, rollout seed, tie-break generator) for one move: independent streams

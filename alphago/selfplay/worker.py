@@ -39,6 +39,7 @@ class Worker:
         from ..go import seed as seed_engine
         seed_engine(cfg.run.seed * 1000 + worker_id)
         self.version = -1
+        self._reanalyser = None  # built on the first Reanalyse task (reanalyse_with)
         self._rows_reported = 0
 
     def set_weights(self, state_dict: dict, version: int) -> None:
@@ -71,7 +72,7 @@ class Worker:
         Ray task between self-play phases. Returns a Reanalysed."""
         from .reanalyse import reanalyser_for
         self.set_weights(state_dict, version)
-        if getattr(self, "_reanalyser", None) is None:
+        if self._reanalyser is None:
             self._reanalyser = reanalyser_for(self.cfg, seed=self.cfg.run.seed * 1000 + 500 + self.worker_id)
         rows = self.net.positions
         out = self._reanalyser.run(positions, self.net)
