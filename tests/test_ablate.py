@@ -131,10 +131,26 @@ def test_tiny_ablation_end_to_end_and_resume(tmp_path):
     assert {p: p.stat().st_mtime for p in (out / "runs").rglob("step_*.pt")} == mtimes
     assert len((out / "evaluations.jsonl").read_text().splitlines()) == 4
     assert re.search(r"Cells trained: 2 of 2; evaluation rows: 4", (rep / "report.md").read_text())
+    # the raw results are committed beside the report: cells (with their fingerprints), rows, series
+    cells = json.loads((rep / "cells.json").read_text())
+    assert sorted(cells) == ["action/seed0", "visits/seed0"] and all(len(c["fingerprint"]) == 64 for c in cells.values())
+    assert (rep / "evaluations.jsonl").read_text() == (out / "evaluations.jsonl").read_text()
+    series = json.loads((rep / "series.json").read_text())
+    assert len(series["visits/seed0"]) >= 2 and all(math.isfinite(r["flops"]) for r in series["visits/seed0"])
+    # a fresh clone (no run directories): the committed results are restored, nothing is trained again
+    fresh = tmp_path / "fresh"
+    assert main(["ablate", str(spec), "--out", str(fresh), "--report-dir", str(rep), "--threads", "1"]) == 0
+    assert not list(fresh.rglob("step_*.pt"))
+    assert sorted((fresh / "evaluations.jsonl").read_text().splitlines()) == sorted(
+        (out / "evaluations.jsonl").read_text().splitlines())
+    assert re.search(r"Cells trained: 2 of 2; evaluation rows: 4", (rep / "report.md").read_text())
+    assert json.loads((rep / "series.json").read_text()) == series   # the bits plot keeps its lines
+    # ... unless the file now gives a cell other settings: that cell is trained again
+    spec.write_text(GOOD.replace("visits: {train: {target: visits}}", "visits: {train: {target: visits, lr: 0.05}}"))
+    from alphago.experiments.ablation_results import restore_committed
+    assert restore_committed(load_ablation(spec, ROOT), tmp_path / "fresh2", rep, log=lambda m: None) == [("action", 0)]
+    spec.write_text(GOOD)
     # reuse: a second ablation whose `visits` arm is the same runs takes them instead of training again
-    (tmp_path / "results" / "t" / "cells.json").write_text(json.dumps(
-        {f"{a}/seed0": json.loads((out / "runs" / a / "seed0" / "done.json").read_text()) for a in ("visits", "action")}))
-    (tmp_path / "results" / "t" / "evaluations.jsonl").write_text((out / "evaluations.jsonl").read_text())
     second = tmp_path / "second.yaml"
     second.write_text(GOOD.replace("name: t", "name: t2").replace("action: {train: {target: action}}",
                                                                   "argmax: {train: {target: argmax}}")
@@ -153,6 +169,53 @@ def test_tiny_ablation_end_to_end_and_resume(tmp_path):
     bad.write_text(second.read_text().replace("visits: {train: {target: visits}}",
                                               "visits: {train: {target: visits, lr: 0.05}}"))
     with pytest.raises(ConfigError, match="seed 0 differs"):
+        load_ablation(bad, ROOT)
+
+
+def test_reuse_maps_arm_names_and_checks_the_init_checkpoint(tmp_path):
+    """`reuse: {ARM: FILE:OTHER}` takes another ablation's arm of another name (init_7x7's `pretrained`
+    is soft_vs_hard_7x7's `visits`): its cells and rows arrive under this arm's name; a different init
+    path is refused when the file loads, different init bytes when results are imported."""
+    from alphago.experiments.ablation_results import file_sha256, import_reused
+    ckpt = tmp_path / "warm.pt"
+    ckpt.write_bytes(b"warm start")
+    src = tmp_path / "src.yaml"
+    src.write_text(GOOD + f"init: {{visits: {ckpt}}}\n")
+    res = tmp_path / "results" / "t"
+    res.mkdir(parents=True)
+    done = {"arm": "visits", "seed": 0, "games": 5, "positions": 50, "steps": 3, "flops": 6.1e9,
+            "seconds": 1.0, "resumed": False, "init_sha256": file_sha256(ckpt)}
+    (res / "cells.json").write_text(json.dumps({"visits/seed0": done}))
+    (res / "evaluations.jsonl").write_text("".join(json.dumps({"arm": a, "seed": 0, "point": i, "eval_x_score": 0.5})
+                                                   + "\n" for a in ("visits", "action") for i in (0, 1)))
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(GOOD.replace("name: t", "name: t3").replace("  visits: {train: {target: visits}}\n", "")
+                    .replace("  action:", "  zero: {}\n  pretrained: {train: {target: visits}}\n  action:")
+                    + f"init: {{pretrained: {ckpt}}}\nreuse: {{pretrained: '{src}:visits'}}\n")
+    loaded = load_ablation(mine, ROOT)
+    assert loaded.spec.reuse_source("pretrained") == (str(src), "visits")
+    out = tmp_path / "out"
+    import_reused(loaded, out, roots=[tmp_path / "results"], log=lambda m: None)
+    cell = json.loads((out / "runs" / "pretrained" / "seed0" / "done.json").read_text())
+    assert cell["arm"] == "pretrained" and cell["steps"] == 3 and cell["reused_from"] == f"{src}:visits"
+    rows = [json.loads(x) for x in (out / "evaluations.jsonl").read_text().splitlines()]
+    assert sorted((r["arm"], r["point"]) for r in rows) == [("pretrained", 0), ("pretrained", 1)]
+    # the same path with other bytes: the imported runs did not start from this checkpoint
+    ckpt.write_bytes(b"another warm start")
+    with pytest.raises(FileNotFoundError, match="other bytes"):
+        import_reused(loaded, tmp_path / "out2", roots=[tmp_path / "results"], log=lambda m: None)
+    # another init path (or none) is refused before any compute
+    other = tmp_path / "other.pt"
+    other.write_bytes(b"x")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(mine.read_text().replace(f"init: {{pretrained: {ckpt}}}", f"init: {{pretrained: {other}}}"))
+    with pytest.raises(ConfigError, match="init checkpoints differ"):
+        load_ablation(bad, ROOT)
+    bad.write_text(mine.read_text().replace(f"init: {{pretrained: {ckpt}}}\n", ""))
+    with pytest.raises(ConfigError, match="init checkpoints differ"):
+        load_ablation(bad, ROOT)
+    bad.write_text(mine.read_text().replace(":visits'", ":nope'"))
+    with pytest.raises(ConfigError, match="no arm 'nope'"):
         load_ablation(bad, ROOT)
 
 

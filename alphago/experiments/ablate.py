@@ -29,20 +29,10 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .ablation_results import ROOT, atomic_json, cell_dir, cell_fingerprint, evaluated_points, file_sha256
+
 if TYPE_CHECKING:  # the CLI builds its parser without importing torch (config imports the net)
     from .ablation_spec import LoadedAblation
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def cell_dir(out: Path, arm: str, seed: int) -> Path:
-    return out / "runs" / arm / f"seed{seed}"
-
-
-def _atomic_json(path: Path, obj) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=1))
-    tmp.replace(path)
 
 
 def train_cell(spec_path: str, out: str, arm: str, seed: int, threads: int = 1) -> dict:
@@ -67,68 +57,15 @@ def train_cell(spec_path: str, out: str, arm: str, seed: int, threads: int = 1) 
                            f"({s.flops:.3g} of {loaded.spec.budget_flops:.3g}): raise run.total_games / "
                            f"run.max_steps in the ablation's common overrides")
     summary = {"arm": arm, "seed": seed, "games": s.games, "positions": s.positions, "steps": s.steps,
-               "flops": s.flops, "seconds": s.seconds, "resumed": resume}
-    _atomic_json(done, summary)
+               "flops": s.flops, "seconds": s.seconds, "resumed": resume,
+               # what the results depend on: a fresh clone restores the cell from the committed
+               # cells.json only while the file still gives it this (ablation_results)
+               "fingerprint": cell_fingerprint(loaded, arm, seed)}
+    start = loaded.init(arm, ROOT)
+    if start is not None:  # which bytes the runs started from: a reuse of these cells checks them
+        summary["init_sha256"] = file_sha256(start)
+    atomic_json(done, summary)
     return summary
-
-
-def evaluated_points(path: Path) -> set[tuple[str, int, int]]:
-    """(arm, seed, point) of every whole line of an evaluations.jsonl (a line cut short by a crash
-    is skipped: that point is evaluated again)."""
-    have = set()
-    if path.exists():
-        for line in path.read_text().splitlines():
-            try:
-                r = json.loads(line)
-                have.add((r["arm"], r["seed"], r["point"]))
-            except (ValueError, KeyError, TypeError):
-                continue
-    return have
-
-
-def _source_file(name: str, filename: str, roots: list[Path]) -> Path | None:
-    """A reused ablation's result file: its committed copy (docs/results/NAME/) or its run output."""
-    for r in roots:
-        p = r / name / filename
-        if p.exists():
-            return p
-    return None
-
-
-def import_reused(loaded: LoadedAblation, out: Path, roots: list[Path] | None = None, log=print) -> None:
-    """For every arm in the file's `reuse`: the source ablation's finished cells (done.json, from its
-    cells.json) and evaluation rows, copied into OUT, marked reused_from. Idempotent; FileNotFoundError
-    when the source's results are not on disk (run that ablation first)."""
-    from .ablation_spec import check_reuse
-    spec = loaded.spec
-    roots = (roots or []) + [ROOT / "docs" / "results", ROOT / "runs" / "ablate"]
-    path = out / "evaluations.jsonl"
-    have = evaluated_points(path)
-    for arm, src in spec.reuse.items():
-        other = check_reuse(loaded, arm, src, ROOT)
-        cells = _source_file(other.spec.name, "cells.json", roots)
-        evals = _source_file(other.spec.name, "evaluations.jsonl", roots)
-        if cells is None or evals is None:
-            raise FileNotFoundError(f"reuse.{arm}: no results of {src} (cells.json and evaluations.jsonl) under "
-                                    f"{' or '.join(str(r / other.spec.name) for r in roots)}: run "
-                                    f"`alphago ablate {src}` first")
-        done_cells = json.loads(cells.read_text())
-        for seed in spec.seeds:
-            done = cell_dir(out, arm, seed) / "done.json"
-            info = done_cells.get(f"{arm}/seed{seed}")
-            if info is None:
-                raise FileNotFoundError(f"reuse.{arm}: {cells} has no cell {arm}/seed{seed}")
-            if not done.exists():
-                done.parent.mkdir(parents=True, exist_ok=True)
-                _atomic_json(done, {**info, "reused_from": src})
-        rows = [json.loads(line) for line in evals.read_text().splitlines() if line.strip()]
-        new = [r for r in rows if r.get("arm") == arm and r.get("seed") in spec.seeds
-               and (arm, r["seed"], r["point"]) not in have]
-        if new:
-            with open(path, "a") as f:
-                for r in new:
-                    f.write(json.dumps({**r, "reused_from": src}) + "\n")
-            log(f"reuse: {arm}: {len(new)} evaluation rows from {evals}")
 
 
 def _checkpoints(run_dir: Path) -> list[tuple[Path, dict]]:
@@ -187,6 +124,10 @@ def evaluate_cells(loaded: LoadedAblation, out: Path, parallel: int, log=print) 
             log(f"evaluate: {arm}/seed{seed} has not finished training; skipped")
             continue
         cks = _checkpoints(run_dir)
+        if not cks:  # restored from committed results: its rows are what there is
+            log(f"evaluate: {arm}/seed{seed} has no checkpoints here (restored from committed results); "
+                f"its missing points are not evaluated")
+            continue
         for i, target in enumerate(spec.grid()):
             if (arm, seed, i) in have:
                 continue
@@ -220,6 +161,8 @@ def main(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     cells = spec.cells()
     started = time.time()
+    from .ablation_results import import_reused, restore_committed
+    restore_committed(loaded, out, report_dir, log=lambda m: print(m, flush=True))
     if spec.reuse:
         try:
             # the source's results beside this one's report or output first, then the usual places

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .ablate import cell_dir
+from .ablation_results import cell_dir, cell_series, export_results
 from .ablation_spec import LoadedAblation
 
 LEVELS = (0.25, 0.5, 0.75)
@@ -142,12 +142,13 @@ def _fmt(x, spec=".3g") -> str:
     return "n/a" if x is None or (isinstance(x, float) and not math.isfinite(x)) else format(x, spec)
 
 
-def plots(loaded: LoadedAblation, out: Path, report_dir: Path, summary: dict) -> list[str]:
+def plots(loaded: LoadedAblation, report_dir: Path, summary: dict, cells_series: dict[str, list[dict]]) -> list[str]:
+    """score_vs_flops.png, probe.png and bits.png (each cell's thinned training series, from
+    ablation_results.cell_series) in REPORT_DIR; returns their names."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .plots import read_metrics
     spec, files = loaded.spec, []
     refs = summary["references"]
     if refs:
@@ -194,15 +195,14 @@ def plots(loaded: LoadedAblation, out: Path, report_dir: Path, summary: dict) ->
     for ax, (key, label) in zip(axes.flat, series):
         for c, arm in zip(COLORS, spec.arms):
             for k, seed in enumerate(spec.seeds):
-                try:
-                    rows = read_metrics(cell_dir(out, arm, seed))["train"]
-                except FileNotFoundError:
+                rows = cells_series.get(f"{arm}/seed{seed}")
+                if not rows:
                     continue
                 xs = [r["flops"] for r in rows if isinstance(r.get(key), (int, float)) and r.get("flops")]
                 ys = [r[key] for r in rows if isinstance(r.get(key), (int, float)) and r.get("flops")]
-                if key == "target_entropy" and len(ys) > 25:  # per batch: moving average
-                    ys = list(np.convolve(ys, np.ones(25) / 25, mode="valid"))
-                    xs = xs[24:]
+                if key == "target_entropy" and len(ys) > 10:  # per batch (thinned): moving average
+                    ys = list(np.convolve(ys, np.ones(10) / 10, mode="valid"))
+                    xs = xs[9:]
                 ax.plot(xs, ys, color=c, alpha=0.8, lw=1, label=arm if k == 0 else None)
         ax.set_xscale("log")
         ax.set_xlabel("cumulative FLOPs")
@@ -230,7 +230,8 @@ def write_report(loaded: LoadedAblation, out: Path, report_dir: Path, command: s
         p = cell_dir(out, arm, seed) / "done.json"
         if p.exists():
             done[(arm, seed)] = json.loads(p.read_text())
-    files = plots(loaded, out, report_dir, summary) if rows else []
+    cells_series = cell_series(loaded, out, report_dir)
+    files = plots(loaded, report_dir, summary, cells_series) if rows else []
     refs = summary["references"]
     arms = list(spec.arms)
     base = arms[0]
@@ -254,7 +255,8 @@ def write_report(loaded: LoadedAblation, out: Path, report_dir: Path, command: s
     for arm in arms:
         warm = f", starting from `{spec.init[arm]}`" if arm in spec.init else ""
         if arm in spec.reuse:
-            warm += f"; the same runs as in `{spec.reuse[arm]}` (checked identical), results taken from there"
+            warm += (f"; the same runs as `{spec.reuse_source(arm)[1]}` in `{spec.reuse_source(arm)[0]}` "
+                     f"(checked identical), results taken from there")
         L.append(f"  - `{arm}`: `{json.dumps(spec.arms[arm])}`{warm}")
     L += ["", "## Runs", "", "| arm | seed | games | positions | SGD steps | FLOPs | minutes |", "|---|---|---|---|---|---|---|"]
     for (arm, seed), d in done.items():
@@ -336,4 +338,5 @@ def write_report(loaded: LoadedAblation, out: Path, report_dir: Path, command: s
     s_tmp = report_dir / "summary.json.tmp"
     s_tmp.write_text(json.dumps(summary, indent=1, default=str))
     s_tmp.replace(report_dir / "summary.json")
+    export_results(out, report_dir, done, cells_series)
     return path

@@ -20,9 +20,11 @@ every arm x seed config is built here, so a bad key fails in a second, not after
                                         # (alphago train --init: its FLOP ledger goes on, so a warm
                                         # start's own training FLOPs count against the budget)
     reuse: {visits: configs/ablation/target_kinds_5x5.yaml}   # optional: arm -> another ablation file whose
-                                        # arm of the same name has exactly this arm's cells (same config
-                                        # per seed, budget, grid and evaluation, checked when the file
-                                        # loads): its committed results (docs/results/NAME/cells.json and
+                                        # arm of the same name (or FILE:ARM, an arm of another name) has
+                                        # exactly this arm's cells (same config per seed, budget, grid,
+                                        # evaluation and init checkpoint, checked when the file loads and,
+                                        # for the init checkpoint's bytes, when results are imported): its
+                                        # committed results (docs/results/NAME/cells.json and
                                         # evaluations.jsonl) are taken instead of training it again. Runs
                                         # are deterministic for a seed, so nothing is lost.
 """
@@ -89,9 +91,15 @@ class AblationSpec:
             unknown = sorted(set(getattr(self, key)) - set(self.arms))
             if unknown:
                 raise ValueError(f"{key} names arms that do not exist: {unknown} (arms: {sorted(self.arms)})")
-        both = sorted(set(self.init) & set(self.reuse))
-        if both:
-            raise ValueError(f"arms {both} are both in init and in reuse: a reused arm is not trained here")
+
+    def reuse_source(self, arm: str) -> tuple[str, str]:
+        """(ablation file, its arm) that `reuse.ARM` names: `FILE` (the arm of the same name) or
+        `FILE:OTHER_ARM`."""
+        src = self.reuse[arm]
+        head, sep, tail = src.rpartition(":")
+        if sep and head and _NAME.match(tail) and "/" not in tail and not tail.endswith((".yaml", ".yml")):
+            return head, tail
+        return src, arm
 
     def grid(self) -> list[float]:
         """The matched FLOP points every run is evaluated at (log-spaced, the budget last)."""
@@ -155,23 +163,30 @@ def load_ablation(path: str | Path, root: str | Path | None = None) -> LoadedAbl
     return loaded
 
 
-def check_reuse(loaded: LoadedAblation, arm: str, src: str, root: str | Path | None) -> "LoadedAblation":
-    """The ablation file `src`, after checking that its arm `arm` has exactly this ablation's cells
-    (config per seed, budget, matched points, evaluation); ConfigError saying what differs."""
+def check_reuse(loaded: LoadedAblation, arm: str, src: str, root: str | Path | None) -> "tuple[LoadedAblation, str]":
+    """(the ablation file `reuse.ARM` names, its arm), after checking that that arm has exactly this
+    ablation's cells (config per seed, budget, matched points, evaluation, init checkpoint path);
+    ConfigError saying what differs. The init checkpoint's bytes are checked when results are
+    imported (ablate.import_reused), against the hash the source's cells recorded."""
     spec = loaded.spec
-    src_path = Path(src) if Path(src).is_absolute() else Path(root or ".") / src
+    src_file, src_arm = spec.reuse_source(arm)
+    src_path = Path(src_file) if Path(src_file).is_absolute() else Path(root or ".") / src_file
     other = load_ablation(src_path, root)
     where = f"{loaded.path}: reuse.{arm} ({src})"
-    if arm not in other.spec.arms:
-        raise ConfigError(f"{where}: that file has no arm {arm!r} (arms: {sorted(other.spec.arms)})")
+    if src_arm not in other.spec.arms:
+        raise ConfigError(f"{where}: that file has no arm {src_arm!r} (arms: {sorted(other.spec.arms)})")
     missing = sorted(set(spec.seeds) - set(other.spec.seeds))
     if missing:
         raise ConfigError(f"{where}: seeds {missing} are not in it (it has {list(other.spec.seeds)})")
     if other.spec.grid() != spec.grid() or other.spec.eval != spec.eval:
         raise ConfigError(f"{where}: its FLOP budget, matched points or evaluation differ from this file's")
-    if arm in other.spec.init or arm in other.spec.reuse:
-        raise ConfigError(f"{where}: its arm {arm!r} is itself warm-started or reused")
+    if src_arm in other.spec.reuse:
+        raise ConfigError(f"{where}: its arm {src_arm!r} is itself reused (name the ablation that trained it)")
+    mine, theirs = loaded.init(arm, root or "."), other.init(src_arm, root or ".")
+    if (mine and Path(mine).resolve()) != (theirs and Path(theirs).resolve()):
+        raise ConfigError(f"{where}: the init checkpoints differ ({mine or 'zero init'} here, "
+                          f"{theirs or 'zero init'} there)")
     for seed in spec.seeds:
-        if loaded.config(arm, seed).to_json() != other.config(arm, seed).to_json():
+        if loaded.config(arm, seed).to_json() != other.config(src_arm, seed).to_json():
             raise ConfigError(f"{where}: the run config of seed {seed} differs (the arm must be the same runs)")
-    return other
+    return other, src_arm

@@ -1,0 +1,221 @@
+"""An ablation's results on disk, and moving them between places.
+
+OUT (runs/ablate/NAME) holds what the stages write as they go: runs/ARM/seedS/ (a cell's run
+directory; done.json once it reached the budget) and evaluations.jsonl (one line per cell and
+matched point). REPORT_DIR (docs/results/NAME, committed) holds the report and, beside it, the raw
+results it was made from:
+
+    cells.json          {"ARM/seedS": done.json of the cell}; each carries its `fingerprint`
+    evaluations.jsonl   the evaluation rows
+    series.json         {"ARM/seedS": [training rows, thinned to SERIES_ROWS]}: the ledger series
+                        the bits plot draws (a run directory is too large to commit)
+
+Two ways results come back without training again:
+  reuse    another ablation's arm that is the same runs (ablation_spec.check_reuse says so from the
+           configs; the warm start's bytes are checked here against the hash its cells recorded)
+  restore  this ablation's own committed results, on a fresh clone or after OUT was lost: a cell
+           whose committed fingerprint (its config, budget, matched points, evaluation and warm
+           start's bytes) equals the one the current file gives it is taken as finished.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from .ablation_spec import LoadedAblation
+
+ROOT = Path(__file__).resolve().parents[2]
+SERIES_ROWS = 200          # training rows kept per cell in series.json (evenly spaced, the last kept)
+SERIES_KEYS = ("flops", "samples_per_flop", "bits_per_sample", "bits_per_flop", "data_bits_per_flop",
+               "data_policy_bits_per_label", "target_entropy")
+
+
+def cell_dir(out: Path, arm: str, seed: int) -> Path:
+    return out / "runs" / arm / f"seed{seed}"
+
+
+def atomic_json(path: Path, obj, indent: int | None = 1) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=indent))
+    tmp.replace(path)
+
+
+def file_sha256(path: str | Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def cell_fingerprint(loaded: LoadedAblation, arm: str, seed: int, root: str | Path = ROOT) -> str:
+    """What a cell's results depend on, hashed: its run config, the budget, the matched points, the
+    evaluation and the warm start's bytes (absent file: 'missing', which matches nothing trained)."""
+    spec = loaded.spec
+    init = loaded.init(arm, root)
+    start = None if init is None else (file_sha256(init) if Path(init).exists() else "missing")
+    blob = json.dumps({"config": json.loads(loaded.config(arm, seed).to_json()), "budget": spec.budget_flops,
+                       "grid": spec.grid(), "eval": asdict(spec.eval), "init_sha256": start}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def evaluated_points(path: Path) -> set[tuple[str, int, int]]:
+    """(arm, seed, point) of every whole line of an evaluations.jsonl (a line cut short by a crash
+    is skipped: that point is evaluated again)."""
+    have = set()
+    if path.exists():
+        for line in path.read_text().splitlines():
+            try:
+                r = json.loads(line)
+                have.add((r["arm"], r["seed"], r["point"]))
+            except (ValueError, KeyError, TypeError):
+                continue
+    return have
+
+
+def _rows(path: Path) -> list[dict]:
+    out = []
+    for line in path.read_text().splitlines():
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            continue  # a line cut short by a crash
+    return out
+
+
+def _append_rows(path: Path, rows: list[dict]) -> None:
+    if rows:
+        with open(path, "a") as f:  # whole lines: evaluated_points skips a torn one
+            for r in rows:
+                f.write(json.dumps(r) + "\n")
+
+
+def _source_file(name: str, filename: str, roots: list[Path]) -> Path | None:
+    """A reused ablation's result file: its committed copy (docs/results/NAME/) or its run output."""
+    for r in roots:
+        p = r / name / filename
+        if p.exists():
+            return p
+    return None
+
+
+def import_reused(loaded: LoadedAblation, out: Path, roots: list[Path] | None = None,
+                  log: Callable[[str], None] = print) -> None:
+    """For every arm in the file's `reuse`: the source ablation's finished cells (done.json, from its
+    cells.json) and evaluation rows, copied into OUT under this arm's name, marked reused_from.
+    Idempotent; FileNotFoundError when the source's results are not on disk (run that ablation
+    first) or its cells started from other warm-start bytes than this arm's init file holds."""
+    from .ablation_spec import check_reuse
+    spec = loaded.spec
+    roots = (roots or []) + [ROOT / "docs" / "results", ROOT / "runs" / "ablate"]
+    path = out / "evaluations.jsonl"
+    have = evaluated_points(path)
+    for arm, src in spec.reuse.items():
+        other, src_arm = check_reuse(loaded, arm, src, ROOT)
+        start = loaded.init(arm, ROOT)
+        start_sha = file_sha256(start) if start is not None and Path(start).exists() else None
+        cells = _source_file(other.spec.name, "cells.json", roots)
+        evals = _source_file(other.spec.name, "evaluations.jsonl", roots)
+        if cells is None or evals is None:
+            raise FileNotFoundError(f"reuse.{arm}: no results of {src} (cells.json and evaluations.jsonl) under "
+                                    f"{' or '.join(str(r / other.spec.name) for r in roots)}: run "
+                                    f"`alphago ablate {src}` first")
+        done_cells = json.loads(cells.read_text())
+        for seed in spec.seeds:
+            done = cell_dir(out, arm, seed) / "done.json"
+            info = done_cells.get(f"{src_arm}/seed{seed}")
+            if info is None:
+                raise FileNotFoundError(f"reuse.{arm}: {cells} has no cell {src_arm}/seed{seed}")
+            if start is not None and info.get("init_sha256") != start_sha:
+                raise FileNotFoundError(
+                    f"reuse.{arm}: {src_arm}/seed{seed} in {cells} started from other bytes than {start} "
+                    f"({info.get('init_sha256') or 'no hash recorded'} there, {start_sha or 'file missing'} here): "
+                    f"train this arm here (drop reuse.{arm}) or restore the checkpoint it used")
+            if not done.exists():
+                done.parent.mkdir(parents=True, exist_ok=True)
+                atomic_json(done, {**info, "arm": arm, "reused_from": src})
+        new = [{**r, "arm": arm, "reused_from": src} for r in _rows(evals)
+               if r.get("arm") == src_arm and r.get("seed") in spec.seeds and (arm, r["seed"], r["point"]) not in have]
+        _append_rows(path, new)
+        if new:
+            log(f"reuse: {arm}: {len(new)} evaluation rows from {evals}")
+
+
+def restore_committed(loaded: LoadedAblation, out: Path, report_dir: Path,
+                      log: Callable[[str], None] = print) -> list[tuple[str, int]]:
+    """This ablation's own committed results (REPORT_DIR/cells.json and evaluations.jsonl) for every
+    cell OUT has not finished and whose committed fingerprint matches the file's: done.json is
+    written (marked restored_from) and the cell's evaluation rows appended. Returns the cells
+    restored. A cell with another fingerprint (the file changed since) is trained again."""
+    cells_path, evals_path = report_dir / "cells.json", report_dir / "evaluations.jsonl"
+    if not cells_path.exists():
+        return []
+    committed = json.loads(cells_path.read_text())
+    rows = _rows(evals_path) if evals_path.exists() else []
+    path = out / "evaluations.jsonl"
+    have = evaluated_points(path)
+    restored = []
+    for arm, seed in loaded.spec.cells():
+        done = cell_dir(out, arm, seed) / "done.json"
+        info = committed.get(f"{arm}/seed{seed}")
+        if done.exists() or arm in loaded.spec.reuse or not info or "fingerprint" not in info:
+            continue
+        if info["fingerprint"] != cell_fingerprint(loaded, arm, seed):
+            log(f"restore: {arm}/seed{seed} in {cells_path} was run with other settings; trained again")
+            continue
+        done.parent.mkdir(parents=True, exist_ok=True)
+        atomic_json(done, {**info, "restored_from": str(report_dir)})
+        _append_rows(path, [r for r in rows if r.get("arm") == arm and r.get("seed") == seed
+                            and (arm, seed, r.get("point")) not in have])
+        restored.append((arm, seed))
+    if restored:
+        log(f"restore: {len(restored)} finished cells from {cells_path} (not trained again)")
+    return restored
+
+
+def thin(rows: list[dict], keys=SERIES_KEYS, n: int = SERIES_ROWS) -> list[dict]:
+    """Up to n rows, evenly spaced, the last kept; only `keys` with finite numbers."""
+    if len(rows) > n:
+        idx = sorted({round(i * (len(rows) - 1) / (n - 1)) for i in range(n)})
+        rows = [rows[i] for i in idx]
+    return [{k: r[k] for k in keys if isinstance(r.get(k), (int, float)) and math.isfinite(r[k])} for r in rows]
+
+
+def cell_series(loaded: LoadedAblation, out: Path, report_dir: Path) -> dict[str, list[dict]]:
+    """Every cell's thinned training series: from its run directory where there is one, else what
+    REPORT_DIR/series.json already holds (restored cells), else the reused source's series.json."""
+    from .plots import read_metrics
+    old_path = report_dir / "series.json"
+    old = json.loads(old_path.read_text()) if old_path.exists() else {}
+    series: dict[str, list[dict]] = {}
+    for arm, seed in loaded.spec.cells():
+        key = f"{arm}/seed{seed}"
+        try:
+            series[key] = thin(read_metrics(cell_dir(out, arm, seed))["train"])
+            continue
+        except FileNotFoundError:
+            pass
+        if key in old:
+            series[key] = old[key]
+        elif arm in loaded.spec.reuse:
+            from .ablation_spec import check_reuse
+            other, src_arm = check_reuse(loaded, arm, loaded.spec.reuse[arm], ROOT)
+            src = _source_file(other.spec.name, "series.json", [report_dir.parent, ROOT / "docs" / "results"])
+            if src is not None:
+                got = json.loads(src.read_text()).get(f"{src_arm}/seed{seed}")
+                if got:
+                    series[key] = got
+    return series
+
+
+def export_results(out: Path, report_dir: Path, done: dict[tuple[str, int], dict],
+                   series: dict[str, list[dict]]) -> None:
+    """cells.json, evaluations.jsonl and series.json beside the report (module doc)."""
+    atomic_json(report_dir / "cells.json", {f"{arm}/seed{seed}": d for (arm, seed), d in done.items()})
+    atomic_json(report_dir / "series.json", series, indent=None)
+    src = out / "evaluations.jsonl"
+    if src.exists() and src.resolve() != (report_dir / "evaluations.jsonl").resolve():
+        tmp = report_dir / "evaluations.jsonl.tmp"
+        tmp.write_bytes(src.read_bytes())
+        tmp.replace(report_dir / "evaluations.jsonl")
