@@ -3,6 +3,7 @@ produces a report with finite numbers (issue 12's distillation arm)."""
 from __future__ import annotations
 
 import json
+import re
 import math
 from pathlib import Path
 
@@ -87,8 +88,13 @@ def test_tiny_distillation_end_to_end_and_resume(tmp_path):
     assert "| hard | 20 |" in text and "nan" not in text and (rep / "distill.png").stat().st_size > 1000
     info = json.loads((out / "teacher.json").read_text())
     assert info["games"] == 4 and info["labelling_flops"] > 0
-    # a rerun reuses the teacher's games and every finished cell
+    # strength against hard with an interval per pool size, and positions needed by KL and by score
+    assert re.search(r"\| soft:1 \| [+-]\d\.\d\d \[[+-]\d\.\d\d, [+-]\d\.\d\d\]", text)
+    assert "| label | by held-out KL | by score vs uniform1 |" in text
+    # a rerun reuses the teacher's games and every finished cell, and keeps a reading written by hand
     before = (out / "cells.jsonl").read_text()
+    (rep / "reading.md").write_text("## Reading\n\nwritten by hand")
     run(spec, out, rep, threads=1, parallel=1, command="x", log=lambda *_: None)
     assert (out / "cells.jsonl").read_text() == before
+    assert path.read_text().rstrip().endswith("written by hand")
     assert json.loads((out / "teacher.json").read_text())["network_rows"] == info["network_rows"]

@@ -79,6 +79,21 @@ def pooled(rows: list[dict], ref: str) -> dict:
                                / max(r.get(f"eval_{ref}_games", 1), 1), 3) for r in rows]}
 
 
+def difference(a: dict, b: dict) -> tuple[float, float, str]:
+    """(score a - score b, half-width of its 95% interval sqrt(se_a^2 + se_b^2) x 1.96, and
+    "significant" or "not significant": whether the interval excludes 0)."""
+    d = a["score"] - b["score"]
+    half = 1.96 * math.hypot(a["se"], b["se"])
+    return d, half, "significant" if abs(d) > half else "not significant"
+
+
+def reading(report_dir: Path) -> list[str]:
+    """REPORT_DIR/reading.md (a reading written by hand, with the date it was written) as report
+    lines: kept when the generated part of the report is made again."""
+    p = report_dir / "reading.md"
+    return ["", p.read_text().rstrip(), ""] if p.exists() else []
+
+
 def wilson(p: float, n: int, z: float = 1.96) -> tuple[float, float]:
     """Wilson score interval of a proportion p over n games (draws count 1/2): unlike mean +- z se
     it does not collapse to a point when every game is won or lost."""
@@ -283,9 +298,7 @@ def write_report(loaded: LoadedAblation, out: Path, report_dir: Path, command: s
             a = summary["arms"][arm]["points"][-1][ref]
             if not a.get("games") or not b.get("games"):
                 continue
-            d = a["score"] - b["score"]
-            half = 1.96 * math.hypot(a["se"], b["se"])
-            sig = "significant" if abs(d) > half else "not significant"
+            d, half, sig = difference(a, b)
             L.append(f"- `{arm}` - `{base}`: {d:+.3f} [{d - half:+.3f}, {d + half:+.3f}] ({sig}); Elo "
                      f"{a['elo']:+.0f} vs {b['elo']:+.0f}")
     if rows:
@@ -331,6 +344,7 @@ def write_report(loaded: LoadedAblation, out: Path, report_dir: Path, command: s
           "hard targets with nearly equal top-1 error but soft about 50 Elo stronger. The score intervals above "
           "pool seeds and games; with a few seeds and tens of games per point only large differences are "
           "significant, and the report says so where they are not.", ""]
+    L += reading(report_dir)
     path = report_dir / "report.md"
     tmp = path.with_name("report.md.tmp")
     tmp.write_text("\n".join(L))

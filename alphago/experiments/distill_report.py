@@ -11,7 +11,7 @@ import platform
 from pathlib import Path
 
 
-from .ablation_report import mean_sd, pooled
+from .ablation_report import difference, mean_sd, pooled, reading
 from .distill_spec import DistillSpec
 from .plots import _pyplot
 
@@ -65,6 +65,19 @@ def positions_to_match(spec: DistillSpec, tab: dict, label: str, against: str = 
     for n in spec.positions:
         d = tab.get((label, n))
         if d and d["test_policy_kl_bits"][0] <= best["test_policy_kl_bits"][0]:
+            return n
+    return None
+
+
+def positions_to_score(spec: DistillSpec, tab: dict, label: str, ref: str, against: str = "hard") -> int | None:
+    """The fewest positions at which `label`'s pooled score against `ref` is at or above `against`'s
+    at the largest pool (point estimates; the difference table gives the intervals)."""
+    best = tab.get((against, spec.positions[-1]), {}).get(ref, {})
+    if not best.get("games"):
+        return None
+    for n in spec.positions:
+        p = tab.get((label, n), {}).get(ref, {})
+        if p.get("games") and p["score"] >= best["score"]:
             return n
     return None
 
@@ -155,13 +168,39 @@ def write_report(spec: DistillSpec, out: Path, report_dir: Path, command: str, w
         L.append(line)
     L += [""]
     if "hard" in spec.labels:
+        for ref in refs:
+            L += [f"## Strength against `{ref}`: difference from `hard`", "",
+                  "Pooled score of the label minus that of `hard` with the same number of positions, 95% interval "
+                  "sqrt(se1^2 + se2^2).", "",
+                  "| label | " + " | ".join(f"{n:,}" for n in spec.positions) + " |",
+                  "|---|" + "---|" * len(spec.positions)]
+            for lab in spec.labels:
+                if lab == "hard":
+                    continue
+                cells = []
+                for n in spec.positions:
+                    a, b = tab.get((lab, n), {}).get(ref, {}), tab.get(("hard", n), {}).get(ref, {})
+                    if not a.get("games") or not b.get("games"):
+                        cells.append("n/a")
+                        continue
+                    d, half, sig = difference(a, b)
+                    cells.append(f"{d:+.2f} [{d - half:+.2f}, {d + half:+.2f}]{' *' if sig == 'significant' else ''}")
+                L.append(f"| {lab} | " + " | ".join(cells) + " |")
+            L += ["", "`*`: the interval excludes 0 (significant at 5%, one comparison; with "
+                  f"{(len(spec.labels) - 1) * len(spec.positions)} comparisons per table about one in twenty such "
+                  "marks is expected by chance when nothing differs).", ""]
         L += ["## Positions needed", "",
-              f"The fewest labelled positions at which a label's held-out KL is at or below what `hard` reaches "
-              f"with {spec.positions[-1]:,} (means over seeds; a difference within the seeds' sd is not a difference):", ""]
+              f"The fewest labelled positions at which a label does what `hard` does with {spec.positions[-1]:,}: "
+              "held-out KL at or below `hard`'s (means over seeds; a difference within the seeds' sd is not a "
+              "difference)" + "".join(f"; pooled score against `{ref}` at or above `hard`'s" for ref in refs) + ".", "",
+              "| label | by held-out KL |" + "".join(f" by score vs {ref} |" for ref in refs),
+              "|---|---|" + "---|" * len(refs)]
+        def _n(n):
+            return f"{n:,}" if n else f"not within {spec.positions[-1]:,}"
         for lab in spec.labels:
             if lab != "hard":
-                n = positions_to_match(spec, tab, lab)
-                L.append(f"- `{lab}`: {f'{n:,}' if n else f'not reached within {spec.positions[-1]:,}'}")
+                L.append(f"| `{lab}` | {_n(positions_to_match(spec, tab, lab))} |"
+                         + "".join(f" {_n(positions_to_score(spec, tab, lab, ref))} |" for ref in refs))
         L.append("")
     L += ["## How to read it", "",
           "- *Label entropy* is H(label): 0 for a hard label; for a soft one, how much of the teacher's ranking of "
@@ -176,6 +215,9 @@ def write_report(spec: DistillSpec, out: Path, report_dir: Path, command: str, w
     for f in files:
         L += [f"![{f}]({f})", ""]
     L += ["## Reproduce", "", "```bash", command, "```", ""]
+    L += reading(report_dir)
     path = report_dir / "report.md"
-    path.write_text("\n".join(L))
+    tmp = path.with_name("report.md.tmp")
+    tmp.write_text("\n".join(L))
+    tmp.replace(path)
     return path
