@@ -6,6 +6,8 @@ import json
 import math
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -31,3 +33,21 @@ def test_tiny_horizon_runs_and_reports(tmp_path):
     assert (rep / "horizon.png").stat().st_size > 1000
     done = json.loads((out / "5x5" / "visits" / "seed0" / "done.json").read_text())
     assert done["flops"] >= 4e9
+    # the cells are committed with the report; a fresh clone restores them instead of running again,
+    # and a hand-written reading survives the regenerated report
+    cells = json.loads((rep / "cells.json").read_text())
+    assert cells["5x5/visits/seed0"]["fingerprint"] == done["fingerprint"]
+    (rep / "reading.md").write_text("## Reading\n\nby hand")
+    fresh = tmp_path / "fresh"
+    assert main(["horizon", "--sizes", "5", "6", "--kinds", "visits", "reinforce", "--budget", "4e9",
+                 "--base", str(ROOT / "configs" / "tiny.yaml"), "--out", str(fresh), "--report-dir", str(rep)]) == 0
+    assert not list(fresh.rglob("*.pt"))
+    assert json.loads((rep / "summary.json").read_text()) == summary
+    assert (rep / "report.md").read_text().rstrip().endswith("by hand")
+    # another budget in the same --out is refused, not silently mixed; --report-only runs nothing
+    with pytest.raises(SystemExit, match="other settings"):
+        main(["horizon", "--sizes", "5", "--kinds", "visits", "--budget", "8e9", "--report-only",
+              "--base", str(ROOT / "configs" / "tiny.yaml"), "--out", str(out), "--report-dir", str(tmp_path / "r2")])
+    assert main(["horizon", "--sizes", "5", "6", "--kinds", "visits", "--budget", "4e9", "--report-only",
+                 "--base", str(ROOT / "configs" / "tiny.yaml"), "--out", str(out), "--report-dir", str(tmp_path / "r3")]) == 0
+    assert set(json.loads((tmp_path / "r3" / "summary.json").read_text())) == {"5x5/visits", "6x6/visits"}

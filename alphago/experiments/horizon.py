@@ -14,12 +14,16 @@ FLOP, training samples per FLOP, policy bits in the data per label and per FLOP,
 per game and per position (the REINFORCE signal a position shares), offered bits per sample.
 Not strength: short runs measure the information economics, the ablations measure what it buys.
 
-Outputs: OUT/N/KIND/seedS (runs, resumable: a finished cell leaves done.json),
-REPORT_DIR/report.md, horizon.png, summary.json.
+Outputs: OUT/N/KIND/seedS (runs, resumable: a finished cell leaves done.json with its
+fingerprint: a hash of its config and budget), REPORT_DIR/report.md, horizon.png, summary.json,
+cells.json (every cell's done.json: committed with the report, a fresh clone restores the cells
+whose fingerprint still matches instead of running them again) and, kept across regenerations,
+a hand-written reading.md.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import time
@@ -49,17 +53,67 @@ def cell_config(size: int, kind: str, seed: int, base: Path = ROOT / "configs" /
     return build(Config, data)
 
 
+def cell_key(size: int, kind: str, seed: int) -> str:
+    return f"{size}x{size}/{kind}/seed{seed}"
+
+
+def fingerprint(size: int, kind: str, seed: int, budget: float, base: str) -> str:
+    """What a cell's figures depend on: its run config and the FLOP budget, hashed."""
+    blob = json.dumps({"config": json.loads(cell_config(size, kind, seed, Path(base)).to_json()), "budget": budget},
+                      sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def finished(size: int, kind: str, seed: int, budget: float, out: str, base: str) -> dict | None:
+    """The cell's done.json row when it finished with these settings; None when it has not finished;
+    ValueError when OUT holds it run with other settings (another budget or base: another --out)."""
+    done = Path(out) / f"{size}x{size}" / kind / f"seed{seed}" / "done.json"
+    if not done.exists():
+        return None
+    row = json.loads(done.read_text())
+    fp = row.get("fingerprint")
+    if fp != fingerprint(size, kind, seed, budget, base) and (fp is not None or row.get("flops", 0) < budget):
+        raise ValueError(f"{done.parent} was run with other settings (budget or base config) than "
+                         f"{budget:g} FLOPs and {base}: give this run another --out")
+    return row
+
+
+def restore(cells: list[tuple], out: str, report_dir: Path, log=print) -> int:
+    """Cells OUT has not finished whose row in REPORT_DIR/cells.json (committed) has the same
+    fingerprint: their done.json is written from it (restored_from) and they are not run again."""
+    path = report_dir / "cells.json"
+    if not path.exists():
+        return 0
+    committed = json.loads(path.read_text())
+    n = 0
+    for size, kind, seed, budget, _, base in cells:
+        done = Path(out) / f"{size}x{size}" / kind / f"seed{seed}" / "done.json"
+        row = committed.get(cell_key(size, kind, seed))
+        if done.exists() or not row or row.get("fingerprint") != fingerprint(size, kind, seed, budget, base):
+            continue
+        done.parent.mkdir(parents=True, exist_ok=True)
+        tmp = done.with_name("done.json.tmp")
+        tmp.write_text(json.dumps({**row, "restored_from": str(report_dir)}, indent=1))
+        tmp.replace(done)
+        n += 1
+    if n:
+        log(f"horizon: {n} finished cells restored from {path} (not run again)")
+    return n
+
+
 def run_cell(size: int, kind: str, seed: int, budget: float, out: str, base: str, threads: int = 1) -> dict:
     from ..driver import run_local
     run_dir = Path(out) / f"{size}x{size}" / kind / f"seed{seed}"
     done = run_dir / "done.json"
-    if done.exists():
-        return json.loads(done.read_text())
+    row = finished(size, kind, seed, budget, out, base)
+    if row is not None:
+        return row
     resume = (run_dir / "checkpoints" / "latest.pt").exists()
     run_dir.mkdir(parents=True, exist_ok=True)
     s = run_local(cell_config(size, kind, seed, Path(base)), run_dir, resume=resume, max_flops=budget, threads=threads)
     row = {"size": size, "kind": kind, "seed": seed, "games": s.games, "positions": s.positions,
-           "steps": s.steps, "flops": s.flops, "seconds": s.seconds, **cell_measures(run_dir)}
+           "steps": s.steps, "flops": s.flops, "seconds": s.seconds, "budget": budget,
+           "fingerprint": fingerprint(size, kind, seed, budget, base), **cell_measures(run_dir)}
     tmp = done.with_name("done.json.tmp")
     tmp.write_text(json.dumps(row, indent=1))
     tmp.replace(done)
@@ -143,8 +197,15 @@ def write_report(cells: list[dict], report_dir: Path, budget: float, command: st
         plt.close(fig)
     except ImportError:
         L.append("(matplotlib not installed: no plot)")
+    from .ablation_report import reading
+    L += reading(report_dir)
+    tmp = report_dir / "cells.json.tmp"
+    tmp.write_text(json.dumps({cell_key(c["size"], c["kind"], c["seed"]): c for c in cells}, indent=1))
+    tmp.replace(report_dir / "cells.json")
     path = report_dir / "report.md"
-    path.write_text("\n".join(L) + "\n")
+    tmp = path.with_name("report.md.tmp")
+    tmp.write_text("\n".join(L) + "\n")
+    tmp.replace(path)
     return path
 
 
@@ -156,8 +217,17 @@ def main(args: argparse.Namespace) -> int:
                          f"(got kinds {args.kinds}, sizes {args.sizes}, budget {args.budget})")
     out = Path(args.out)
     calls = [(n, k, s, args.budget, str(out), str(args.base)) for s in args.seeds for n in args.sizes for k in args.kinds]
+    restore(calls, str(out), Path(args.report_dir), log=lambda m: print(m, flush=True))
     cells = []
-    if args.jobs <= 1:
+    if args.report_only:  # the finished cells only: a report of a run still going or cut short
+        try:
+            cells = [r for r in (finished(*c) for c in calls) if r is not None]
+        except ValueError as exc:
+            raise SystemExit(f"alphago horizon: {exc}")
+        print(f"horizon: {len(cells)} of {len(calls)} cells finished")
+        if not cells:
+            return 1
+    elif args.jobs <= 1:
         for c in calls:
             cells.append(run_cell(*c, threads=args.threads))
             print(f"horizon: {c[0]}x{c[0]} {c[1]} seed {c[2]} done", flush=True)
@@ -187,4 +257,6 @@ def add_parser(sub) -> None:
     p.add_argument("--report-dir", default=str(ROOT / "docs" / "results" / "horizon"))
     p.add_argument("--jobs", type=int, default=1, help="cells at a time (processes, one thread each)")
     p.add_argument("--threads", type=int, default=1, help="threads of a cell when --jobs 1")
+    p.add_argument("--report-only", action="store_true",
+                   help="run nothing: report the cells that have finished (a run still going or cut short)")
     p.set_defaults(func=main)
