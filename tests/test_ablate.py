@@ -136,7 +136,7 @@ def test_tiny_ablation_end_to_end_and_resume(tmp_path):
     assert sorted(cells) == ["action/seed0", "visits/seed0"] and all(len(c["fingerprint"]) == 64 for c in cells.values())
     assert (rep / "evaluations.jsonl").read_text() == (out / "evaluations.jsonl").read_text()
     series = json.loads((rep / "series.json").read_text())
-    assert len(series["visits/seed0"]) >= 2 and all(math.isfinite(r["flops"]) for r in series["visits/seed0"])
+    assert len(series["visits/seed0"]["flops"]) >= 2 and all(math.isfinite(x) for x in series["visits/seed0"]["flops"])
     # a fresh clone (no run directories): the committed results are restored, nothing is trained again
     fresh = tmp_path / "fresh"
     assert main(["ablate", str(spec), "--out", str(fresh), "--report-dir", str(rep), "--threads", "1"]) == 0

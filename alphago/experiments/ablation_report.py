@@ -157,7 +157,7 @@ def _fmt(x, spec=".3g") -> str:
     return "n/a" if x is None or (isinstance(x, float) and not math.isfinite(x)) else format(x, spec)
 
 
-def plots(loaded: LoadedAblation, report_dir: Path, summary: dict, cells_series: dict[str, list[dict]]) -> list[str]:
+def plots(loaded: LoadedAblation, report_dir: Path, summary: dict, cells_series: dict[str, dict[str, list]]) -> list[str]:
     """score_vs_flops.png, probe.png and bits.png (each cell's thinned training series, from
     ablation_results.cell_series) in REPORT_DIR; returns their names."""
     import matplotlib
@@ -210,11 +210,11 @@ def plots(loaded: LoadedAblation, report_dir: Path, summary: dict, cells_series:
     for ax, (key, label) in zip(axes.flat, series):
         for c, arm in zip(COLORS, spec.arms):
             for k, seed in enumerate(spec.seeds):
-                rows = cells_series.get(f"{arm}/seed{seed}")
-                if not rows:
+                cols = cells_series.get(f"{arm}/seed{seed}", {})
+                pts = [(x, y) for x, y in zip(cols.get("flops", []), cols.get(key, [])) if x and y is not None]
+                if not pts:
                     continue
-                xs = [r["flops"] for r in rows if isinstance(r.get(key), (int, float)) and r.get("flops")]
-                ys = [r[key] for r in rows if isinstance(r.get(key), (int, float)) and r.get("flops")]
+                xs, ys = [p[0] for p in pts], [p[1] for p in pts]
                 if key == "target_entropy" and len(ys) > 10:  # per batch (thinned): moving average
                     ys = list(np.convolve(ys, np.ones(10) / 10, mode="valid"))
                     xs = xs[9:]

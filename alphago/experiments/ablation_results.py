@@ -7,8 +7,9 @@ results it was made from:
 
     cells.json          {"ARM/seedS": done.json of the cell}; each carries its `fingerprint`
     evaluations.jsonl   the evaluation rows
-    series.json         {"ARM/seedS": [training rows, thinned to SERIES_ROWS]}: the ledger series
-                        the bits plot draws (a run directory is too large to commit)
+    series.json         {"ARM/seedS": {key: [value or null]}}: the cell's training rows thinned to
+                        SERIES_ROWS, as columns: the ledger series the bits plot draws (a run
+                        directory is too large to commit)
 
 Two ways results come back without training again:
   reuse    another ablation's arm that is the same runs (ablation_spec.check_reuse says so from the
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from .ablation_spec import LoadedAblation
 
 ROOT = Path(__file__).resolve().parents[2]
-SERIES_ROWS = 200          # training rows kept per cell in series.json (evenly spaced, the last kept)
+SERIES_ROWS = 150          # training rows kept per cell in series.json (evenly spaced, the last kept)
 SERIES_KEYS = ("flops", "samples_per_flop", "bits_per_sample", "bits_per_flop", "data_bits_per_flop",
                "data_policy_bits_per_label", "target_entropy")
 
@@ -174,21 +175,24 @@ def restore_committed(loaded: LoadedAblation, out: Path, report_dir: Path,
     return restored
 
 
-def thin(rows: list[dict], keys=SERIES_KEYS, n: int = SERIES_ROWS) -> list[dict]:
-    """Up to n rows, evenly spaced, the last kept; only `keys` with finite numbers."""
+def thin(rows: list[dict], keys=SERIES_KEYS, n: int = SERIES_ROWS) -> dict[str, list]:
+    """Up to n rows, evenly spaced, the last kept, as columns {key: [value or None]}: finite numbers
+    to 5 significant digits (a plot's resolution; keeps the committed file small)."""
     if len(rows) > n:
         idx = sorted({round(i * (len(rows) - 1) / (n - 1)) for i in range(n)})
         rows = [rows[i] for i in idx]
-    return [{k: r[k] for k in keys if isinstance(r.get(k), (int, float)) and math.isfinite(r[k])} for r in rows]
+    def num(v):
+        return float(f"{v:.5g}") if isinstance(v, (int, float)) and math.isfinite(v) else None
+    return {k: [num(r.get(k)) for r in rows] for k in keys}
 
 
-def cell_series(loaded: LoadedAblation, out: Path, report_dir: Path) -> dict[str, list[dict]]:
+def cell_series(loaded: LoadedAblation, out: Path, report_dir: Path) -> dict[str, dict[str, list]]:
     """Every cell's thinned training series: from its run directory where there is one, else what
     REPORT_DIR/series.json already holds (restored cells), else the reused source's series.json."""
     from .plots import read_metrics
     old_path = report_dir / "series.json"
     old = json.loads(old_path.read_text()) if old_path.exists() else {}
-    series: dict[str, list[dict]] = {}
+    series: dict[str, dict[str, list]] = {}
     for arm, seed in loaded.spec.cells():
         key = f"{arm}/seed{seed}"
         try:
@@ -210,7 +214,7 @@ def cell_series(loaded: LoadedAblation, out: Path, report_dir: Path) -> dict[str
 
 
 def export_results(out: Path, report_dir: Path, done: dict[tuple[str, int], dict],
-                   series: dict[str, list[dict]]) -> None:
+                   series: dict[str, dict[str, list]]) -> None:
     """cells.json, evaluations.jsonl and series.json beside the report (module doc)."""
     atomic_json(report_dir / "cells.json", {f"{arm}/seed{seed}": d for (arm, seed), d in done.items()})
     atomic_json(report_dir / "series.json", series, indent=None)
