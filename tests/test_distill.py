@@ -2,6 +2,7 @@
 produces a report with finite numbers (issue 12's distillation arm)."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import math
@@ -65,6 +66,10 @@ def _teacher(path: Path) -> Path:
     return save_checkpoint(path, model, meta)
 
 
+def read_rows(out):
+    return [json.loads(x) for x in (out / "cells.jsonl").read_text().splitlines()]
+
+
 def test_tiny_distillation_end_to_end_and_resume(tmp_path):
     from alphago.experiments.distill import run
     teacher = _teacher(tmp_path / "teacher.pt")
@@ -97,4 +102,16 @@ def test_tiny_distillation_end_to_end_and_resume(tmp_path):
     run(spec, out, rep, threads=1, parallel=1, command="x", log=lambda *_: None)
     assert (out / "cells.jsonl").read_text() == before
     assert path.read_text().rstrip().endswith("written by hand")
+    # a fresh clone: the committed rows (fingerprinted) are restored; no teacher games, no training
+    fresh = tmp_path / "fresh"
+    run(spec, fresh, rep, threads=1, parallel=1, command="x", log=lambda *_: None)
+    assert not (fresh / "teacher").exists() and not (fresh / "students").exists()
+    key = lambda r: (r["label"], r["positions"], r["seed"])  # noqa: E731
+    assert sorted(map(key, read_rows(fresh))) == sorted(map(key, rows))
+    assert "| hard | 20 |" in path.read_text()
+    # ... but not when the settings changed (another number of steps): those cells train again
+    from alphago.experiments.distill import restore_committed
+    changed = dataclasses.replace(spec, steps=7)
+    (tmp_path / "fresh2").mkdir()
+    assert restore_committed(changed, rows[0]["teacher_sha256"], tmp_path / "fresh2", rep, log=lambda *_: None) == 0
     assert json.loads((out / "teacher.json").read_text())["network_rows"] == info["network_rows"]

@@ -17,12 +17,17 @@ positions and equal FLOPs (issue 12's distillation arm; the spec: experiments/di
    from the trainer's ledger), at the first step and over the run.
 
 Results go to OUT/cells.jsonl one row per cell (a finished cell is never rerun) and the report
-(experiments/distill_report.py) to docs/results/NAME/.
+(experiments/distill_report.py) to docs/results/NAME/, with cells.jsonl and teacher.json beside it.
+Every row carries a fingerprint (the spec's settings but its lists of labels, pools and seeds, the
+cell, and the teacher checkpoint's bytes): on a fresh clone the committed rows whose fingerprint
+still matches are restored instead of trained again, and when every cell is restored the teacher's
+games are not replayed either.
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -160,6 +165,50 @@ def train_cell(spec: DistillSpec, cfg, pool, test, teacher_policy: np.ndarray, l
     return model, row
 
 
+def cell_fingerprint(spec: DistillSpec, label: str, n: int, seed: int, teacher_sha: str) -> str:
+    """What a cell's row depends on (module doc), hashed."""
+    settings = {k: v for k, v in dataclasses.asdict(spec).items() if k not in ("labels", "positions", "seeds")}
+    blob = json.dumps({"settings": settings, "cell": [label, n, seed], "teacher_sha256": teacher_sha}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def finished_cells(cells_path: Path) -> dict[str, dict]:
+    """cell name -> row of every whole line of OUT/cells.jsonl."""
+    done = {}
+    if cells_path.exists():
+        for line in cells_path.read_text().splitlines():
+            try:
+                r = json.loads(line)
+                done[cell_name(r["label"], r["positions"], r["seed"])] = r
+            except (ValueError, KeyError):
+                continue  # a line cut short by a crash: that cell runs again
+    return done
+
+
+def restore_committed(spec: DistillSpec, teacher_sha: str, out: Path, report_dir: Path, log=print) -> int:
+    """Rows of REPORT_DIR/cells.jsonl (committed) whose fingerprint matches, for cells OUT has not
+    finished, appended to OUT/cells.jsonl (and teacher.json copied when OUT has none)."""
+    src = report_dir / "cells.jsonl"
+    if not src.exists():
+        return 0
+    done = finished_cells(out / "cells.jsonl")
+    committed = finished_cells(src)
+    new = []
+    for label, n, seed in spec.cells():
+        name = cell_name(label, n, seed)
+        r = committed.get(name)
+        if name not in done and r and r.get("fingerprint") == cell_fingerprint(spec, label, n, seed, teacher_sha):
+            new.append({**r, "restored_from": str(report_dir)})
+    if new:
+        with (out / "cells.jsonl").open("a") as f:
+            for r in new:
+                f.write(json.dumps(r) + "\n")
+        log(f"restored {len(new)} finished cells from {src} (not trained again)")
+    if not (out / "teacher.json").exists() and (report_dir / "teacher.json").exists():
+        (out / "teacher.json").write_text((report_dir / "teacher.json").read_text())
+    return len(new)
+
+
 def save_student(path: Path, model, teacher_meta: dict, cfg, row: dict) -> None:
     from ..train.checkpoint import save_checkpoint
     meta = dict(teacher_meta)
@@ -183,6 +232,16 @@ def run(spec: DistillSpec, out: Path, report_dir: Path | None, threads: int = 2,
     data = read_checkpoint(spec.teacher)
     weights = data["model"]
     (out / "spec.json").write_text(json.dumps(dataclasses.asdict(spec), indent=1))
+    teacher_sha = hashlib.sha256(Path(spec.teacher).read_bytes()).hexdigest()
+    if report_dir is not None:
+        restore_committed(spec, teacher_sha, out, report_dir, log)
+    cells_path = out / "cells.jsonl"
+    done = finished_cells(cells_path)
+    if all(cell_name(*c) in done for c in spec.cells()) and (out / "teacher.json").exists():
+        if report_dir is None:  # nothing to train, and no teacher games needed
+            return None
+        from .distill_report import write_report
+        return write_report(spec, out, report_dir, command, time.time() - t0)
     pool_games, rows_a = teacher_games(spec, cfg, weights, out, "teacher", spec.games, threads, log)
     test_games, rows_b = teacher_games(spec, cfg, weights, out, "teacher_test", spec.test_games, threads, log)
     info_path = out / "teacher.json"
@@ -201,20 +260,14 @@ def run(spec: DistillSpec, out: Path, report_dir: Path | None, threads: int = 2,
                 mean_game_length=float(np.mean([g.num_moves for g in pool_games])),
                 black_win_rate=float(np.mean([g.winner > 0 for g in pool_games])))
     info_path.write_text(json.dumps(info, indent=1))
-    cells_path = out / "cells.jsonl"
-    done = set()
-    if cells_path.exists():
-        for line in cells_path.read_text().splitlines():
-            if line.strip():
-                r = json.loads(line)
-                done.add(cell_name(r["label"], r["positions"], r["seed"]))
     for label, n, seed in spec.cells():
         name = cell_name(label, n, seed)
         if name in done:
             continue
         ts = time.time()
         model, row = train_cell(spec, cfg, pool, test, teacher_policy, label, n, seed, threads)
-        row.update(teacher=spec.teacher, cell=name)
+        row.update(teacher=spec.teacher, cell=name, teacher_sha256=teacher_sha,
+                   fingerprint=cell_fingerprint(spec, label, n, seed, teacher_sha))
         ckpt = out / "students" / f"{name}.pt"
         ckpt.parent.mkdir(exist_ok=True)
         save_student(ckpt, model, data["meta"], cfg, row)
