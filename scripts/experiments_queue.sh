@@ -1,20 +1,21 @@
 #!/usr/bin/env bash
 # The measurements issues 12 and 13 still owe, one after another, each resumable: start it in the
 # background at the beginning of a session (`nohup bash scripts/experiments_queue.sh > runs/queue.log 2>&1 &`),
-# commit docs/results/ before the session ends, and rerun it in the next session: finished cells are
-# never rerun (each command skips what its output directory already holds). Times: this 2-core machine.
+# commit docs/results/ (and checkpoints/7x7_warm.pt once made) before the session ends, and rerun it in the
+# next session. Nothing finished is run again: each command skips what its output directory holds, and on a
+# fresh clone it restores the cells whose committed results (docs/results/NAME/) still match their settings.
+# Times: this 2-core machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p runs
 step() { echo "=== $(date -u +%FT%TZ) $*"; "$@"; }
-# issue 12, distillation arm (~45 min): hard vs soft:T labels from the shipped 5x5 net
+# issue 12, distillation arm (done 2026-12-04, restored from docs/results/distill_5x5; ~35 min from scratch)
 step alphago distill configs/ablation/distill_5x5.yaml
-# issue 13, denser targets (~2 h): ownership, auxiliary soft policy, Reanalyse, score vs plain soft targets
+# issue 13, denser targets (done 2026-12-04, restored; ~1.6 h from scratch): ownership, auxiliary soft
+# policy, Reanalyse, score vs plain soft targets
 step alphago ablate configs/ablation/aux_targets_5x5.yaml --jobs 2
-# issue 12, simulations axis (~1.5 h)
-step alphago ablate configs/ablation/sims_5x5.yaml --jobs 2
-# issue 12, 7x7 (soft_vs_hard ~2 h, then init_7x7 ~1 h: its `pretrained` arm is soft_vs_hard's `visits`
-# runs, reused) after the ~15 min warm start of reproduce_7x7.sh stages 1-2
+# issue 12, 7x7: the ~20 min warm start of reproduce_7x7.sh stages 1-2, then soft_vs_hard_7x7 (~2 h), then
+# init_7x7 (~1 h: its `pretrained` arm is soft_vs_hard's `visits` runs, reused).
 # The warm start is committed (checkpoints/7x7_warm.pt) once made: the ablations' cells record its hash,
 # and a fresh clone restores their committed results only when it starts from the same bytes.
 if [ ! -f checkpoints/7x7_warm.pt ]; then
@@ -28,6 +29,8 @@ if [ ! -f checkpoints/7x7_warm.pt ]; then
 fi
 step alphago ablate configs/ablation/soft_vs_hard_7x7.yaml --jobs 2
 step alphago ablate configs/ablation/init_7x7.yaml --jobs 2
+# issue 12, simulations axis (~1.5 h)
+step alphago ablate configs/ablation/sims_5x5.yaml --jobs 2
 # issue 12, the horizon axis at a budget where 9x9 cells differ (~3 h; docs/results/horizon is the 2e12 run)
 step alphago horizon --sizes 5 7 9 --kinds visits action reinforce --budget 2e13 --seeds 0 1 2 --jobs 2 \
     --out runs/horizon_2e13 --report-dir docs/results/horizon_2e13
