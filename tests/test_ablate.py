@@ -134,6 +134,10 @@ def test_tiny_ablation_end_to_end_and_resume(tmp_path):
     # the raw results are committed beside the report: cells (with their fingerprints), rows, series
     cells = json.loads((rep / "cells.json").read_text())
     assert sorted(cells) == ["action/seed0", "visits/seed0"] and all(len(c["fingerprint"]) == 64 for c in cells.values())
+    # per-head bits at the budget (from the last ledger row; the FLOP split from the checkpoint's ledger)
+    led = cells["visits/seed0"]["ledger_at_budget"]
+    assert led["policy_bits_per_sample"] > 0 and led["selfplay_flops"] + led["train_flops"] == pytest.approx(led["flops"], rel=1e-3)
+    assert "## Bits by head at the budget" in report and "| visits | " in report.split("## Bits by head")[1]
     assert (rep / "evaluations.jsonl").read_text() == (out / "evaluations.jsonl").read_text()
     series = json.loads((rep / "series.json").read_text())
     assert len(series["visits/seed0"]["flops"]) >= 2 and all(math.isfinite(x) for x in series["visits/seed0"]["flops"])

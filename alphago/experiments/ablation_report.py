@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .ablation_results import cell_dir, cell_series, export_results
+from .ablation_results import cell_dir, cell_series, export_results, ledger_at_budget
 from .ablation_spec import LoadedAblation
 
 LEVELS = (0.25, 0.5, 0.75)
@@ -231,6 +231,44 @@ def plots(loaded: LoadedAblation, report_dir: Path, summary: dict, cells_series:
     return files
 
 
+HEADS = (("policy_bits_per_sample", "policy"), ("value_bits_per_sample", "value"),
+         ("ownership_bits_per_sample", "ownership"), ("soft_policy_bits_per_sample", "soft policy"),
+         ("score_bits_per_sample", "score"))
+DATA = (("data_policy_bits_per_label", "policy / label"), ("data_value_bits_per_game", "outcome / game"),
+        ("data_ownership_bits_per_game", "ownership / game"), ("data_score_bits_per_game", "score / game"))
+
+
+def heads_table(spec, done: dict) -> list[str]:
+    """Bits by head at the budget, means over seeds (+- sd), from each cell's last ledger row: offered
+    per gradient sample (KL(target || net), per head) and in the data; a head no arm trains is left out."""
+    led = {arm: [d["ledger_at_budget"] for (a, _), d in done.items() if a == arm and d.get("ledger_at_budget")]
+           for arm in spec.arms}
+    if not any(led.values()):
+        return []
+    def used(keys):
+        return [(k, name) for k, name in keys if any(r.get(k) for rows in led.values() for r in rows)]
+    heads, data = used(HEADS), used(DATA)
+    L = ["", "## Bits by head at the budget", "",
+         "Offered: bits per gradient sample, KL(target || net) for each head (docs/accounting.md); in the data: "
+         "bits per label or per game, counted once when self-play makes them. Means over seeds (+- sd); "
+         "Reanalyse: its searches' share of all FLOPs / stored positions re-searched per new position.", "",
+         "| arm | " + " | ".join(f"offered: {n}" for _, n in heads) + " | " + " | ".join(f"data: {n}" for _, n in data)
+         + " | data bits / FLOP | samples / FLOP | Reanalyse |",
+         "|---|" + "---|" * (len(heads) + len(data) + 3)]
+    for arm, rows in led.items():
+        if not rows:
+            continue
+        def ms(k, fmt=".3g"):
+            m, sd = mean_sd([r.get(k, 0.0) for r in rows])
+            return f"{_fmt(m, fmt)} +- {_fmt(sd, '.2g')}"
+        share = mean_sd([r.get("reanalyse_flops", 0.0) / r["flops"] for r in rows if r.get("flops")])[0]
+        again = mean_sd([r.get("reanalysed", 0.0) / r["positions"] for r in rows if r.get("positions")])[0]
+        L.append(f"| {arm} | " + " | ".join(ms(k) for k, _ in heads) + " | " + " | ".join(ms(k) for k, _ in data)
+                 + f" | {ms('data_bits_per_flop')} | {ms('samples_per_flop')} | {_fmt(share, '.2f')} / "
+                 f"{_fmt(again, '.2f')} |")
+    return L
+
+
 def reused_note(done: dict) -> str:
     return f" (reused from `{done['reused_from']}`)" if done.get("reused_from") else ""
 
@@ -245,6 +283,9 @@ def write_report(loaded: LoadedAblation, out: Path, report_dir: Path, command: s
         p = cell_dir(out, arm, seed) / "done.json"
         if p.exists():
             done[(arm, seed)] = json.loads(p.read_text())
+            led = ledger_at_budget(out, arm, seed)
+            if led:  # committed in cells.json: the heads' table survives without the run directory
+                done[(arm, seed)]["ledger_at_budget"] = led
     cells_series = cell_series(loaded, out, report_dir)
     files = plots(loaded, report_dir, summary, cells_series) if rows else []
     refs = summary["references"]
@@ -317,6 +358,7 @@ def write_report(loaded: LoadedAblation, out: Path, report_dir: Path, command: s
             L.append(f"| {arm} | {f('probe_policy_ce_bits', '.3f')} | {f('probe_top1', '.3f')} | "
                      f"{f('probe_value_ece', '.3f')} | {f('data_policy_bits_per_label')} | {f('data_bits_per_flop')} | "
                      f"{f('samples_per_flop')} | {f('bits_per_sample')} | {f('target_entropy', '.2f')} |")
+        L += heads_table(spec, done)
         if refs:
             L += ["", f"## FLOPs to reach a score against `{refs[0]}`", "",
                   "FLOPs at the first matched point from which the arm's score (seeds pooled) stays at or above "

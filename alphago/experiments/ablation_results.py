@@ -186,6 +186,32 @@ def thin(rows: list[dict], keys=SERIES_KEYS, n: int = SERIES_ROWS) -> dict[str, 
     return {k: [num(r.get(k)) for r in rows] for k in keys}
 
 
+HEAD_KEYS = ("policy_bits_per_sample", "value_bits_per_sample", "ownership_bits_per_sample",
+             "soft_policy_bits_per_sample", "score_bits_per_sample", "bits_per_sample", "data_policy_bits_per_label",
+             "data_value_bits_per_game", "data_ownership_bits_per_game", "data_score_bits_per_game",
+             "data_bits_per_flop", "samples_per_flop", "reanalyse_flops", "selfplay_flops", "train_flops", "flops",
+             "positions", "reanalysed")
+
+
+def ledger_at_budget(out: Path, arm: str, seed: int) -> dict | None:
+    """The ledger's figures of the cell's last training row (both ledgers, per head), or None when
+    its run directory is not here (a restored or reused cell: cells.json keeps them)."""
+    from .plots import read_metrics
+    try:
+        rows = read_metrics(cell_dir(out, arm, seed))["train"]
+    except FileNotFoundError:
+        return None
+    if not rows:
+        return None
+    last = dict(rows[-1])
+    latest = cell_dir(out, arm, seed) / "checkpoints" / "latest.pt"
+    if latest.exists():  # the FLOP split (self-play, training, Reanalyse) is in the checkpoint's ledger
+        from ..net.io import read_checkpoint
+        led = read_checkpoint(latest)["meta"].get("ledger", {})
+        last.update({k: led[k] for k in ("selfplay_flops", "train_flops", "reanalyse_flops") if k in led})
+    return {k: float(f"{last[k]:.5g}") for k in HEAD_KEYS if isinstance(last.get(k), (int, float)) and math.isfinite(last[k])}
+
+
 def cell_series(loaded: LoadedAblation, out: Path, report_dir: Path) -> dict[str, dict[str, list]]:
     """Every cell's thinned training series: from its run directory where there is one, else what
     REPORT_DIR/series.json already holds (restored cells), else the reused source's series.json."""
