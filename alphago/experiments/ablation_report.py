@@ -136,7 +136,7 @@ def summarize(loaded: LoadedAblation, rows: list[dict]) -> dict:
     for arm in spec.arms:
         points = []
         for i, g in enumerate(spec.grid()):
-            rs = [r for r in rows if r["arm"] == arm and r["point"] == i]
+            rs = sorted((r for r in rows if r["arm"] == arm and r["point"] == i), key=lambda r: r["seed"])  # per-seed lists in seed order
             p = {"point": i, "grid_flops": g, "seeds": len(rs),
                  "flops": mean_sd([r["flops"] for r in rs])[0] if rs else math.nan}
             for ref in refs:
