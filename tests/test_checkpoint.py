@@ -199,3 +199,41 @@ def test_failed_write_keeps_the_old_checkpoint(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "replace", real_replace)
     assert path.read_bytes() == good and _only_file(tmp_path) == ["a.pt"]
     assert ckpt_mod.save_checkpoint is save_checkpoint
+
+
+def test_warm_start_adds_auxiliary_heads_and_refuses_anything_else(tmp_path):
+    """A warm start may add KataGo's auxiliary heads (fresh) to a net trained without them: the trunk
+    and the existing heads are the checkpoint's, bit for bit; a head the checkpoint has and the model
+    lacks, or another trunk, is refused naming the difference."""
+    import dataclasses
+
+    from alphago.net.io import warm_start
+    src = _trained_model()
+    path = tmp_path / "warm.pt"
+    save_checkpoint(path, src, _meta())
+    data = read_checkpoint(path)
+    net = dataclasses.replace(NET, ownership_head=True, score_head=True)
+    torch.manual_seed(1)
+    model = PolicyValueNet(SIZE, PLANES, net)
+    fresh = model.ownership_conv.weight.detach().clone()
+    expect = {"board_size": SIZE, "in_planes": PLANES, "net": dict(net.__dict__)}
+    assert warm_start(model, data, expect, path) == ["ownership_head", "score_head"]
+    for name, p in src.state_dict().items():
+        assert torch.equal(model.state_dict()[name], p), name
+    assert torch.equal(model.ownership_conv.weight, fresh)      # the added head keeps its initialisation
+    x = torch.rand(4, PLANES, SIZE, SIZE)
+    model.eval()
+    with torch.no_grad():
+        assert torch.allclose(model(x)[0], src(x)[0]) and torch.allclose(model(x)[1], src(x)[1])
+    # the other way round: the checkpoint's ownership head would be dropped
+    with_head = tmp_path / "with_head.pt"
+    save_checkpoint(with_head, model, _meta(net=net))
+    plain = PolicyValueNet(SIZE, PLANES, NET)
+    with pytest.raises(CheckpointError, match="ownership_head"):
+        warm_start(plain, read_checkpoint(with_head), {"board_size": SIZE, "in_planes": PLANES,
+                                                       "net": dict(NET.__dict__)}, with_head)
+    # another trunk is still refused by name
+    wide = dataclasses.replace(NET, channels=32, ownership_head=True)
+    with pytest.raises(CheckpointError, match="channels"):
+        warm_start(PolicyValueNet(SIZE, PLANES, wide), data,
+                   {"board_size": SIZE, "in_planes": PLANES, "net": dict(wide.__dict__)}, path)

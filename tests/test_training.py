@@ -452,6 +452,16 @@ def test_cli_train_init_from_a_net_when_the_run_dir_is_gone(tmp_path):
                            "--config", str(big), "--run-dir", str(tmp_path / "third")],
                           capture_output=True, text=True, env=ENV, cwd=str(ROOT), timeout=300)
     assert proc.returncode != 0 and "board_size" in (proc.stdout + proc.stderr)
+    # a config that adds the ownership head: the warm start loads, the head starts fresh and trains
+    own = tmp_path / "own.yaml"
+    cfg = yaml.safe_load(TINY_PATH.read_text())
+    cfg.setdefault("net", {})["ownership_head"] = True
+    cfg.setdefault("train", {})["ownership_weight"] = 1.5
+    own.write_text(yaml.safe_dump(cfg))
+    _train_cli("--init", str(net), "--config", str(own), "--run-dir", str(tmp_path / "fourth"))
+    rows = _metrics(tmp_path / "fourth")
+    assert [m for m in rows if m.get("event") == "init"][0]["added_heads"] == ["ownership_head"]
+    assert any(m.get("ownership_bits_per_sample", 0) > 0 for m in rows if "loss" in m)
 
 
 def test_sigterm_stops_a_run_cleanly_and_it_resumes(tmp_path):

@@ -57,6 +57,35 @@ def check_compatible(meta: dict, expect: dict, path: str | Path = "checkpoint") 
         raise CheckpointError(f"{path} does not fit: " + "; ".join(diffs))
 
 
+# Auxiliary heads a warm start may add (NetConfig flag -> prefix of its parameters): they start from
+# a fresh initialisation on top of the checkpoint's trunk and heads, as KataGo adds heads to a net.
+AUX_HEADS = {"ownership_head": "ownership_conv.", "soft_policy_head": "soft_policy_fc.", "score_head": "score_fc."}
+
+
+def check_warm_start(meta: dict, expect: dict, path: str | Path = "checkpoint") -> list[str]:
+    """check_compatible, except that `expect` may add auxiliary heads (AUX_HEADS) the checkpoint
+    lacks; returns their flags. Needs no model: the CLI checks before anything starts."""
+    have = {**{f.name: f.default for f in dataclasses.fields(NetConfig)}, **(meta.get("net") or {})}
+    want = dict(expect.get("net") or {})
+    added = [k for k in AUX_HEADS if want.get(k) and not have.get(k)]
+    check_compatible(meta, {**expect, "net": {**want, **{k: False for k in added}}}, path)
+    return added
+
+
+def warm_start(model: PolicyValueNet, data: dict, expect: dict, path: str | Path = "checkpoint") -> list[str]:
+    """Load checkpoint `data` (read_checkpoint) into `model` built for `expect`. The model may have
+    auxiliary heads (AUX_HEADS) the checkpoint lacks: they keep their fresh initialisation; every
+    other difference (board, planes, trunk, a head the checkpoint has and the model not) raises
+    CheckpointError. Returns the flags of the heads added."""
+    added = check_warm_start(data["meta"], expect, path)
+    missing, unexpected = model.load_state_dict(data["model"], strict=False)
+    fresh = tuple(AUX_HEADS[k] for k in added)
+    bad = [k for k in missing if not (fresh and k.startswith(fresh))] + list(unexpected)
+    if bad:
+        raise CheckpointError(f"{path} does not fit: parameters {bad[:6]} differ")
+    return added
+
+
 def build_model(meta: dict) -> PolicyValueNet:
     fields = {f.name for f in dataclasses.fields(NetConfig)}
     net = NetConfig(**{k: v for k, v in meta["net"].items() if k in fields})

@@ -35,9 +35,9 @@ def _train(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         raise SystemExit(f"bad config {config_path}: {exc}")
     if args.init:  # a net that cannot start this config is refused here, before Ray starts
-        from ..net.io import CheckpointError, check_compatible, read_checkpoint
-        try:
-            check_compatible(read_checkpoint(args.init)["meta"],
+        from ..net.io import CheckpointError, check_warm_start, read_checkpoint
+        try:  # auxiliary heads the net lacks may be added (they start fresh)
+            check_warm_start(read_checkpoint(args.init)["meta"],
                              {"board_size": cfg.size, "in_planes": cfg.features.num_planes,
                               "net": cfg.net.__dict__}, args.init)
         except CheckpointError as exc:

@@ -127,17 +127,16 @@ class Learner:
         return self.wall_offset + time.time() - self._t0
 
     def _init_from(self, path: Path) -> None:
-        from ..net.io import check_compatible, read_checkpoint
+        from ..net.io import read_checkpoint, warm_start
         data = read_checkpoint(path)
         meta = data["meta"]
-        check_compatible(meta, self.expect(), path)
-        self.model.load_state_dict(data["model"])
+        added = warm_start(self.model, data, self.expect(), path)  # auxiliary heads may be added
         self.trainer.step_count = int(meta.get("step", 0))
         for k, v in (meta.get("ledger") or {}).items():
             setattr(self.trainer.ledger, k, v)
         self.wall_offset = float(meta.get("wall_s", 0.0))
         self.init_record = {"event": "init", "init_from": str(path), "init_step": self.trainer.step_count,
-                            "init_games": int(meta.get("games", 0))}
+                            "init_games": int(meta.get("games", 0)), "added_heads": added}
 
     def _resume(self) -> None:
         latest = self.ckpt_dir / "latest.pt"
