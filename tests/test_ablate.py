@@ -154,6 +154,12 @@ def test_tiny_ablation_end_to_end_and_resume(tmp_path):
     from alphago.experiments.ablation_results import restore_committed
     assert restore_committed(load_ablation(spec, ROOT), tmp_path / "fresh2", rep, log=lambda m: None) == [("action", 0)]
     spec.write_text(GOOD)
+    # ... or when its evaluation rows were not all committed (it could never be evaluated without checkpoints)
+    full = (rep / "evaluations.jsonl").read_text()
+    (rep / "evaluations.jsonl").write_text("".join(x + "\n" for x in full.splitlines()
+                                                   if not ('"visits"' in x and '"point": 1' in x)))
+    assert restore_committed(load_ablation(spec, ROOT), tmp_path / "fresh3", rep, log=lambda m: None) == [("action", 0)]
+    (rep / "evaluations.jsonl").write_text(full)
     # reuse: a second ablation whose `visits` arm is the same runs takes them instead of training again
     second = tmp_path / "second.yaml"
     second.write_text(GOOD.replace("name: t", "name: t2").replace("action: {train: {target: action}}",

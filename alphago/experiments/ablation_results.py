@@ -146,9 +146,10 @@ def import_reused(loaded: LoadedAblation, out: Path, roots: list[Path] | None = 
 def restore_committed(loaded: LoadedAblation, out: Path, report_dir: Path,
                       log: Callable[[str], None] = print) -> list[tuple[str, int]]:
     """This ablation's own committed results (REPORT_DIR/cells.json and evaluations.jsonl) for every
-    cell OUT has not finished and whose committed fingerprint matches the file's: done.json is
-    written (marked restored_from) and the cell's evaluation rows appended. Returns the cells
-    restored. A cell with another fingerprint (the file changed since) is trained again."""
+    cell OUT has not finished, whose committed fingerprint matches the file's and whose evaluation
+    rows cover every matched point: done.json is written (marked restored_from) and the rows
+    appended. Returns the cells restored. Any other cell is trained again (the file changed since,
+    or the session ended before its evaluation: its checkpoints were not committed)."""
     cells_path, evals_path = report_dir / "cells.json", report_dir / "evaluations.jsonl"
     if not cells_path.exists():
         return []
@@ -165,10 +166,14 @@ def restore_committed(loaded: LoadedAblation, out: Path, report_dir: Path,
         if info["fingerprint"] != cell_fingerprint(loaded, arm, seed):
             log(f"restore: {arm}/seed{seed} in {cells_path} was run with other settings; trained again")
             continue
+        mine = [r for r in rows if r.get("arm") == arm and r.get("seed") == seed]
+        if {r.get("point") for r in mine} != set(range(len(loaded.spec.grid()))):
+            # without its checkpoints a restored cell could never be evaluated at the missing points
+            log(f"restore: {arm}/seed{seed} has no committed evaluation at every matched point; trained again")
+            continue
         done.parent.mkdir(parents=True, exist_ok=True)
         atomic_json(done, {**info, "restored_from": str(report_dir)})
-        _append_rows(path, [r for r in rows if r.get("arm") == arm and r.get("seed") == seed
-                            and (arm, seed, r.get("point")) not in have])
+        _append_rows(path, [r for r in mine if (arm, seed, r.get("point")) not in have])
         restored.append((arm, seed))
     if restored:
         log(f"restore: {len(restored)} finished cells from {cells_path} (not trained again)")
