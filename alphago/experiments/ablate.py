@@ -29,7 +29,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .ablation_results import ROOT, atomic_json, cell_dir, cell_fingerprint, evaluated_points, file_sha256
+from .ablation_results import (ROOT, atomic_json, cell_dir, cell_fingerprint, evaluated_points, file_sha256,
+                               import_reused, restore_committed)
 
 if TYPE_CHECKING:  # the CLI builds its parser without importing torch (config imports the net)
     from .ablation_spec import LoadedAblation
@@ -123,14 +124,14 @@ def evaluate_cells(loaded: LoadedAblation, out: Path, parallel: int, log=print) 
         if not (run_dir / "done.json").exists():
             log(f"evaluate: {arm}/seed{seed} has not finished training; skipped")
             continue
-        cks = _checkpoints(run_dir)
-        if not cks:  # restored from committed results: its rows are what there is
-            log(f"evaluate: {arm}/seed{seed} has no checkpoints here (restored from committed results); "
-                f"its missing points are not evaluated")
+        todo = [(i, target) for i, target in enumerate(spec.grid()) if (arm, seed, i) not in have]
+        if not todo:  # every point evaluated: its checkpoints need not be read
             continue
-        for i, target in enumerate(spec.grid()):
-            if (arm, seed, i) in have:
-                continue
+        cks = _checkpoints(run_dir)
+        if not cks:  # restored from committed results (restore_committed brings every point's row)
+            log(f"evaluate: {arm}/seed{seed} has no checkpoints here; points {[i for i, _ in todo]} not evaluated")
+            continue
+        for i, target in todo:
             ckpt, meta = nearest(cks, target)
             rules = meta.get("rules", {})
             t = time.time()
@@ -161,7 +162,6 @@ def main(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     cells = spec.cells()
     started = time.time()
-    from .ablation_results import import_reused, restore_committed
     restore_committed(loaded, out, report_dir, log=lambda m: print(m, flush=True))
     if spec.reuse:
         try:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data.records import atomic_write_bytes
 from .ablation_results import cell_dir, cell_series, export_results, ledger_at_budget
 from .ablation_spec import LoadedAblation
 
@@ -311,8 +312,8 @@ def write_report(loaded: LoadedAblation, out: Path, report_dir: Path, command: s
     for arm in arms:
         warm = f", starting from `{spec.init[arm]}`" if arm in spec.init else ""
         if arm in spec.reuse:
-            warm += (f"; the same runs as `{spec.reuse_source(arm)[1]}` in `{spec.reuse_source(arm)[0]}` "
-                     f"(checked identical), results taken from there")
+            src_file, src_arm = spec.reuse_source(arm)
+            warm += f"; the same runs as `{src_arm}` in `{src_file}` (checked identical), results taken from there"
         L.append(f"  - `{arm}`: `{json.dumps(spec.arms[arm])}`{warm}")
     L += ["", "## Runs", "", "| arm | seed | games | positions | SGD steps | FLOPs | minutes |", "|---|---|---|---|---|---|---|"]
     for (arm, seed), d in done.items():
@@ -388,11 +389,7 @@ def write_report(loaded: LoadedAblation, out: Path, report_dir: Path, command: s
           "significant, and the report says so where they are not.", ""]
     L += reading(report_dir)
     path = report_dir / "report.md"
-    tmp = path.with_name("report.md.tmp")
-    tmp.write_text("\n".join(L))
-    tmp.replace(path)
-    s_tmp = report_dir / "summary.json.tmp"
-    s_tmp.write_text(json.dumps(summary, indent=1, default=str))
-    s_tmp.replace(report_dir / "summary.json")
+    atomic_write_bytes(path, "\n".join(L).encode())
+    atomic_write_bytes(report_dir / "summary.json", json.dumps(summary, indent=1, default=str).encode())
     export_results(out, report_dir, done, cells_series)
     return path

@@ -41,9 +41,8 @@ def cell_dir(out: Path, arm: str, seed: int) -> Path:
 
 
 def atomic_json(path: Path, obj, indent: int | None = 1) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=indent))
-    tmp.replace(path)
+    from ..data.records import atomic_write_bytes
+    atomic_write_bytes(path, json.dumps(obj, indent=indent).encode())
 
 
 def file_sha256(path: str | Path) -> str:
@@ -85,7 +84,7 @@ def _rows(path: Path) -> list[dict]:
     return out
 
 
-def _append_rows(path: Path, rows: list[dict]) -> None:
+def append_rows(path: Path, rows: list[dict]) -> None:
     if rows:
         with open(path, "a") as f:  # whole lines: evaluated_points skips a torn one
             for r in rows:
@@ -138,7 +137,7 @@ def import_reused(loaded: LoadedAblation, out: Path, roots: list[Path] | None = 
                 atomic_json(done, {**info, "arm": arm, "reused_from": src})
         new = [{**r, "arm": arm, "reused_from": src} for r in _rows(evals)
                if r.get("arm") == src_arm and r.get("seed") in spec.seeds and (arm, r["seed"], r["point"]) not in have]
-        _append_rows(path, new)
+        append_rows(path, new)
         if new:
             log(f"reuse: {arm}: {len(new)} evaluation rows from {evals}")
 
@@ -173,7 +172,7 @@ def restore_committed(loaded: LoadedAblation, out: Path, report_dir: Path,
             continue
         done.parent.mkdir(parents=True, exist_ok=True)
         atomic_json(done, {**info, "restored_from": str(report_dir)})
-        _append_rows(path, [r for r in mine if (arm, seed, r.get("point")) not in have])
+        append_rows(path, [r for r in mine if (arm, seed, r.get("point")) not in have])
         restored.append((arm, seed))
     if restored:
         log(f"restore: {len(restored)} finished cells from {cells_path} (not trained again)")
@@ -224,6 +223,7 @@ def cell_series(loaded: LoadedAblation, out: Path, report_dir: Path) -> dict[str
     old_path = report_dir / "series.json"
     old = json.loads(old_path.read_text()) if old_path.exists() else {}
     series: dict[str, dict[str, list]] = {}
+    sources: dict[str, tuple[dict, str]] = {}  # reused arm -> (its source's series.json, source arm), read once
     for arm, seed in loaded.spec.cells():
         key = f"{arm}/seed{seed}"
         try:
@@ -234,13 +234,14 @@ def cell_series(loaded: LoadedAblation, out: Path, report_dir: Path) -> dict[str
         if key in old:
             series[key] = old[key]
         elif arm in loaded.spec.reuse:
-            from .ablation_spec import check_reuse
-            other, src_arm = check_reuse(loaded, arm, loaded.spec.reuse[arm], ROOT)
-            src = _source_file(other.spec.name, "series.json", [report_dir.parent, ROOT / "docs" / "results"])
-            if src is not None:
-                got = json.loads(src.read_text()).get(f"{src_arm}/seed{seed}")
-                if got:
-                    series[key] = got
+            if arm not in sources:
+                from .ablation_spec import check_reuse
+                other, src_arm = check_reuse(loaded, arm, loaded.spec.reuse[arm], ROOT)
+                src = _source_file(other.spec.name, "series.json", [report_dir.parent, ROOT / "docs" / "results"])
+                sources[arm] = (json.loads(src.read_text()) if src is not None else {}, src_arm)
+            got, src_arm = sources[arm]
+            if got.get(f"{src_arm}/seed{seed}"):
+                series[key] = got[f"{src_arm}/seed{seed}"]
     return series
 
 
@@ -251,6 +252,5 @@ def export_results(out: Path, report_dir: Path, done: dict[tuple[str, int], dict
     atomic_json(report_dir / "series.json", series, indent=None)
     src = out / "evaluations.jsonl"
     if src.exists() and src.resolve() != (report_dir / "evaluations.jsonl").resolve():
-        tmp = report_dir / "evaluations.jsonl.tmp"
-        tmp.write_bytes(src.read_bytes())
-        tmp.replace(report_dir / "evaluations.jsonl")
+        from ..data.records import atomic_write_bytes
+        atomic_write_bytes(report_dir / "evaluations.jsonl", src.read_bytes())

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .ablation_results import append_rows, file_sha256
 from .distill_spec import DistillSpec, cell_name, label_temperature, load_distill
 
 CHUNK_GAMES = 64  # teacher games per shard: a crash loses at most one chunk
@@ -199,10 +200,8 @@ def restore_committed(spec: DistillSpec, teacher_sha: str, out: Path, report_dir
         r = committed.get(name)
         if name not in done and r and r.get("fingerprint") == cell_fingerprint(spec, label, n, seed, teacher_sha):
             new.append({**r, "restored_from": str(report_dir)})
+    append_rows(out / "cells.jsonl", new)
     if new:
-        with (out / "cells.jsonl").open("a") as f:
-            for r in new:
-                f.write(json.dumps(r) + "\n")
         log(f"restored {len(new)} finished cells from {src} (not trained again)")
     if not (out / "teacher.json").exists() and (report_dir / "teacher.json").exists():
         (out / "teacher.json").write_text((report_dir / "teacher.json").read_text())
@@ -232,7 +231,7 @@ def run(spec: DistillSpec, out: Path, report_dir: Path | None, threads: int = 2,
     data = read_checkpoint(spec.teacher)
     weights = data["model"]
     (out / "spec.json").write_text(json.dumps(dataclasses.asdict(spec), indent=1))
-    teacher_sha = hashlib.sha256(Path(spec.teacher).read_bytes()).hexdigest()
+    teacher_sha = file_sha256(spec.teacher)
     if report_dir is not None:
         restore_committed(spec, teacher_sha, out, report_dir, log)
     cells_path = out / "cells.jsonl"

@@ -11,6 +11,7 @@ import platform
 from pathlib import Path
 
 
+from ..data.records import atomic_write_bytes
 from .ablation_report import difference, mean_sd, pooled, reading
 from .distill_spec import DistillSpec
 from .plots import _pyplot
@@ -21,10 +22,8 @@ METRICS = (("test_policy_kl_bits", "KL(teacher || student), bits/position", "hel
 
 
 def read_cells(out: Path) -> list[dict]:
-    p = out / "cells.jsonl"
-    if not p.exists():
-        return []
-    return [json.loads(line) for line in p.read_text().splitlines() if line.strip()]
+    from .distill import finished_cells
+    return list(finished_cells(out / "cells.jsonl").values())
 
 
 def ref_names(rows: list[dict]) -> list[str]:
@@ -219,7 +218,5 @@ def write_report(spec: DistillSpec, out: Path, report_dir: Path, command: str, w
     L += ["## Reproduce", "", "```bash", command, "```", ""]
     L += reading(report_dir)
     path = report_dir / "report.md"
-    tmp = path.with_name("report.md.tmp")
-    tmp.write_text("\n".join(L))
-    tmp.replace(path)
+    atomic_write_bytes(path, "\n".join(L).encode())
     return path

@@ -29,6 +29,8 @@ import math
 import time
 from pathlib import Path
 
+from .ablation_results import atomic_json
+
 ROOT = Path(__file__).resolve().parents[2]
 FAIR_KOMI = {5: 24.5, 7: 9.0, 9: 7.0}
 
@@ -57,6 +59,10 @@ def cell_key(size: int, kind: str, seed: int) -> str:
     return f"{size}x{size}/{kind}/seed{seed}"
 
 
+def cell_dir(out: str | Path, size: int, kind: str, seed: int) -> Path:
+    return Path(out) / cell_key(size, kind, seed)
+
+
 def fingerprint(size: int, kind: str, seed: int, budget: float, base: str) -> str:
     """What a cell's figures depend on: its run config and the FLOP budget, hashed."""
     blob = json.dumps({"config": json.loads(cell_config(size, kind, seed, Path(base)).to_json()), "budget": budget},
@@ -67,7 +73,7 @@ def fingerprint(size: int, kind: str, seed: int, budget: float, base: str) -> st
 def finished(size: int, kind: str, seed: int, budget: float, out: str, base: str) -> dict | None:
     """The cell's done.json row when it finished with these settings; None when it has not finished;
     ValueError when OUT holds it run with other settings (another budget or base: another --out)."""
-    done = Path(out) / f"{size}x{size}" / kind / f"seed{seed}" / "done.json"
+    done = cell_dir(out, size, kind, seed) / "done.json"
     if not done.exists():
         return None
     row = json.loads(done.read_text())
@@ -87,14 +93,11 @@ def restore(cells: list[tuple], out: str, report_dir: Path, log=print) -> int:
     committed = json.loads(path.read_text())
     n = 0
     for size, kind, seed, budget, _, base in cells:
-        done = Path(out) / f"{size}x{size}" / kind / f"seed{seed}" / "done.json"
+        done = cell_dir(out, size, kind, seed) / "done.json"
         row = committed.get(cell_key(size, kind, seed))
         if done.exists() or not row or row.get("fingerprint") != fingerprint(size, kind, seed, budget, base):
             continue
-        done.parent.mkdir(parents=True, exist_ok=True)
-        tmp = done.with_name("done.json.tmp")
-        tmp.write_text(json.dumps({**row, "restored_from": str(report_dir)}, indent=1))
-        tmp.replace(done)
+        atomic_json(done, {**row, "restored_from": str(report_dir)})
         n += 1
     if n:
         log(f"horizon: {n} finished cells restored from {path} (not run again)")
@@ -103,8 +106,7 @@ def restore(cells: list[tuple], out: str, report_dir: Path, log=print) -> int:
 
 def run_cell(size: int, kind: str, seed: int, budget: float, out: str, base: str, threads: int = 1) -> dict:
     from ..driver import run_local
-    run_dir = Path(out) / f"{size}x{size}" / kind / f"seed{seed}"
-    done = run_dir / "done.json"
+    run_dir = cell_dir(out, size, kind, seed)
     row = finished(size, kind, seed, budget, out, base)
     if row is not None:
         return row
@@ -114,9 +116,7 @@ def run_cell(size: int, kind: str, seed: int, budget: float, out: str, base: str
     row = {"size": size, "kind": kind, "seed": seed, "games": s.games, "positions": s.positions,
            "steps": s.steps, "flops": s.flops, "seconds": s.seconds, "budget": budget,
            "fingerprint": fingerprint(size, kind, seed, budget, base), **cell_measures(run_dir)}
-    tmp = done.with_name("done.json.tmp")
-    tmp.write_text(json.dumps(row, indent=1))
-    tmp.replace(done)
+    atomic_json(run_dir / "done.json", row)
     return row
 
 
@@ -199,13 +199,10 @@ def write_report(cells: list[dict], report_dir: Path, budget: float, command: st
         L.append("(matplotlib not installed: no plot)")
     from .ablation_report import reading
     L += reading(report_dir)
-    tmp = report_dir / "cells.json.tmp"
-    tmp.write_text(json.dumps({cell_key(c["size"], c["kind"], c["seed"]): c for c in cells}, indent=1))
-    tmp.replace(report_dir / "cells.json")
+    atomic_json(report_dir / "cells.json", {cell_key(c["size"], c["kind"], c["seed"]): c for c in cells})
     path = report_dir / "report.md"
-    tmp = path.with_name("report.md.tmp")
-    tmp.write_text("\n".join(L) + "\n")
-    tmp.replace(path)
+    from ..data.records import atomic_write_bytes
+    atomic_write_bytes(path, ("\n".join(L) + "\n").encode())
     return path
 
 

@@ -65,7 +65,7 @@ AUX_HEADS = {"ownership_head": "ownership_conv.", "soft_policy_head": "soft_poli
 def check_warm_start(meta: dict, expect: dict, path: str | Path = "checkpoint") -> list[str]:
     """check_compatible, except that `expect` may add auxiliary heads (AUX_HEADS) the checkpoint
     lacks; returns their flags. Needs no model: the CLI checks before anything starts."""
-    have = {**{f.name: f.default for f in dataclasses.fields(NetConfig)}, **(meta.get("net") or {})}
+    have = meta.get("net") or {}  # a flag absent from an older checkpoint is off (NetConfig's default)
     want = dict(expect.get("net") or {})
     added = [k for k in AUX_HEADS if want.get(k) and not have.get(k)]
     check_compatible(meta, {**expect, "net": {**want, **{k: False for k in added}}}, path)
