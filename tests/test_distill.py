@@ -104,7 +104,9 @@ def test_tiny_distillation_end_to_end_and_resume(tmp_path):
     assert path.read_text().rstrip().endswith("written by hand")
     # a fresh clone: the committed rows (fingerprinted) are restored; no teacher games, no training
     fresh = tmp_path / "fresh"
+    committed = (rep / "cells.jsonl").read_bytes()
     run(spec, fresh, rep, threads=1, parallel=1, command="x", log=lambda *_: None)
+    assert (rep / "cells.jsonl").read_bytes() == committed  # no machine paths, rows in the file's order
     assert not (fresh / "teacher").exists() and not (fresh / "students").exists()
     key = lambda r: (r["label"], r["positions"], r["seed"])  # noqa: E731
     assert sorted(map(key, read_rows(fresh))) == sorted(map(key, rows))

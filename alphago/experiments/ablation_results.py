@@ -45,6 +45,13 @@ def atomic_json(path: Path, obj, indent: int | None = 1) -> None:
     atomic_write_bytes(path, json.dumps(obj, indent=indent).encode())
 
 
+def committed(row: dict) -> dict:
+    """A result row as a committed file holds it: without `restored_from`, which says where this
+    machine's copy came from (a path here), not what was measured; restoring and regenerating a
+    report then leaves the committed files byte-identical."""
+    return {k: v for k, v in row.items() if k != "restored_from"}
+
+
 def file_sha256(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
@@ -247,10 +254,16 @@ def cell_series(loaded: LoadedAblation, out: Path, report_dir: Path) -> dict[str
 
 def export_results(out: Path, report_dir: Path, done: dict[tuple[str, int], dict],
                    series: dict[str, dict[str, list]]) -> None:
-    """cells.json, evaluations.jsonl and series.json beside the report (module doc)."""
-    atomic_json(report_dir / "cells.json", {f"{arm}/seed{seed}": d for (arm, seed), d in done.items()})
+    """cells.json, evaluations.jsonl and series.json beside the report (module doc); the rows in cell
+    order (the file's arms, then seeds) and point order, whatever order the stages wrote them in."""
+    from ..data.records import atomic_write_bytes
+    from .ablation_report import read_rows
+    atomic_json(report_dir / "cells.json", {f"{arm}/seed{seed}": committed(d) for (arm, seed), d in done.items()})
     atomic_json(report_dir / "series.json", series, indent=None)
     src = out / "evaluations.jsonl"
     if src.exists() and src.resolve() != (report_dir / "evaluations.jsonl").resolve():
-        from ..data.records import atomic_write_bytes
-        atomic_write_bytes(report_dir / "evaluations.jsonl", src.read_bytes())
+        order = {cell: i for i, cell in enumerate(done)}
+        rows = sorted(read_rows(src), key=lambda r: (order.get((r["arm"], r["seed"]), len(order)), r["arm"],
+                                                     r["seed"], r["point"]))
+        atomic_write_bytes(report_dir / "evaluations.jsonl",
+                           "".join(json.dumps(committed(r)) + "\n" for r in rows).encode())

@@ -12,6 +12,7 @@ from pathlib import Path
 
 
 from ..data.records import atomic_write_bytes
+from .ablation_results import committed
 from .ablation_report import difference, mean_sd, pooled, reading
 from .distill_spec import DistillSpec
 from .plots import _pyplot
@@ -124,7 +125,9 @@ def write_report(spec: DistillSpec, out: Path, report_dir: Path, command: str, w
     tab = table(spec, rows)
     refs = ref_names(rows)
     files = plots(spec, tab, refs, report_dir) if rows else []
-    (report_dir / "cells.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    order = {c: i for i, c in enumerate(spec.cells())}  # the file's order, not the order cells finished in
+    by_cell = sorted(rows, key=lambda r: order.get((r["label"], r["positions"], r["seed"]), len(order)))
+    atomic_write_bytes(report_dir / "cells.jsonl", "".join(json.dumps(committed(r)) + "\n" for r in by_cell).encode())
     (report_dir / "spec.json").write_text((out / "spec.json").read_text() if (out / "spec.json").exists() else "{}")
     if (out / "teacher.json").exists():  # the labelling run's figures: a restored report states them too
         (report_dir / "teacher.json").write_text((out / "teacher.json").read_text())

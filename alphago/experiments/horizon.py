@@ -29,7 +29,7 @@ import math
 import time
 from pathlib import Path
 
-from .ablation_results import atomic_json
+from .ablation_results import atomic_json, committed
 
 ROOT = Path(__file__).resolve().parents[2]
 FAIR_KOMI = {5: 24.5, 7: 9.0, 9: 7.0}
@@ -199,7 +199,7 @@ def write_report(cells: list[dict], report_dir: Path, budget: float, command: st
         L.append("(matplotlib not installed: no plot)")
     from .ablation_report import reading
     L += reading(report_dir)
-    atomic_json(report_dir / "cells.json", {cell_key(c["size"], c["kind"], c["seed"]): c for c in cells})
+    atomic_json(report_dir / "cells.json", {cell_key(c["size"], c["kind"], c["seed"]): committed(c) for c in cells})
     path = report_dir / "report.md"
     from ..data.records import atomic_write_bytes
     atomic_write_bytes(path, ("\n".join(L) + "\n").encode())
