@@ -168,6 +168,51 @@ def test_data_ledger_counts_each_game_once_and_reinforce_by_its_outcome():
     assert led.data_value_bits == pytest.approx(1.0 + expect)
 
 
+def _h(p):
+    p = np.asarray(p, float) / np.sum(p)
+    return float(-(p[p > 0] * np.log2(p[p > 0])).sum())
+
+
+def test_ownership_bits_given_the_outcome_by_hand():
+    """A final board is priced under the recent boards of games with the same result; the marginal
+    (all games' boards) is kept as a diagnostic and left out of data_bits (chain rule)."""
+    led = B.BitsLedger()
+    # game 1, Black wins, owns point 0: both tables fresh, each point a fair coin
+    assert led.add_ownership(np.array([1, -1]), winner=1) == pytest.approx(2.0)
+    assert led.data_ownership_bits == pytest.approx(2.0)
+    # game 2, Black wins again: both tables have seen game 1 (decayed by 0.99)
+    h1 = 2 * _h([1.99, 0.99])
+    assert led.add_ownership(np.array([1, 1]), winner=1) == pytest.approx(h1)
+    assert led.data_ownership_bits == pytest.approx(2.0 + h1)
+    # game 3, White wins: the white-win table has seen nothing (2 bits); the marginal has seen two games
+    marginal = _h([1.99 * 0.99 + 1, 0.99 * 0.99]) + _h([0.99 * 0.99 + 1, 1.99 * 0.99])
+    assert led.add_ownership(np.array([-1, 0]), winner=-1) == pytest.approx(2.0)
+    assert led.data_ownership_bits == pytest.approx(2.0 + h1 + marginal)
+    assert led.data_ownership_bits_given_outcome == pytest.approx(4.0 + h1)
+    assert led.data_bits == pytest.approx(4.0 + h1)   # policy, outcome: nothing counted yet
+    s = led.data_series()
+    assert s["data_ownership_bits_given_outcome_per_game"] == pytest.approx((4.0 + h1) / 3)
+    assert s["data_ownership_bits_per_game"] == pytest.approx((2.0 + h1 + marginal) / 3)
+    # a checkpoint from before the by-result tables (empty list) starts them fresh
+    old = B.BitsLedger(recent_owner=list(led.recent_owner))
+    assert old.add_ownership(np.array([1, 1]), winner=1) == pytest.approx(2.0)
+
+
+def test_score_bits_given_the_outcome_by_hand():
+    led = B.BitsLedger()
+    bins = 5                                   # margins -2..2
+    assert led.add_score(1.5, bins, winner=1) == pytest.approx(np.log2(5))  # fresh: uniform
+    after = [0.2 * 0.99] * 3 + [0.2 * 0.99 + 0.5] * 2   # 1.5 split between bins 1 and 2
+    assert led.add_score(2.0, bins, winner=1) == pytest.approx(_h(after))
+    # a White win is priced under the white-win margins (none yet: uniform); the marginal under all
+    assert led.add_score(-2.0, bins, winner=-1) == pytest.approx(np.log2(5))
+    both = [c * 0.99 for c in after]
+    both[4] += 1.0
+    assert led.data_score_bits == pytest.approx(np.log2(5) + _h(after) + _h(both))
+    assert led.data_score_bits_given_outcome == pytest.approx(2 * np.log2(5) + _h(after))
+    assert led.data_bits == pytest.approx(led.data_score_bits_given_outcome)
+
+
 def test_learner_counts_network_rows_not_cached_requests(tmp_path):
     """Self-play FLOPs = rows the net actually ran (cache hits cost nothing) x forward FLOPs."""
     from alphago.config import load_config

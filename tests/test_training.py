@@ -658,6 +658,7 @@ def test_auxiliary_heads_learn_and_are_counted(tmp_path):
     assert last < first, (first, last)
     assert train[-1]["ownership_bits_per_sample"] > 0 and train[-1]["data_ownership_bits"] > 0
     assert train[-1]["data_ownership_bits_per_game"] <= TINY.size ** 2 * np.log2(3)
+    assert 0 < train[-1]["data_ownership_bits_given_outcome_per_game"] <= TINY.size ** 2 * np.log2(3)
     first_s = np.mean([r["soft_policy_loss"] for r in train[:5]])
     last_s = np.mean([r["soft_policy_loss"] for r in train[-5:]])
     assert last_s < first_s and train[-1]["soft_policy_bits_per_sample"] > 0, (first_s, last_s)
@@ -666,6 +667,11 @@ def test_auxiliary_heads_learn_and_are_counted(tmp_path):
     assert last_c < first_c and train[-1]["score_bits_per_sample"] > 0, (first_c, last_c)
     bins = 2 * score_half_range(TINY.size) + 1
     assert 0 < train[-1]["data_score_bits_per_game"] <= np.log2(bins)
+    assert 0 < train[-1]["data_score_bits_given_outcome_per_game"] <= np.log2(bins)
+    # data_bits counts the boards and margins given the outcome (chain rule), not marginally
+    assert train[-1]["data_bits"] == pytest.approx(train[-1]["data_policy_bits"] + train[-1]["data_value_bits"]
+                                                   + train[-1]["data_ownership_bits_given_outcome"]
+                                                   + train[-1]["data_score_bits_given_outcome"], rel=1e-9)
     plain = PolicyValueNet(cfg.size, cfg.features.num_planes,
                            dataclasses.replace(cfg.net, ownership_head=False, soft_policy_head=False, score_head=False))
     with_head = PolicyValueNet(cfg.size, cfg.features.num_planes, cfg.net)

@@ -236,7 +236,10 @@ HEADS = (("policy_bits_per_sample", "policy"), ("value_bits_per_sample", "value"
          ("ownership_bits_per_sample", "ownership"), ("soft_policy_bits_per_sample", "soft policy"),
          ("score_bits_per_sample", "score"))
 DATA = (("data_policy_bits_per_label", "policy / label"), ("data_value_bits_per_game", "outcome / game"),
-        ("data_ownership_bits_per_game", "ownership / game"), ("data_score_bits_per_game", "score / game"))
+        ("data_ownership_bits_given_outcome_per_game", "ownership given outcome / game"),
+        ("data_ownership_bits_per_game", "ownership, marginal / game"),
+        ("data_score_bits_given_outcome_per_game", "score given outcome / game"),
+        ("data_score_bits_per_game", "score, marginal / game"))
 
 
 def heads_table(spec, done: dict) -> list[str]:
@@ -252,7 +255,11 @@ def heads_table(spec, done: dict) -> list[str]:
     L = ["", "## Bits by head at the budget", "",
          "Offered: bits per gradient sample, KL(target || net) for each head (docs/accounting.md); in the data: "
          "bits per label or per game, counted once when self-play makes them. Means over seeds (+- sd); "
-         "Reanalyse: its searches' share of all FLOPs / stored positions re-searched per new position.", "",
+         "Reanalyse: its searches' share of all FLOPs / stored positions re-searched per new position."
+         + (" Data bits count ownership and score given the outcome (the chain rule: their marginal entropy counts "
+            "the outcome's bit again; with a large komi a Black win fixes most of the board); cells run before "
+            "2026-12-04 logged only the marginal figures, which their data bits / FLOP include."
+            if any(k.startswith(("data_ownership", "data_score")) for k, _ in data) else ""), "",
          "| arm | " + " | ".join(f"offered: {n}" for _, n in heads) + " | " + " | ".join(f"data: {n}" for _, n in data)
          + " | data bits / FLOP | samples / FLOP | Reanalyse |",
          "|---|" + "---|" * (len(heads) + len(data) + 3)]

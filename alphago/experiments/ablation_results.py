@@ -200,6 +200,7 @@ def thin(rows: list[dict], keys=SERIES_KEYS, n: int = SERIES_ROWS) -> dict[str, 
 HEAD_KEYS = ("policy_bits_per_sample", "value_bits_per_sample", "ownership_bits_per_sample",
              "soft_policy_bits_per_sample", "score_bits_per_sample", "bits_per_sample", "data_policy_bits_per_label",
              "data_value_bits_per_game", "data_ownership_bits_per_game", "data_score_bits_per_game",
+             "data_ownership_bits_given_outcome_per_game", "data_score_bits_given_outcome_per_game",
              "data_bits_per_flop", "samples_per_flop", "reanalyse_flops", "selfplay_flops", "train_flops", "flops",
              "positions", "reanalysed")
 

@@ -11,11 +11,13 @@ value bits    -log2 p(z) with p = (v + 1) / 2 the predicted win probability and 
               (a draw counts half win, half loss); never more than 1 bit of entropy per game.
 ownership bits offered: sum over points of KL(t || p) of the binary "who owns it" label, t = (1 + y) / 2
               (dame = half each), p = (1 + o) / 2 from the ownership head; in the data: once per
-              game (one final board), the entropy of each point's owner under the recent games'
-              per-point frequencies, summed over points (at most N^2 log2 3 bits per game).
+              game (one final board), the entropy of each point's owner under the per-point
+              frequencies of recent games with the same result, summed over points (at most N^2 log2 3
+              bits per game): given the outcome, which the data ledger already counts (chain rule).
 score bits offered: KL(two-hot final margin || the score head's distribution), counted games only; in
-              the data: once per counted game, the entropy of the final margin under the recent
-              games' margin frequencies (at most log2(2M + 1) bits per game; M = 2 N^2).
+              the data: once per counted game, the entropy of the final margin under the margin
+              frequencies of recent games with the same result (at most log2(2M + 1) bits per game;
+              M = 2 N^2). Both also logged marginally (all games' frequencies), outside data_bits.
 soft policy bits offered: KL(visits^(1/T) normalised || the soft head's softmax), full searches only.
               Not in the data ledger: it is a transform of the same visit counts the policy label
               already counts (no new information from self-play, a different view for the net).
@@ -130,6 +132,27 @@ def ledger_flops(ledger: dict | None) -> float:
 OUTCOME_MEMORY = 0.99  # recent-results weights decay by this per game (~100 games of memory)
 
 
+def _result_index(winner: int) -> int:
+    """The row of a by-result table: 0 Black won, 1 White won, 2 draw."""
+    return 0 if winner > 0 else 1 if winner < 0 else 2
+
+
+def _price_and_count(counts: list, initial: list, add: np.ndarray, part: int = 0, parts: int = 1
+                     ) -> tuple[list, float]:
+    """One decayed frequency table (flattened `counts`, `initial` when it has another length: a new
+    run, or a checkpoint from before the table existed), `parts` tables side by side of add.size
+    cells each. Prices the outcome `add` (rows: variables, columns: values) in table `part` as
+    the summed entropy of each row's frequencies, before it is counted; then decays that table
+    by OUTCOME_MEMORY and adds `add`. Returns (new counts, bits)."""
+    c = np.asarray(counts if len(counts) == len(initial) else initial, np.float64).reshape(parts, *add.shape)
+    t = c[part]
+    f = t / np.maximum(t.sum(axis=-1, keepdims=True), EPS)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bits = float(-np.where(f > 0, f * np.log2(np.where(f > 0, f, 1.0)), 0.0).sum())
+    c[part] = t * OUTCOME_MEMORY + add
+    return c.reshape(-1).tolist(), bits
+
+
 @dataclass
 class BitsLedger:
     """Cumulative FLOPs and both ledgers. Offered: samples, policy_bits, value_bits (add_batch).
@@ -150,14 +173,20 @@ class BitsLedger:
     recent_draw: float = 0.0
     ownership_bits: float = 0.0       # offered (add_batch)
     soft_policy_bits: float = 0.0     # offered by the auxiliary soft policy target (add_batch)
-    data_ownership_bits: float = 0.0  # in the data (add_ownership)
+    data_ownership_bits: float = 0.0  # in the data (add_ownership): marginal, a diagnostic, not in data_bits
     data_ownership_games: int = 0
     # per point [black, white, dame] recent pseudo-counts, flattened (3 P); empty until the first game
     recent_owner: list = field(default_factory=list)
+    # given the outcome (in data_bits): the same counts kept apart by result [black win, white win, draw]
+    # (3 x 3 P, flattened); empty until the first game
+    data_ownership_bits_given_outcome: float = 0.0
+    recent_owner_by_result: list = field(default_factory=list)
     score_bits: float = 0.0           # offered by the score target (add_batch)
-    data_score_bits: float = 0.0      # in the data (add_score)
+    data_score_bits: float = 0.0      # in the data (add_score): marginal, a diagnostic, not in data_bits
     data_score_games: int = 0
     recent_margin: list = field(default_factory=list)  # pseudo-counts over margins -M..M (Black's view)
+    data_score_bits_given_outcome: float = 0.0         # in data_bits
+    recent_margin_by_result: list = field(default_factory=list)  # 3 x (2M+1), by result as above
 
     @property
     def flops(self) -> float:
@@ -165,49 +194,52 @@ class BitsLedger:
 
     @property
     def data_bits(self) -> float:
-        return self.data_policy_bits + self.data_value_bits + self.data_ownership_bits + self.data_score_bits
+        # chain rule: outcome, then what the final board and margin add given the outcome (their
+        # marginal entropies count the outcome's bit again: with a large komi a Black win fixes both)
+        return (self.data_policy_bits + self.data_value_bits + self.data_ownership_bits_given_outcome
+                + self.data_score_bits_given_outcome)
 
-    def add_score(self, margin: float, bins: int) -> float:
+    def add_score(self, margin: float, bins: int, winner: int = 0) -> float:
         """Data ledger, once per counted game (margin: Black's final area margin, komi included;
-        bins = 2M + 1 the score head's support): the entropy of the margin under the recent games'
-        margin frequencies, priced before this game is seen. Returns the bits."""
+        bins = 2M + 1 the score head's support; winner: 1 Black, -1 White, 0 draw): the entropy of
+        the margin under the recent margin frequencies of games with this result, priced before
+        this game's margin is seen (data_score_bits_given_outcome, in data_bits; the marginal
+        entropy, under all recent games' frequencies, goes to data_score_bits). Returns the bits
+        given the outcome."""
         m = (bins - 1) // 2
-        if len(self.recent_margin) != bins:
-            self.recent_margin = [1.0 / bins] * bins  # before any game: every margin equally likely
-        c = np.asarray(self.recent_margin, np.float64)
-        f = c / c.sum()
-        with np.errstate(divide="ignore", invalid="ignore"):
-            bits = float(-np.where(f > 0, f * np.log2(np.where(f > 0, f, 1.0)), 0.0).sum())
-        self.data_score_bits += bits
-        self.data_score_games += 1
-        c *= OUTCOME_MEMORY
         x = min(max(float(margin), -m), m) + m
         lo = int(np.floor(x))
-        frac = x - lo
-        c[lo] += 1.0 - frac
-        if frac > 0:
-            c[min(lo + 1, bins - 1)] += frac
-        self.recent_margin = c.tolist()
-        return bits
+        add = np.zeros(bins)
+        add[lo] += 1.0 - (x - lo)
+        if x > lo:
+            add[min(lo + 1, bins - 1)] += x - lo
+        self.recent_margin, marginal = _price_and_count(self.recent_margin, [1.0 / bins] * bins, add[None])
+        self.recent_margin_by_result, given = _price_and_count(
+            self.recent_margin_by_result, [1.0 / bins] * bins * 3, add[None], part=_result_index(winner), parts=3)
+        self.data_score_bits += marginal
+        self.data_score_bits_given_outcome += given
+        self.data_score_games += 1
+        return given
 
-    def add_ownership(self, ownership: np.ndarray) -> float:
-        """Data ledger, once per game with an ownership target (int8[P], 1 black, -1 white, 0 dame):
-        the entropy of each point's owner under the recent per-point frequencies (priced before
-        this game is seen), summed over points. Returns the bits."""
+    def add_ownership(self, ownership: np.ndarray, winner: int = 0) -> float:
+        """Data ledger, once per game with an ownership target (int8[P], 1 black, -1 white, 0 dame;
+        winner as in add_score): the entropy of each point's owner under the recent per-point
+        frequencies of games with this result (priced before this board is seen), summed over
+        points: data_ownership_bits_given_outcome, in data_bits. Summing per point still bounds the
+        joint entropy from above (points are correlated). The same without the result goes to
+        data_ownership_bits (marginal). Returns the bits given the outcome."""
         own = np.asarray(ownership).reshape(-1)
         P = own.size
-        if len(self.recent_owner) != 3 * P:
-            self.recent_owner = [1.0, 1.0, 0.0] * P  # before any game: each point a fair coin
-        c = np.asarray(self.recent_owner, np.float64).reshape(P, 3)
-        f = c / c.sum(axis=1, keepdims=True)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            bits = float(-np.where(f > 0, f * np.log2(np.where(f > 0, f, 1.0)), 0.0).sum())
-        self.data_ownership_bits += bits
+        add = np.zeros((P, 3))
+        add[np.arange(P), np.where(own > 0, 0, np.where(own < 0, 1, 2))] = 1.0
+        fair = [1.0, 1.0, 0.0] * P  # before any game: each point a fair coin
+        self.recent_owner, marginal = _price_and_count(self.recent_owner, fair, add)
+        self.recent_owner_by_result, given = _price_and_count(self.recent_owner_by_result, fair * 3, add,
+                                                              part=_result_index(winner), parts=3)
+        self.data_ownership_bits += marginal
+        self.data_ownership_bits_given_outcome += given
         self.data_ownership_games += 1
-        c *= OUTCOME_MEMORY
-        c[np.arange(P), np.where(own > 0, 0, np.where(own < 0, 1, 2))] += 1.0
-        self.recent_owner = c.reshape(-1).tolist()
-        return bits
+        return given
 
     def add_selfplay(self, evaluations: int, forward_flops: int) -> None:
         """Network rows actually evaluated (cache hits excluded) x forward FLOPs per row."""
@@ -238,8 +270,14 @@ class BitsLedger:
                 "data_value_bits_per_game": self.data_value_bits / max(self.data_games, 1),
                 "data_ownership_bits": self.data_ownership_bits,
                 "data_ownership_bits_per_game": self.data_ownership_bits / max(self.data_ownership_games, 1),
+                "data_ownership_bits_given_outcome": self.data_ownership_bits_given_outcome,
+                "data_ownership_bits_given_outcome_per_game":
+                    self.data_ownership_bits_given_outcome / max(self.data_ownership_games, 1),
                 "data_score_bits": self.data_score_bits,
-                "data_score_bits_per_game": self.data_score_bits / max(self.data_score_games, 1)}
+                "data_score_bits_per_game": self.data_score_bits / max(self.data_score_games, 1),
+                "data_score_bits_given_outcome": self.data_score_bits_given_outcome,
+                "data_score_bits_given_outcome_per_game":
+                    self.data_score_bits_given_outcome / max(self.data_score_games, 1)}
 
     def add_batch(self, samples: int, train_flops: float, policy_bits_sum: float, value_bits_sum: float,
                   ownership_bits_sum: float = 0.0, soft_policy_bits_sum: float = 0.0,

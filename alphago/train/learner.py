@@ -259,10 +259,10 @@ class Learner:
                                         g.improved, g.pruned)
         self.trainer.ledger.add_game(g.winner, bits, labels, kind)
         if self.cfg.train.ownership_weight > 0 and g.ownership is not None:  # a label only when trained on
-            self.trainer.ledger.add_ownership(g.ownership)
+            self.trainer.ledger.add_ownership(g.ownership, g.winner)
         if self.cfg.train.score_weight > 0 and np.isfinite(g.score):  # counted games carry a margin
             from ..net.model import score_half_range
-            self.trainer.ledger.add_score(g.score, 2 * score_half_range(g.size) + 1)
+            self.trainer.ledger.add_score(g.score, 2 * score_half_range(g.size) + 1, g.winner)
 
     # ------------------------------------------------------------------ training
     def steps_due(self) -> int:
