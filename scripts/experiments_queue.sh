@@ -29,10 +29,10 @@ if [ ! -f checkpoints/7x7_warm.pt ]; then
 fi
 step alphago ablate configs/ablation/soft_vs_hard_7x7.yaml --jobs 2
 step alphago ablate configs/ablation/init_7x7.yaml --jobs 2
-# issue 13 on 7x7 (~2.6 h): the levers from the warm start, where the outcome does not fix ownership and margin
-step alphago ablate configs/ablation/aux_targets_7x7.yaml --jobs 2
 # issue 12, simulations axis (~1.5 h)
 step alphago ablate configs/ablation/sims_5x5.yaml --jobs 2
 # issue 12, the horizon axis at a budget where 9x9 cells differ (~3 h; docs/results/horizon is the 2e12 run)
 step alphago horizon --sizes 5 7 9 --kinds visits action reinforce --budget 2e13 --seeds 0 1 2 --jobs 2 \
     --out runs/horizon_2e13 --report-dir docs/results/horizon_2e13
+# issue 13 on 7x7, after what issue 12 owes (~2.6 h): the levers from the warm start, where the outcome does not fix ownership and margin
+step alphago ablate configs/ablation/aux_targets_7x7.yaml --jobs 2
