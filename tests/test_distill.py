@@ -39,6 +39,15 @@ def test_shipped_spec_loads():
     assert "hard" in spec.labels and len(spec.cells()) == len(spec.labels) * len(spec.positions) * len(spec.seeds)
 
 
+def test_rank_correlation_by_hand():
+    from alphago.experiments.distill_report import rank_correlation
+    assert rank_correlation([1, 2, 3], [10, 20, 30]) == pytest.approx(1.0)
+    assert rank_correlation([1, 2, 3], [0.3, 0.2, 0.1]) == pytest.approx(-1.0)
+    # ties share their mean rank: ranks (0.5, 0.5, 2) against (0, 1, 2): 1.5 / sqrt(1.5 * 2)
+    assert rank_correlation([1, 1, 2], [1, 2, 3]) == pytest.approx(1.5 / math.sqrt(3.0))
+    assert math.isnan(rank_correlation([1, 1, 1], [1, 2, 3]))
+
+
 def test_labels_are_powers_of_the_visits_and_argmax():
     from alphago.data.replay import TrainBatch
     from alphago.experiments.distill import entropy_bits, labels
@@ -96,6 +105,7 @@ def test_tiny_distillation_end_to_end_and_resume(tmp_path):
     # strength against hard with an interval per pool size, and positions needed by KL and by score
     assert re.search(r"\| soft:1 \| [+-]\d\.\d\d \[[+-]\d\.\d\d, [+-]\d\.\d\d\]", text)
     assert "| label | by held-out KL | by score vs uniform1 |" in text
+    assert re.search(r"\| 20 \| \d+ \| ([+-]\d\.\d\d|n/a) \| ([+-]\d\.\d\d|n/a) \| \d+ \| \d+ \| \d+ \|", text)
     # a rerun reuses the teacher's games and every finished cell, and keeps a reading written by hand
     before = (out / "cells.jsonl").read_text()
     (rep / "reading.md").write_text("## Reading\n\nwritten by hand")

@@ -10,6 +10,8 @@ import os
 import platform
 from pathlib import Path
 
+import numpy as np
+
 
 from ..data.records import atomic_write_bytes
 from .ablation_results import committed
@@ -118,6 +120,44 @@ def _f(x, spec=".3f") -> str:
     return "n/a" if x is None or (isinstance(x, float) and not math.isfinite(x)) else format(x, spec)
 
 
+def rank_correlation(a, b) -> float:
+    """Spearman's rho: Pearson's correlation of the ranks (ties share their mean rank); nan when a
+    side is constant."""
+    def ranks(x):
+        x = np.asarray(x, float)
+        r = np.empty(len(x))
+        r[x.argsort(kind="mergesort")] = np.arange(len(x))
+        for v in np.unique(x):
+            r[x == v] = r[x == v].mean()
+        return r
+    ra, rb = ranks(a), ranks(b)
+    if len(ra) < 3 or ra.std() == 0 or rb.std() == 0:
+        return float("nan")
+    return float(np.corrcoef(ra, rb)[0, 1])
+
+
+def top1_and_strength(spec: DistillSpec, rows: list[dict], ref: str) -> list[str]:
+    """Per pool size, over its cells (every label and seed): Spearman's rho between held-out top-1
+    agreement and the score against REF, and the student's wins by colour (where only one colour
+    wins, the reference is beaten by exact play on one side, which top-1 measures)."""
+    k = ref.replace(":", "")
+    L = [f"## Top-1 agreement and strength against `{ref}`, by pool size", "",
+         "Spearman's rank correlation over the cells of one pool size (every label and seed) between held-out top-1 "
+         "agreement and the score; the students' wins as Black and as White.", "",
+         "| positions | cells | rho(top-1, score) | rho(held-out KL, score) | wins as Black | wins as White | games |",
+         "|---|---|---|---|---|---|---|"]
+    for n in spec.positions:
+        cs = [r for r in rows if r["positions"] == n and r.get(f"eval_{k}_games")]
+        if not cs:
+            continue
+        score = [r[f"eval_{k}_score"] for r in cs]
+        L.append(f"| {n:,} | {len(cs)} | {_f(rank_correlation([r['test_top1'] for r in cs], score), '+.2f')} | "
+                 f"{_f(rank_correlation([r['test_policy_kl_bits'] for r in cs], score), '+.2f')} | "
+                 f"{sum(r.get(f'eval_{k}_black_wins', 0) for r in cs)} | "
+                 f"{sum(r.get(f'eval_{k}_white_wins', 0) for r in cs)} | {sum(r[f'eval_{k}_games'] for r in cs)} |")
+    return L + [""]
+
+
 def write_report(spec: DistillSpec, out: Path, report_dir: Path, command: str, wall_s: float) -> Path:
     report_dir.mkdir(parents=True, exist_ok=True)
     rows = read_cells(out)
@@ -206,6 +246,8 @@ def write_report(spec: DistillSpec, out: Path, report_dir: Path, command: str, w
                 L.append(f"| `{lab}` | {_n(positions_to_match(spec, tab, lab))} |"
                          + "".join(f" {_n(positions_to_score(spec, tab, lab, ref))} |" for ref in refs))
         L.append("")
+    for ref in refs:
+        L += top1_and_strength(spec, rows, ref)
     L += ["## How to read it", "",
           "- *Label entropy* is H(label): 0 for a hard label; for a soft one, how much of the teacher's ranking of "
           "the other moves it passes on (Hinton's \"dark knowledge\"). *Offered bits* are KL(label || student) per gradient sample from the trainer's ledger "
