@@ -118,6 +118,7 @@ def test_tiny_ablation_end_to_end_and_resume(tmp_path):
         assert math.isfinite(r["data_policy_bits_per_label"]) and r["samples_per_flop"] > 0
     report = (rep / "report.md").read_text()
     assert "## Strength against `uniform2` at matched FLOPs" in report
+    assert re.search(r"Wins by colour at the budget .*`visits` \d+ as Black, \d+ as White \(of \d+\)", report)
     assert "nan" not in report.lower().replace("n/a", "")
     for png in ("score_vs_flops.png", "probe.png", "bits.png"):
         assert (rep / png).stat().st_size > 1000

@@ -277,6 +277,21 @@ def heads_table(spec, done: dict) -> list[str]:
     return L
 
 
+def wins_by_colour(arms: list[str], rows: list[dict], ref: str, point: int) -> list[str]:
+    """One line: each arm's wins as Black and as White at `point`, seeds pooled. Where komi makes one
+    colour's win take exact play (5x5 at 24.5: Black must own every point), the arms' differences can
+    sit in one colour's games; the evaluation alternates colours, so each has about half the games."""
+    parts = []
+    for arm in arms:
+        at = [r for r in rows if r["arm"] == arm and r["point"] == point and r.get(f"eval_{ref}_games")]
+        if at and all(f"eval_{ref}_black_wins" in r for r in at):
+            parts.append(f"`{arm}` {sum(r[f'eval_{ref}_black_wins'] for r in at)} as Black, "
+                         f"{sum(r[f'eval_{ref}_white_wins'] for r in at)} as White "
+                         f"(of {sum(r[f'eval_{ref}_games'] for r in at)})")
+    return ["", "Wins by colour at the budget (colours alternate: about half the games each): " + "; ".join(parts)
+            + "."] if parts else []
+
+
 def reused_note(done: dict) -> str:
     return f" (reused from `{done['reused_from']}`)" if done.get("reused_from") else ""
 
@@ -350,6 +365,7 @@ def write_report(loaded: LoadedAblation, out: Path, report_dir: Path, command: s
             d, half, sig = difference(a, b)
             L.append(f"- `{arm}` - `{base}`: {d:+.3f} [{d - half:+.3f}, {d + half:+.3f}] ({sig}); Elo "
                      f"{a['elo']:+.0f} vs {b['elo']:+.0f}")
+        L += wins_by_colour(arms, rows, ref, len(spec.grid()) - 1)
     if rows:
         probe = loaded.config(arms[0], spec.seeds[0]).train.probe
         where = (f"the shared probe set `{probe}`: the same positions and labels for every arm and seed" if probe else
