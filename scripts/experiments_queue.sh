@@ -14,8 +14,8 @@ step alphago distill configs/ablation/distill_5x5.yaml
 # issue 13, denser targets (done 2026-12-04, restored; ~1.6 h from scratch): ownership, auxiliary soft
 # policy, Reanalyse, score vs plain soft targets
 step alphago ablate configs/ablation/aux_targets_5x5.yaml --jobs 2
-# issue 12, 7x7: the ~20 min warm start of reproduce_7x7.sh stages 1-2, then soft_vs_hard_7x7 (~2 h), then
-# init_7x7 (~1 h: its `pretrained` arm is soft_vs_hard's `visits` runs, reused).
+# issue 12, 7x7 (done 2026-12-04, restored): the ~20 min warm start of reproduce_7x7.sh stages 1-2, then
+# soft_vs_hard_7x7 (~1.5 h), then init_7x7 (~50 min: its `pretrained` arm is soft_vs_hard's `visits` runs, reused).
 # The warm start is committed (checkpoints/7x7_warm.pt) once made: the ablations' cells record its hash,
 # and a fresh clone restores their committed results only when it starts from the same bytes.
 if [ ! -f checkpoints/7x7_warm.pt ]; then
