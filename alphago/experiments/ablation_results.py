@@ -27,6 +27,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from ..data.records import atomic_write_bytes
+
 if TYPE_CHECKING:
     from .ablation_spec import LoadedAblation
 
@@ -41,7 +43,6 @@ def cell_dir(out: Path, arm: str, seed: int) -> Path:
 
 
 def atomic_json(path: Path, obj, indent: int | None = 1) -> None:
-    from ..data.records import atomic_write_bytes
     atomic_write_bytes(path, json.dumps(obj, indent=indent).encode())
 
 
@@ -257,8 +258,7 @@ def export_results(out: Path, report_dir: Path, done: dict[tuple[str, int], dict
                    series: dict[str, dict[str, list]]) -> None:
     """cells.json, evaluations.jsonl and series.json beside the report (module doc); the rows in cell
     order (the file's arms, then seeds) and point order, whatever order the stages wrote them in."""
-    from ..data.records import atomic_write_bytes
-    from .ablation_report import read_rows
+    from .ablation_report import read_rows  # lazily: ablation_report imports this module
     atomic_json(report_dir / "cells.json", {f"{arm}/seed{seed}": committed(d) for (arm, seed), d in done.items()})
     atomic_json(report_dir / "series.json", series, indent=None)
     src = out / "evaluations.jsonl"

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 
-
 from ..data.records import atomic_write_bytes
 from .ablation_results import committed
 from .ablation_report import difference, mean_sd, pooled, reading
@@ -140,21 +139,20 @@ def top1_and_strength(spec: DistillSpec, rows: list[dict], ref: str) -> list[str
     """Per pool size, over its cells (every label and seed): Spearman's rho between held-out top-1
     agreement and the score against REF, and the student's wins by colour (where only one colour
     wins, the reference is beaten by exact play on one side, which top-1 measures)."""
-    k = ref.replace(":", "")
     L = [f"## Top-1 agreement and strength against `{ref}`, by pool size", "",
          "Spearman's rank correlation over the cells of one pool size (every label and seed) between held-out top-1 "
          "agreement and the score; the students' wins as Black and as White.", "",
          "| positions | cells | rho(top-1, score) | rho(held-out KL, score) | wins as Black | wins as White | games |",
          "|---|---|---|---|---|---|---|"]
     for n in spec.positions:
-        cs = [r for r in rows if r["positions"] == n and r.get(f"eval_{k}_games")]
+        cs = [r for r in rows if r["positions"] == n and r.get(f"eval_{ref}_games")]
         if not cs:
             continue
-        score = [r[f"eval_{k}_score"] for r in cs]
+        score = [r[f"eval_{ref}_score"] for r in cs]
         L.append(f"| {n:,} | {len(cs)} | {_f(rank_correlation([r['test_top1'] for r in cs], score), '+.2f')} | "
                  f"{_f(rank_correlation([r['test_policy_kl_bits'] for r in cs], score), '+.2f')} | "
-                 f"{sum(r.get(f'eval_{k}_black_wins', 0) for r in cs)} | "
-                 f"{sum(r.get(f'eval_{k}_white_wins', 0) for r in cs)} | {sum(r[f'eval_{k}_games'] for r in cs)} |")
+                 f"{sum(r.get(f'eval_{ref}_black_wins', 0) for r in cs)} | "
+                 f"{sum(r.get(f'eval_{ref}_white_wins', 0) for r in cs)} | {sum(r[f'eval_{ref}_games'] for r in cs)} |")
     return L + [""]
 
 

@@ -29,6 +29,7 @@ import math
 import time
 from pathlib import Path
 
+from ..data.records import atomic_write_bytes
 from .ablation_results import atomic_json, committed
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -201,7 +202,6 @@ def write_report(cells: list[dict], report_dir: Path, budget: float, command: st
     L += reading(report_dir)
     atomic_json(report_dir / "cells.json", {cell_key(c["size"], c["kind"], c["seed"]): committed(c) for c in cells})
     path = report_dir / "report.md"
-    from ..data.records import atomic_write_bytes
     atomic_write_bytes(path, ("\n".join(L) + "\n").encode())
     return path
 
