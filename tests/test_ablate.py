@@ -216,6 +216,13 @@ def test_reuse_maps_arm_names_and_checks_the_init_checkpoint(tmp_path):
     assert cell["arm"] == "pretrained" and cell["steps"] == 3 and cell["reused_from"] == f"{src}:visits"
     rows = [json.loads(x) for x in (out / "evaluations.jsonl").read_text().splitlines()]
     assert sorted((r["arm"], r["point"]) for r in rows) == [("pretrained", 0), ("pretrained", 1)]
+    # the source's rows gain figures later (eval.probe scores): the reused rows follow them
+    (res / "evaluations.jsonl").write_text("".join(json.dumps({"arm": a, "seed": 0, "point": i, "eval_x_score": 0.5,
+                                                               "probe_top1": 0.25 * i}) + "\n"
+                                                   for a in ("visits", "action") for i in (0, 1)))
+    import_reused(loaded, out, roots=[tmp_path / "results"], log=lambda m: None)
+    rows = [json.loads(x) for x in (out / "evaluations.jsonl").read_text().splitlines()]
+    assert [(r["arm"], r["point"], r["probe_top1"]) for r in rows] == [("pretrained", 0, 0.0), ("pretrained", 1, 0.25)]
     # the same path with other bytes: the imported runs did not start from this checkpoint
     ckpt.write_bytes(b"another warm start")
     with pytest.raises(FileNotFoundError, match="other bytes"):
@@ -251,3 +258,63 @@ def test_cells_run_as_ray_tasks(tmp_path, monkeypatch):
     for arm in ("visits", "action"):
         done = json.loads((out / "runs" / arm / "seed0" / "done.json").read_text())
         assert done["flops"] >= 6.0e9 and done["arm"] == arm and done["seed"] == 0
+
+
+def _hand_probe(policy_move: int):
+    """Three 5x5 positions as move sequences, one-hot reference labels on `policy_move`."""
+    import numpy as np
+    from alphago.experiments.probe import ProbeSet
+    actions = np.array([[-1, -1], [12, -1], [12, 6]], np.int16)
+    policy = np.zeros((3, 26), np.float32)
+    policy[:, policy_move] = 1.0
+    return ProbeSet(5, 0.5, actions, np.array([0, 1, 2], np.int32), policy, np.array([1.0, -1.0, 1.0], np.float32),
+                    np.zeros(3, np.int8), "by hand")
+
+
+def test_eval_probe_scores_the_evaluated_checkpoints_after_training(tmp_path):
+    """eval.probe, named after the runs: every evaluated checkpoint is scored on that file without
+    training again (the cells' fingerprints leave it out), with figures equal to `probe.score` of the
+    checkpoint, tagged with the file's hash; scores of other bytes at that path are not read as its."""
+    from alphago.cli import main
+    from alphago.experiments.ablate import _checkpoints
+    from alphago.experiments.ablation_results import file_sha256
+    from alphago.experiments.probe import ProbeSet, score
+    from alphago.go.features import FeatureConfig
+    from alphago.net.io import load_model
+    spec = _write(tmp_path, GOOD)
+    out, rep = tmp_path / "out", tmp_path / "results" / "t"
+    assert main(["ablate", str(spec), "--out", str(out), "--report-dir", str(rep), "--threads", "1"]) == 0
+    cells = json.loads((rep / "cells.json").read_text())
+    mtimes = {p: p.stat().st_mtime for p in (out / "runs").rglob("step_*.pt")}
+    probe = tmp_path / "p.npz"
+    spec.write_text(GOOD.replace("points: 2}", f"points: 2, probe: {probe}}}"))
+    # the file named but not made: a clear error, nothing lost
+    rows_before = (out / "evaluations.jsonl").read_text()
+    assert main(["ablate", str(spec), "--out", str(out), "--report-dir", str(rep), "--stages", "evaluate"]) == 2
+    assert (out / "evaluations.jsonl").read_text() == rows_before
+    _hand_probe(12).save(probe)
+    assert main(["ablate", str(spec), "--out", str(out), "--report-dir", str(rep), "--stages", "evaluate", "report"]) == 0
+    assert {p: p.stat().st_mtime for p in (out / "runs").rglob("step_*.pt")} == mtimes   # nothing trained
+    assert json.loads((rep / "cells.json").read_text()) == cells                        # same fingerprints
+    rows = [json.loads(x) for x in (out / "evaluations.jsonl").read_text().splitlines()]
+    sha = file_sha256(probe)
+    assert len(rows) == 4 and all(r["probe_sha256"] == sha and r["probe_positions"] == 3 for r in rows)
+    r = next(r for r in rows if r["arm"] == "visits" and r["point"] == 1)
+    ckpt = next(p for p, m in _checkpoints(out / "runs" / "visits" / "seed0") if m["step"] == r["step"])
+    model, meta = load_model(str(ckpt))
+    want = score(model, ProbeSet.load(probe), FeatureConfig(**meta["features"]))
+    for k in ("probe_top1", "probe_policy_ce_bits", "probe_value_ece"):
+        assert r[k] == pytest.approx(want[k], rel=1e-6)
+    report = (rep / "report.md").read_text()
+    assert f"`{probe}` (eval.probe: every evaluated checkpoint scored on it after training, 2 of 2 at the budget)" in report
+    summary = json.loads((rep / "summary.json").read_text())
+    assert summary["arms"]["visits"]["points"][-1]["probe_top1"][0] == pytest.approx(
+        next(x for x in rows if x["arm"] == "visits" and x["point"] == 1)["probe_top1"])
+    # other bytes at the same path: the rows' scores are not this file's (n/a) until evaluated again
+    _hand_probe(6).save(probe)
+    assert main(["ablate", str(spec), "--out", str(out), "--report-dir", str(rep), "--stages", "report"]) == 0
+    assert "0 of 2 at the budget" in (rep / "report.md").read_text()
+    assert not math.isfinite(json.loads((rep / "summary.json").read_text())["arms"]["visits"]["points"][-1]["probe_top1"][0])
+    assert main(["ablate", str(spec), "--out", str(out), "--report-dir", str(rep), "--stages", "evaluate", "report"]) == 0
+    rows = [json.loads(x) for x in (out / "evaluations.jsonl").read_text().splitlines()]
+    assert all(r["probe_sha256"] == file_sha256(probe) for r in rows) and len(rows) == 4

@@ -51,3 +51,10 @@ def test_tiny_horizon_runs_and_reports(tmp_path):
     assert main(["horizon", "--sizes", "5", "6", "--kinds", "visits", "--budget", "4e9", "--report-only",
                  "--base", str(ROOT / "configs" / "tiny.yaml"), "--out", str(out), "--report-dir", str(tmp_path / "r3")]) == 0
     assert set(json.loads((tmp_path / "r3" / "summary.json").read_text())) == {"5x5/visits", "6x6/visits"}
+    report = (tmp_path / "r3" / "report.md").read_text()
+    assert "Partial" not in report and f"--out {out} --report-dir {tmp_path / 'r3'}" in report
+    # a run cut short: the report names how many of the cells have finished
+    assert main(["horizon", "--sizes", "5", "6", "--kinds", "visits", "--budget", "4e9", "--seeds", "0", "1",
+                 "--report-only", "--base", str(ROOT / "configs" / "tiny.yaml"), "--out", str(out),
+                 "--report-dir", str(tmp_path / "r4")]) == 0
+    assert "**Partial: 2 of the 4 cells the command names have finished**" in (tmp_path / "r4" / "report.md").read_text()

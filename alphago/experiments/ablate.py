@@ -11,7 +11,8 @@ Three stages, each resumable (rerun the same command after a crash or a SIGTERM)
   evaluate  at every matched FLOP point of the grid (ablation_spec.AblationSpec.grid) each cell's
             checkpoint nearest in log-FLOPs plays the same references (GNU Go levels, ...) with
             the same number of games; its probe scores and ledger series come from the run's own
-            metrics. One JSON line per (cell, point) in OUT/evaluations.jsonl, skipped when present.
+            metrics, or with eval.probe from scoring the checkpoint on that shared probe set
+            (probe_rows). One JSON line per (cell, point) in OUT/evaluations.jsonl, skipped when present.
   report    experiments/ablation_report.py: REPORT_DIR/report.md, plots, table, from those lines.
 
 The budget is checked between self-play phases, so a run stops at most one phase past it; the
@@ -148,6 +149,56 @@ def evaluate_cells(loaded: LoadedAblation, out: Path, parallel: int, log=print) 
     return path
 
 
+def probe_rows(loaded: LoadedAblation, out: Path, log=print) -> int:
+    """eval.probe: score every evaluated checkpoint on the shared probe set, after training (so a
+    probe made after the runs still measures accuracy apart from strength, without training again).
+    Each row of OUT/evaluations.jsonl not yet scored on this file (probe_sha256) whose cell's
+    checkpoint of that step is here gets the probe_* figures of experiments.probe.score (replacing
+    the held-out figures the run logged), probe_file and probe_sha256; the file is rewritten
+    atomically. Reused arms' rows come scored from their source. Returns the rows scored."""
+    from ..config import ConfigError
+    from ..go.features import FeatureConfig
+    from ..net.io import load_model
+    from .ablation_results import read_eval_rows, write_eval_rows
+    from .probe import ProbeSet, score
+    spec = loaded.spec
+    path = out / "evaluations.jsonl"
+    if spec.eval.probe is None or not path.exists():
+        return 0
+    probe_path = Path(spec.eval.probe) if Path(spec.eval.probe).is_absolute() else ROOT / spec.eval.probe
+    if not probe_path.exists():
+        raise ConfigError(f"{loaded.path}: eval.probe {spec.eval.probe} does not exist "
+                          f"(make it with `alphago probe build --size N --net CHECKPOINT --out {spec.eval.probe}`)")
+    sha = file_sha256(probe_path)
+    rows = read_eval_rows(path)
+    todo = [r for r in rows if r.get("probe_sha256") != sha and r["arm"] not in spec.reuse]
+    if not todo:
+        return 0
+    probe = ProbeSet.load(probe_path)
+    planes: dict[str, object] = {}   # features (JSON) -> the probe's input planes, computed once
+    by_cell: dict[tuple[str, int], dict[int, Path]] = {}
+    n = 0
+    for r in todo:
+        cell = (r["arm"], r["seed"])
+        if cell not in by_cell:
+            by_cell[cell] = {int(m.get("step", -1)): p for p, m in _checkpoints(cell_dir(out, *cell))}
+        ckpt = by_cell[cell].get(int(r.get("step", -1)))
+        if ckpt is None:
+            log(f"probe: {cell[0]}/seed{cell[1]} point {r['point']}: no checkpoint of step {r.get('step')} here; "
+                f"not scored on {spec.eval.probe}")
+            continue
+        model, meta = load_model(str(ckpt), expect={"board_size": probe.size})
+        feats = FeatureConfig(**meta["features"])
+        key = json.dumps(meta["features"], sort_keys=True)
+        if key not in planes:
+            planes[key] = probe.planes(feats)
+        r.update(score(model, probe, feats, planes[key]), probe_file=spec.eval.probe, probe_sha256=sha)
+        n += 1
+    write_eval_rows(path, rows)
+    log(f"probe: {n} evaluated checkpoints scored on {spec.eval.probe} ({len(probe)} positions)")
+    return n
+
+
 def main(args: argparse.Namespace) -> int:
     from ..config import ConfigError
     from .ablation_spec import load_ablation
@@ -194,6 +245,11 @@ def main(args: argparse.Namespace) -> int:
                     done_line(fut.result())
     if "evaluate" in args.stages:
         evaluate_cells(loaded, out, parallel=args.jobs, log=lambda m: print(m, flush=True))
+        try:
+            probe_rows(loaded, out, log=lambda m: print(m, flush=True))
+        except ConfigError as exc:
+            print(f"alphago ablate: {exc}", file=sys.stderr)
+            return 2
     if "report" in args.stages:
         from .ablation_report import write_report
         command = f"alphago ablate {args.ablation} --jobs {args.jobs}"

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data.records import atomic_write_bytes
-from .ablation_results import cell_dir, cell_series, export_results, ledger_at_budget
+from .ablation_results import ROOT, cell_dir, cell_series, export_results, file_sha256, ledger_at_budget
 from .ablation_spec import LoadedAblation
 
 LEVELS = (0.25, 0.5, 0.75)
@@ -130,10 +130,25 @@ def flops_to_level(points: list[dict], ref: str, level: float) -> dict:
     return {"point": hit, "flops": points[hit]["flops"], "confirmed": points[hit][ref]["lo"] >= level}
 
 
+def probe_path(loaded: LoadedAblation) -> Path | None:
+    p = loaded.spec.eval.probe
+    return None if p is None else (Path(p) if Path(p).is_absolute() else ROOT / p)
+
+
+def probe_sha(loaded: LoadedAblation) -> str | None:
+    """The hash of eval.probe's file (None without eval.probe; 'missing' when the file is not here)."""
+    p = probe_path(loaded)
+    return None if p is None else (file_sha256(p) if p.exists() else "missing")
+
+
 def summarize(loaded: LoadedAblation, rows: list[dict]) -> dict:
     spec = loaded.spec
     refs = ref_names(rows)
     out: dict = {"arms": {}, "references": refs}
+    sha = probe_sha(loaded)
+    def fig(r: dict, key: str):
+        # with eval.probe, probe figures count only when scored on that very file (ablate.probe_rows)
+        return r.get(key) if sha is None or not key.startswith("probe_") or r.get("probe_sha256") == sha else None
     for arm in spec.arms:
         points = []
         for i, g in enumerate(spec.grid()):
@@ -145,7 +160,7 @@ def summarize(loaded: LoadedAblation, rows: list[dict]) -> dict:
             for key in ("probe_policy_ce_bits", "probe_top1", "probe_value_ece", "data_policy_bits_per_label",
                         "data_bits_per_flop", "samples_per_flop", "bits_per_sample", "bits_per_flop",
                         "target_entropy"):
-                p[key] = mean_sd([r.get(key) for r in rs])
+                p[key] = mean_sd([fig(r, key) for r in rs])
             points.append(p)
         out["arms"][arm] = {"points": points, "to_level": {}}
         if refs:
@@ -368,8 +383,18 @@ def write_report(loaded: LoadedAblation, out: Path, report_dir: Path, command: s
         L += wins_by_colour(arms, rows, ref, len(spec.grid()) - 1)
     if rows:
         probe = loaded.config(arms[0], spec.seeds[0]).train.probe
-        where = (f"the shared probe set `{probe}`: the same positions and labels for every arm and seed" if probe else
-                 "each run's own held-out games (no train.probe): NOT comparable across arms, set train.probe")
+        if spec.eval.probe:
+            sha = probe_sha(loaded)
+            last = [r for r in rows if r["point"] == len(spec.grid()) - 1]
+            scored = sum(r.get("probe_sha256") == sha for r in last)
+            where = (f"the shared probe set `{spec.eval.probe}` (eval.probe: every evaluated checkpoint scored on "
+                     f"it after training, {scored} of {len(last)} at the budget): the same positions and labels "
+                     f"for every arm and seed")
+        elif probe:
+            where = f"the shared probe set `{probe}`: the same positions and labels for every arm and seed"
+        else:
+            where = ("each run's own held-out games (no train.probe or eval.probe): NOT comparable across arms, "
+                     "set one")
         L += ["", "## Accuracy apart from strength, at the budget", "", f"Probe: {where}. Ledger columns: "
               "docs/accounting.md (bits in the data counted once per label when self-play makes it; bits "
               "offered per gradient sample against the current net).", "",

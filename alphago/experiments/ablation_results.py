@@ -63,8 +63,11 @@ def cell_fingerprint(loaded: LoadedAblation, arm: str, seed: int, root: str | Pa
     spec = loaded.spec
     init = loaded.init(arm, root)
     start = None if init is None else (file_sha256(init) if Path(init).exists() else "missing")
+    # eval.probe is left out: it changes neither the run nor its games, only adds scores to the rows,
+    # which carry the probe file's hash (probe_sha256) so that another file's scores are not read as its
+    ev = {k: v for k, v in asdict(spec.eval).items() if k != "probe"}
     blob = json.dumps({"config": json.loads(loaded.config(arm, seed).to_json()), "budget": spec.budget_flops,
-                       "grid": spec.grid(), "eval": asdict(spec.eval), "init_sha256": start}, sort_keys=True)
+                       "grid": spec.grid(), "eval": ev, "init_sha256": start}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -90,6 +93,16 @@ def _rows(path: Path) -> list[dict]:
         except ValueError:
             continue  # a line cut short by a crash
     return out
+
+
+def read_eval_rows(path: Path) -> list[dict]:
+    """The whole lines of an evaluations.jsonl, in file order."""
+    return [r for r in _rows(path) if isinstance(r, dict) and {"arm", "seed", "point"} <= set(r)]
+
+
+def write_eval_rows(path: Path, rows: list[dict]) -> None:
+    """Replace an evaluations.jsonl with these rows, atomically (a crash leaves the old file)."""
+    atomic_write_bytes(path, "".join(json.dumps(r) + "\n" for r in rows).encode())
 
 
 def append_rows(path: Path, rows: list[dict]) -> None:
@@ -143,8 +156,18 @@ def import_reused(loaded: LoadedAblation, out: Path, roots: list[Path] | None = 
             if not done.exists():
                 done.parent.mkdir(parents=True, exist_ok=True)
                 atomic_json(done, {**info, "arm": arm, "reused_from": src})
-        new = [{**r, "arm": arm, "reused_from": src} for r in _rows(evals)
-               if r.get("arm") == src_arm and r.get("seed") in spec.seeds and (arm, r["seed"], r["point"]) not in have]
+        theirs = [{**r, "arm": arm, "reused_from": src} for r in _rows(evals)
+                  if r.get("arm") == src_arm and r.get("seed") in spec.seeds]
+        new = [r for r in theirs if (arm, r["seed"], r["point"]) not in have]
+        if path.exists() and len(new) < len(theirs):
+            # rows taken before: they mirror the source's, which may have gained figures since
+            # (eval.probe scores): replaced where they differ
+            mine = read_eval_rows(path)
+            now = {(r["seed"], r["point"]): r for r in theirs}
+            fresh = [now.get((r["seed"], r["point"]), r) if r["arm"] == arm else r for r in mine]
+            if fresh != mine:
+                write_eval_rows(path, fresh)
+                log(f"reuse: {arm}: evaluation rows updated from {evals}")
         append_rows(path, new)
         if new:
             log(f"reuse: {arm}: {len(new)} evaluation rows from {evals}")

@@ -16,6 +16,9 @@ every arm x seed config is built here, so a bad key fails in a second, not after
       games: 20                         # per reference and evaluated checkpoint (colours alternate)
       sims: 64                          # our simulations per move in evaluation games
       points: 4                         # matched FLOP points: budget x 2^-(points-1) ... budget
+      probe: checkpoints/probe_7x7.npz  # optional: a shared probe set (alphago probe build) every
+                                        # evaluated checkpoint is scored on after training (accuracy
+                                        # apart from strength); rows are tagged with the file's hash
     init: {pretrained: runs/pre7/pretrained.pt}   # optional: arm -> checkpoint the arm's runs start from
                                         # (alphago train --init: its FLOP ledger goes on, so a warm
                                         # start's own training FLOPs count against the budget)
@@ -45,8 +48,11 @@ class EvalSpec:
     games: int = 20
     sims: int = 64
     points: int = 4
+    probe: str | None = None   # shared probe set (path from the repo root) scored at evaluation
 
     def __post_init__(self) -> None:
+        if self.probe is not None and not (isinstance(self.probe, str) and self.probe):
+            raise ValueError(f"eval.probe must be the path of a probe set (alphago probe build), got {self.probe!r}")
         if not self.references or not all(isinstance(r, str) and r for r in self.references):
             raise ValueError(f"eval.references must be a non-empty list of arena specs, got {self.references!r}")
         for key in ("games", "sims", "points"):
@@ -179,7 +185,8 @@ def check_reuse(loaded: LoadedAblation, arm: str, src: str, root: str | Path | N
     if missing:
         raise ConfigError(f"{where}: seeds {missing} are not in it (it has {list(other.spec.seeds)})")
     if other.spec.grid() != spec.grid() or other.spec.eval != spec.eval:
-        raise ConfigError(f"{where}: its FLOP budget, matched points or evaluation differ from this file's")
+        raise ConfigError(f"{where}: its FLOP budget, matched points or evaluation (references, games, sims, "
+                          f"points, probe) differ from this file's")
     if src_arm in other.spec.reuse:
         raise ConfigError(f"{where}: its arm {src_arm!r} is itself reused (name the ablation that trained it)")
     mine, theirs = loaded.init(arm, root or "."), other.init(src_arm, root or ".")
