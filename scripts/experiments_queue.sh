@@ -29,7 +29,7 @@ if [ ! -f checkpoints/7x7_warm.pt ]; then
 fi
 step alphago ablate configs/ablation/soft_vs_hard_7x7.yaml --jobs 2
 step alphago ablate configs/ablation/init_7x7.yaml --jobs 2
-# issue 12, simulations axis (done 2026-12-04, committed in docs/results/sims_5x5; ~1.5 h from scratch)
+# issue 12, simulations axis (~1.5 h)
 step alphago ablate configs/ablation/sims_5x5.yaml --jobs 2
 # issue 12, the horizon axis at a budget where 9x9 cells differ (~3 h; docs/results/horizon is the 2e12 run)
 step alphago horizon --sizes 5 7 9 --kinds visits action reinforce --budget 2e13 --seeds 0 1 2 --jobs 2 \
