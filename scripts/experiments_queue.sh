@@ -29,9 +29,11 @@ if [ ! -f checkpoints/7x7_warm.pt ]; then
 fi
 step alphago ablate configs/ablation/soft_vs_hard_7x7.yaml --jobs 2
 step alphago ablate configs/ablation/init_7x7.yaml --jobs 2
-# issue 12, simulations axis (~1.5 h)
+# issue 12, simulations axis (done 2026-12-04, restored from docs/results/sims_5x5; ~1.5 h from scratch)
 step alphago ablate configs/ablation/sims_5x5.yaml --jobs 2
-# issue 12, the horizon axis at a budget where 9x9 cells differ (~3 h; docs/results/horizon is the 2e12 run)
+# issue 12, the horizon axis at a budget where 9x9 cells differ (docs/results/horizon is the 2e12 run): ~9 min
+# per 5x5 cell, ~8 on 7x7 and 9x9, 2 at a time (~2 h in all); 11 of the 27 cells ran on 2026-12-04 and are
+# committed (docs/results/horizon_2e13/cells.json: restored, not run again), ~1.3 h left
 step alphago horizon --sizes 5 7 9 --kinds visits action reinforce --budget 2e13 --seeds 0 1 2 --jobs 2 \
     --out runs/horizon_2e13 --report-dir docs/results/horizon_2e13
 # issue 13 on 7x7, after what issue 12 owes (~2.6 h): the levers from the warm start, where the outcome does not fix ownership and margin
