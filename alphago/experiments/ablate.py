@@ -159,22 +159,22 @@ def probe_rows(loaded: LoadedAblation, out: Path, log=print) -> int:
     from ..config import ConfigError
     from ..go.features import FeatureConfig
     from ..net.io import load_model
-    from .ablation_results import read_eval_rows, write_eval_rows
+    from .ablation_results import probe_path, read_eval_rows, write_eval_rows
     from .probe import ProbeSet, score
     spec = loaded.spec
     path = out / "evaluations.jsonl"
-    if spec.eval.probe is None or not path.exists():
+    probe_file = probe_path(loaded)
+    if probe_file is None or not path.exists():
         return 0
-    probe_path = Path(spec.eval.probe) if Path(spec.eval.probe).is_absolute() else ROOT / spec.eval.probe
-    if not probe_path.exists():
+    if not probe_file.exists():
         raise ConfigError(f"{loaded.path}: eval.probe {spec.eval.probe} does not exist "
                           f"(make it with `alphago probe build --size N --net CHECKPOINT --out {spec.eval.probe}`)")
-    sha = file_sha256(probe_path)
+    sha = file_sha256(probe_file)
     rows = read_eval_rows(path)
     todo = [r for r in rows if r.get("probe_sha256") != sha and r["arm"] not in spec.reuse]
     if not todo:
         return 0
-    probe = ProbeSet.load(probe_path)
+    probe = ProbeSet.load(probe_file)
     planes: dict[str, object] = {}   # features (JSON) -> the probe's input planes, computed once
     by_cell: dict[tuple[str, int], dict[int, Path]] = {}
     n = 0
@@ -194,7 +194,8 @@ def probe_rows(loaded: LoadedAblation, out: Path, log=print) -> int:
             planes[key] = probe.planes(feats)
         r.update(score(model, probe, feats, planes[key]), probe_file=spec.eval.probe, probe_sha256=sha)
         n += 1
-    write_eval_rows(path, rows)
+    if n:  # nothing scored (no checkpoints here): the file stays as it is
+        write_eval_rows(path, rows)
     log(f"probe: {n} evaluated checkpoints scored on {spec.eval.probe} ({len(probe)} positions)")
     return n
 

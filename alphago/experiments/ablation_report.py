@@ -24,7 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from ..data.records import atomic_write_bytes
-from .ablation_results import ROOT, cell_dir, cell_series, export_results, file_sha256, ledger_at_budget
+from .ablation_results import (cell_dir, cell_series, export_results, ledger_at_budget, probe_sha,
+                               read_eval_rows)
 from .ablation_spec import LoadedAblation
 
 LEVELS = (0.25, 0.5, 0.75)
@@ -35,17 +36,11 @@ def read_rows(path: Path) -> list[dict]:
     """The evaluation rows, one per (arm, seed, point): the first of duplicates (two evaluate stages
     run at once) and lines cut short by a crash are dropped."""
     rows, seen = [], set()
-    if path.exists():
-        for line in path.read_text().splitlines():
-            try:
-                r = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(r, dict) and {"arm", "seed", "point"} <= set(r):
-                key = (r["arm"], r["seed"], r["point"])
-                if key not in seen:
-                    seen.add(key)
-                    rows.append(r)
+    for r in read_eval_rows(path) if path.exists() else []:
+        key = (r["arm"], r["seed"], r["point"])
+        if key not in seen:
+            seen.add(key)
+            rows.append(r)
     return rows
 
 
@@ -128,17 +123,6 @@ def flops_to_level(points: list[dict], ref: str, level: float) -> dict:
     if hit is None:
         return {"point": None, "flops": None, "confirmed": False}
     return {"point": hit, "flops": points[hit]["flops"], "confirmed": points[hit][ref]["lo"] >= level}
-
-
-def probe_path(loaded: LoadedAblation) -> Path | None:
-    p = loaded.spec.eval.probe
-    return None if p is None else (Path(p) if Path(p).is_absolute() else ROOT / p)
-
-
-def probe_sha(loaded: LoadedAblation) -> str | None:
-    """The hash of eval.probe's file (None without eval.probe; 'missing' when the file is not here)."""
-    p = probe_path(loaded)
-    return None if p is None else (file_sha256(p) if p.exists() else "missing")
 
 
 def summarize(loaded: LoadedAblation, rows: list[dict]) -> dict:

@@ -71,6 +71,18 @@ def cell_fingerprint(loaded: LoadedAblation, arm: str, seed: int, root: str | Pa
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
+def probe_path(loaded: LoadedAblation, root: str | Path = ROOT) -> Path | None:
+    """eval.probe's file (a path from the repo root), or None without eval.probe."""
+    p = loaded.spec.eval.probe
+    return None if p is None else (Path(p) if Path(p).is_absolute() else Path(root) / p)
+
+
+def probe_sha(loaded: LoadedAblation) -> str | None:
+    """The hash of eval.probe's file (None without eval.probe; 'missing' when the file is not here)."""
+    p = probe_path(loaded)
+    return None if p is None else (file_sha256(p) if p.exists() else "missing")
+
+
 def evaluated_points(path: Path) -> set[tuple[str, int, int]]:
     """(arm, seed, point) of every whole line of an evaluations.jsonl (a line cut short by a crash
     is skipped: that point is evaluated again)."""
