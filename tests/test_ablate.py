@@ -318,3 +318,50 @@ def test_eval_probe_scores_the_evaluated_checkpoints_after_training(tmp_path):
     assert main(["ablate", str(spec), "--out", str(out), "--report-dir", str(rep), "--stages", "evaluate", "report"]) == 0
     rows = [json.loads(x) for x in (out / "evaluations.jsonl").read_text().splitlines()]
     assert all(r["probe_sha256"] == file_sha256(probe) for r in rows) and len(rows) == 4
+
+
+def test_extra_references_play_after_training(tmp_path):
+    """eval.extra_references, named after the runs (a fixed reference net, or a level where the
+    others saturate): every evaluated checkpoint still on disk plays it with the rows' own settings,
+    nothing is trained again, the cells keep their fingerprints (so committed results still restore),
+    a second evaluate plays nothing, and the report gains a section for it."""
+    from alphago.cli import main
+    from alphago.experiments.ablate import _checkpoints
+    from alphago.experiments.ablation_results import restore_committed
+    from alphago.play.evaluation import evaluate_checkpoint
+    spec = _write(tmp_path, GOOD)
+    out, rep = tmp_path / "out", tmp_path / "results" / "t"
+    assert main(["ablate", str(spec), "--out", str(out), "--report-dir", str(rep), "--threads", "1"]) == 0
+    cells = json.loads((rep / "cells.json").read_text())
+    mtimes = {p: p.stat().st_mtime for p in (out / "runs").rglob("step_*.pt")}
+    with_extra = GOOD.replace('points: 2}', 'points: 2, extra_references: ["rollout@4"]}')
+    assert with_extra != GOOD
+    spec.write_text(with_extra)
+    assert main(["ablate", str(spec), "--out", str(out), "--report-dir", str(rep), "--stages", "evaluate", "report"]) == 0
+    assert {p: p.stat().st_mtime for p in (out / "runs").rglob("step_*.pt")} == mtimes   # nothing trained
+    assert json.loads((rep / "cells.json").read_text()) == cells                        # same fingerprints
+    rows = [json.loads(x) for x in (out / "evaluations.jsonl").read_text().splitlines()]
+    assert len(rows) == 4 and all(r["eval_rollout4_games"] == 2 and 0 <= r["eval_rollout4_score"] <= 1 for r in rows)
+    assert all("eval_uniform2_score" in r for r in rows)   # the first references' figures are kept
+    # the same match, played by hand with the row's checkpoint and seed, gives the same figures
+    r = next(r for r in rows if r["arm"] == "action" and r["point"] == 1)
+    ckpt = next(p for p, m in _checkpoints(out / "runs" / "action" / "seed0") if m["step"] == r["step"])
+    want = evaluate_checkpoint(str(ckpt), ["rollout@4"], 2, 2, 5, 0.5, seed=1000 * 0 + 1)
+    assert {k: r[k] for k in want if k.startswith("eval_rollout4")} == {k: v for k, v in want.items()
+                                                                       if k.startswith("eval_rollout4")}
+    report = (rep / "report.md").read_text()
+    assert "## Strength against `rollout4` at matched FLOPs" in report and "## Strength against `uniform2`" in report
+    assert "added after the runs (eval.extra_references" in report
+    assert json.loads((rep / "summary.json").read_text())["references"] == ["uniform2", "rollout4"]
+    # evaluate again: nothing is played (the rows have their figures)
+    before = (out / "evaluations.jsonl").read_text()
+    assert main(["ablate", str(spec), "--out", str(out), "--report-dir", str(rep), "--stages", "evaluate"]) == 0
+    assert (out / "evaluations.jsonl").read_text() == before
+    # a fresh clone restores the cells (fingerprints unchanged) with the extra figures
+    fresh = tmp_path / "fresh"
+    assert sorted(restore_committed(load_ablation(spec, ROOT), fresh, rep, log=lambda m: None)) == [("action", 0), ("visits", 0)]
+    assert all("eval_rollout4_score" in json.loads(x) for x in (fresh / "evaluations.jsonl").read_text().splitlines())
+    # the same reference named twice is refused when the file loads
+    spec.write_text(GOOD.replace('points: 2}', 'points: 2, extra_references: ["uniform@2"]}'))
+    with pytest.raises(ConfigError, match="extra_references"):
+        load_ablation(spec, ROOT)

@@ -12,7 +12,9 @@ Three stages, each resumable (rerun the same command after a crash or a SIGTERM)
             checkpoint nearest in log-FLOPs plays the same references (GNU Go levels, ...) with
             the same number of games; its probe scores and ledger series come from the run's own
             metrics, or with eval.probe from scoring the checkpoint on that shared probe set
-            (probe_rows). One JSON line per (cell, point) in OUT/evaluations.jsonl, skipped when present.
+            (probe_rows). One JSON line per (cell, point) in OUT/evaluations.jsonl, skipped when present;
+            references named after the runs (eval.extra_references) are added to the lines whose
+            checkpoints are here (extra_reference_rows).
   report    experiments/ablation_report.py: REPORT_DIR/report.md, plots, table, from those lines.
 
 The budget is checked between self-play phases, so a run stops at most one phase past it; the
@@ -149,6 +151,57 @@ def evaluate_cells(loaded: LoadedAblation, out: Path, parallel: int, log=print) 
     return path
 
 
+def _row_checkpoint(out: Path, row: dict, cache: dict) -> Path | None:
+    """The checkpoint an evaluation row was played with (its cell's checkpoint of the row's step),
+    or None when it is not here (a restored or reused cell). cache: (arm, seed) -> {step: path}."""
+    cell = (row["arm"], row["seed"])
+    if cell not in cache:
+        cache[cell] = {int(m.get("step", -1)): p for p, m in _checkpoints(cell_dir(out, *cell))}
+    return cache[cell].get(int(row.get("step", -1)))
+
+
+def extra_reference_rows(loaded: LoadedAblation, out: Path, parallel: int, log=print) -> int:
+    """eval.extra_references: references named after the runs (a fixed reference net; a stronger
+    level where the others saturate). Every row of OUT/evaluations.jsonl without a score against one
+    of them, whose checkpoint is here, plays it with the row's settings (eval.games and eval.sims,
+    the row's board, komi and seed), and the row gains the eval_NAME_* figures (play.evaluation);
+    the file is rewritten atomically after each row, so an interrupted stage resumes (rows at the
+    budget are played first). Reused arms' rows get theirs from the source ablation. Returns the rows
+    that played."""
+    from ..net.io import read_checkpoint
+    from ..play.evaluation import evaluate_checkpoint, reference_name
+    from .ablation_results import read_eval_rows, write_eval_rows
+    spec = loaded.spec
+    path = out / "evaluations.jsonl"
+    if not spec.eval.extra_references or not path.exists():
+        return 0
+    rows = read_eval_rows(path)
+    cache: dict = {}
+    n = 0
+    # the budget's point first, then backwards: a stage stopped early has the comparison that matters
+    for r in sorted(rows, key=lambda r: -r["point"]):
+        refs = [ref for ref in spec.eval.extra_references if f"eval_{reference_name(ref)}_score" not in r]
+        if not refs or r["arm"] in spec.reuse:
+            continue
+        ckpt = _row_checkpoint(out, r, cache)
+        if ckpt is None:
+            log(f"extra references: {r['arm']}/seed{r['seed']} point {r['point']}: no checkpoint of step "
+                f"{r.get('step')} here; {', '.join(refs)} not played")
+            continue
+        meta = read_checkpoint(ckpt)["meta"]
+        t = time.time()
+        got = evaluate_checkpoint(str(ckpt), refs, spec.eval.games, spec.eval.sims, int(meta["board_size"]),
+                                  float(meta.get("rules", {}).get("komi", 7.5)),
+                                  seed=1000 * r["seed"] + r["point"], parallel=parallel)
+        r.update({k: v for k, v in got.items() if k.startswith("eval_") and k != "eval_sims"},
+                 extra_eval_seconds=r.get("extra_eval_seconds", 0.0) + time.time() - t)
+        write_eval_rows(path, rows)
+        n += 1
+        scores = ", ".join(f"{reference_name(ref)} {got[f'eval_{reference_name(ref)}_score']:.2f}" for ref in refs)
+        log(f"extra references: {r['arm']}/seed{r['seed']} point {r['point']} (step {r.get('step')}): {scores}")
+    return n
+
+
 def probe_rows(loaded: LoadedAblation, out: Path, log=print) -> int:
     """eval.probe: score every evaluated checkpoint on the shared probe set, after training (so a
     probe made after the runs still measures accuracy apart from strength, without training again).
@@ -176,15 +229,12 @@ def probe_rows(loaded: LoadedAblation, out: Path, log=print) -> int:
         return 0
     probe = ProbeSet.load(probe_file)
     planes: dict[str, object] = {}   # features (JSON) -> the probe's input planes, computed once
-    by_cell: dict[tuple[str, int], dict[int, Path]] = {}
+    cache: dict = {}
     n = 0
     for r in todo:
-        cell = (r["arm"], r["seed"])
-        if cell not in by_cell:
-            by_cell[cell] = {int(m.get("step", -1)): p for p, m in _checkpoints(cell_dir(out, *cell))}
-        ckpt = by_cell[cell].get(int(r.get("step", -1)))
+        ckpt = _row_checkpoint(out, r, cache)
         if ckpt is None:
-            log(f"probe: {cell[0]}/seed{cell[1]} point {r['point']}: no checkpoint of step {r.get('step')} here; "
+            log(f"probe: {r['arm']}/seed{r['seed']} point {r['point']}: no checkpoint of step {r.get('step')} here; "
                 f"not scored on {spec.eval.probe}")
             continue
         model, meta = load_model(str(ckpt), expect={"board_size": probe.size})
@@ -246,6 +296,7 @@ def main(args: argparse.Namespace) -> int:
                     done_line(fut.result())
     if "evaluate" in args.stages:
         evaluate_cells(loaded, out, parallel=args.jobs, log=lambda m: print(m, flush=True))
+        extra_reference_rows(loaded, out, parallel=args.jobs, log=lambda m: print(m, flush=True))
         try:
             probe_rows(loaded, out, log=lambda m: print(m, flush=True))
         except ConfigError as exc:

@@ -24,9 +24,10 @@ from pathlib import Path
 import numpy as np
 
 from ..data.records import atomic_write_bytes
+from ..play.evaluation import reference_name
 from .ablation_results import (cell_dir, cell_series, export_results, ledger_at_budget, probe_sha,
                                read_eval_rows)
-from .ablation_spec import LoadedAblation
+from .ablation_spec import AblationSpec, LoadedAblation
 
 LEVELS = (0.25, 0.5, 0.75)
 COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:gray")
@@ -44,17 +45,24 @@ def read_rows(path: Path) -> list[dict]:
     return rows
 
 
-def ref_names(rows: list[dict]) -> list[str]:
+def ref_names(rows: list[dict], spec: AblationSpec | None = None) -> list[str]:
+    """Metric names of the references the rows were played against; with `spec`, only those its
+    eval.references and eval.extra_references name, in that order (a reference dropped from the file
+    leaves the report, though its figures stay in the rows)."""
     names = []
     for r in rows:
         for k in r:
             if k.startswith("eval_") and k.endswith("_score") and k[5:-6] not in names and k[5:-6] != "previous":
                 names.append(k[5:-6])
-    return names
+    if spec is None:
+        return names
+    return [n for n in (reference_name(x) for x in spec.eval.references + spec.eval.extra_references) if n in names]
 
 
 def pooled(rows: list[dict], ref: str) -> dict:
-    """Pooled score of rows (one per seed) against `ref`, with its interval and Elo."""
+    """Pooled score of rows (one per seed) against `ref`, with its interval and Elo; rows that did not
+    play `ref` (an extra reference whose checkpoint was not on disk) are left out, not counted as 0."""
+    rows = [r for r in rows if r.get(f"eval_{ref}_games")]
     wins = sum(r.get(f"eval_{ref}_wins", 0) for r in rows)
     draws = sum(r.get(f"eval_{ref}_draws", 0) for r in rows)
     games = sum(r.get(f"eval_{ref}_games", 0) for r in rows)
@@ -127,7 +135,7 @@ def flops_to_level(points: list[dict], ref: str, level: float) -> dict:
 
 def summarize(loaded: LoadedAblation, rows: list[dict]) -> dict:
     spec = loaded.spec
-    refs = ref_names(rows)
+    refs = ref_names(rows, spec)
     out: dict = {"arms": {}, "references": refs}
     sha = probe_sha(loaded)
     def fig(r: dict, key: str):
@@ -318,7 +326,7 @@ def write_report(loaded: LoadedAblation, out: Path, report_dir: Path, command: s
              f"{os.cpu_count()} cores ({platform.processor() or platform.platform()}), no GPU unless the "
              f"configs name one. Cells trained: {len(done)} of {len(spec.cells())}; evaluation rows: {len(rows)}.")
     train_s = sum(d.get("seconds", 0.0) for d in done.values())
-    eval_s = sum(r.get("eval_seconds", 0.0) for r in rows)
+    eval_s = sum(r.get("eval_seconds", 0.0) + r.get("extra_eval_seconds", 0.0) for r in rows)
     L.append(f"Wall time: training {train_s / 60:.1f} min (sum over cells), evaluation {eval_s / 60:.1f} min "
              f"(sum over rows); this invocation {wall_s / 60:.1f} min.")
     L += ["", "## Settings", "",
@@ -328,7 +336,10 @@ def write_report(loaded: LoadedAblation, out: Path, report_dir: Path, command: s
           f"- seeds {list(spec.seeds)} (run.seed: self-play, sampling and initialisation), the same for every arm",
           f"- evaluation: {spec.eval.games} games per reference and point, colours alternating, our net at "
           f"{spec.eval.sims} simulations with 10% root noise, never resigning; references "
-          f"{', '.join(f'`{r}`' for r in spec.eval.references)}",
+          f"{', '.join(f'`{r}`' for r in spec.eval.references)}"
+          + (f"; added after the runs (eval.extra_references: played by every evaluated checkpoint still on "
+             f"disk, the same games and simulations) {', '.join(f'`{r}`' for r in spec.eval.extra_references)}"
+             if spec.eval.extra_references else ""),
           "- arms (only what differs from the base):"]
     for arm in arms:
         warm = f", starting from `{spec.init[arm]}`" if arm in spec.init else ""
@@ -344,8 +355,11 @@ def write_report(loaded: LoadedAblation, out: Path, report_dir: Path, command: s
     if not rows:
         L += ["", "No evaluation rows yet: run the evaluate stage."]
     for ref in refs:
+        extra = ref in {reference_name(x) for x in spec.eval.extra_references}
         L += ["", f"## Strength against `{ref}` at matched FLOPs", "",
-              "Score = (wins + draws/2) / games, seeds pooled, 95% Wilson interval; per-seed scores in brackets.", "",
+              "Score = (wins + draws/2) / games, seeds pooled, 95% Wilson interval; per-seed scores in brackets."
+              + (" An extra reference (eval.extra_references), played after the runs by the checkpoints still on "
+                 "disk: a seed missing from the brackets had none here." if extra else ""), "",
               "| arm | " + " | ".join(f"{g:.2g} FLOPs" for g in spec.grid()) + " |",
               "|---|" + "---|" * len(spec.grid())]
         for arm in arms:

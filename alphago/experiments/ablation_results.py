@@ -63,9 +63,10 @@ def cell_fingerprint(loaded: LoadedAblation, arm: str, seed: int, root: str | Pa
     spec = loaded.spec
     init = loaded.init(arm, root)
     start = None if init is None else (file_sha256(init) if Path(init).exists() else "missing")
-    # eval.probe is left out: it changes neither the run nor its games, only adds scores to the rows,
-    # which carry the probe file's hash (probe_sha256) so that another file's scores are not read as its
-    ev = {k: v for k, v in asdict(spec.eval).items() if k != "probe"}
+    # eval.probe and eval.extra_references are left out: they change neither the run nor the games
+    # against eval.references, only add figures to the rows (probe scores carry the probe file's hash,
+    # probe_sha256, so that another file's scores are not read as its)
+    ev = {k: v for k, v in asdict(spec.eval).items() if k not in ("probe", "extra_references")}
     blob = json.dumps({"config": json.loads(loaded.config(arm, seed).to_json()), "budget": spec.budget_flops,
                        "grid": spec.grid(), "eval": ev, "init_sha256": start}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()

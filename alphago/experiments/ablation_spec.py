@@ -19,6 +19,10 @@ every arm x seed config is built here, so a bad key fails in a second, not after
       probe: checkpoints/probe_7x7.npz  # optional: a shared probe set (alphago probe build) every
                                         # evaluated checkpoint is scored on after training (accuracy
                                         # apart from strength); rows are tagged with the file's hash
+      extra_references: ["checkpoints/7x7.pt@64"]   # optional: references added after the runs (a fixed
+                                        # reference net, a stronger level where the others saturate):
+                                        # every evaluated checkpoint here plays them too, with the same
+                                        # games and sims; left out of the cells' fingerprints like probe
     init: {pretrained: runs/pre7/pretrained.pt}   # optional: arm -> checkpoint the arm's runs start from
                                         # (alphago train --init: its FLOP ledger goes on, so a warm
                                         # start's own training FLOPs count against the budget)
@@ -49,12 +53,23 @@ class EvalSpec:
     sims: int = 64
     points: int = 4
     probe: str | None = None   # shared probe set (path from the repo root) scored at evaluation
+    # arena specs played after training by every evaluated checkpoint still on disk (ablate.
+    # extra_reference_rows); like probe, not part of a cell's fingerprint, so naming one later
+    # trains nothing again and committed results still restore
+    extra_references: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.probe is not None and not (isinstance(self.probe, str) and self.probe):
             raise ValueError(f"eval.probe must be the path of a probe set (alphago probe build), got {self.probe!r}")
         if not self.references or not all(isinstance(r, str) and r for r in self.references):
             raise ValueError(f"eval.references must be a non-empty list of arena specs, got {self.references!r}")
+        if not isinstance(self.extra_references, tuple) or not all(isinstance(r, str) and r for r in self.extra_references):
+            raise ValueError(f"eval.extra_references must be a list of arena specs, got {self.extra_references!r}")
+        from ..play.evaluation import reference_name
+        names = [reference_name(r) for r in self.references + self.extra_references]
+        if len(set(names)) < len(names):
+            raise ValueError(f"eval.references and eval.extra_references must name different references "
+                             f"(metric names {names})")
         for key in ("games", "sims", "points"):
             v = getattr(self, key)
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
@@ -185,8 +200,10 @@ def check_reuse(loaded: LoadedAblation, arm: str, src: str, root: str | Path | N
     if missing:
         raise ConfigError(f"{where}: seeds {missing} are not in it (it has {list(other.spec.seeds)})")
     if other.spec.grid() != spec.grid() or other.spec.eval != spec.eval:
+        # extra_references too: the reused rows get theirs from the source (ablate.extra_reference_rows
+        # plays them there), so both files must name the same
         raise ConfigError(f"{where}: its FLOP budget, matched points or evaluation (references, games, sims, "
-                          f"points, probe) differ from this file's")
+                          f"points, probe, extra_references) differ from this file's")
     if src_arm in other.spec.reuse:
         raise ConfigError(f"{where}: its arm {src_arm!r} is itself reused (name the ablation that trained it)")
     mine, theirs = loaded.init(arm, root or "."), other.init(src_arm, root or ".")
