@@ -103,11 +103,15 @@ def test_pooled_score_and_wilson_by_hand():
     assert hi == 1.0 and 0.4 < lo < 0.6
 
 
-def test_tiny_ablation_end_to_end_and_resume(tmp_path):
+def test_tiny_ablation_end_to_end_and_resume(tmp_path, capsys):
     from alphago.cli import main
     spec = _write(tmp_path, GOOD)
     out, rep = tmp_path / "out", tmp_path / "results" / "t"
     assert main(["ablate", str(spec), "--out", str(out), "--report-dir", str(rep), "--threads", "1"]) == 0
+    # each cell is evaluated as soon as it has trained, before the next one trains (a session that
+    # ends mid-ablation leaves whole cells to commit)
+    log = capsys.readouterr().out
+    assert log.index("train: visits/seed0") < log.index("evaluate: visits/seed0 point 1") < log.index("train: action/seed0")
     for arm in ("visits", "action"):
         done = json.loads((out / "runs" / arm / "seed0" / "done.json").read_text())
         assert done["flops"] >= 6.0e9 and done["games"] > 0

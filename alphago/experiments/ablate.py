@@ -16,6 +16,8 @@ Three stages, each resumable (rerun the same command after a crash or a SIGTERM)
             references named after the runs (eval.extra_references) are added to the lines whose
             checkpoints are here (extra_reference_rows).
   report    experiments/ablation_report.py: REPORT_DIR/report.md, plots, table, from those lines.
+When train and evaluate run together, each cell is evaluated as soon as it finishes, while the
+others train: an ablation cut short by the end of a session leaves whole cells to commit.
 
 The budget is checked between self-play phases, so a run stops at most one phase past it; the
 FLOPs actually spent are reported, and evaluation uses each checkpoint's own FLOPs.
@@ -28,12 +30,12 @@ import math
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .ablation_results import (ROOT, atomic_json, cell_dir, cell_fingerprint, evaluated_points, file_sha256,
-                               import_reused, restore_committed)
+                               import_reused, probe_path, restore_committed)
 
 if TYPE_CHECKING:  # the CLI builds its parser without importing torch (config imports the net)
     from .ablation_spec import LoadedAblation
@@ -212,7 +214,7 @@ def probe_rows(loaded: LoadedAblation, out: Path, log=print) -> int:
     from ..config import ConfigError
     from ..go.features import FeatureConfig
     from ..net.io import load_model
-    from .ablation_results import probe_path, read_eval_rows, write_eval_rows
+    from .ablation_results import read_eval_rows, write_eval_rows
     from .probe import ProbeSet, score
     spec = loaded.spec
     path = out / "evaluations.jsonl"
@@ -259,6 +261,11 @@ def main(args: argparse.Namespace) -> int:
         print(f"alphago ablate: {exc}", file=sys.stderr)
         return 2
     spec = loaded.spec
+    probe_file = probe_path(loaded)
+    if "evaluate" in args.stages and probe_file is not None and not probe_file.exists():  # before any compute
+        print(f"alphago ablate: {loaded.path}: eval.probe {spec.eval.probe} does not exist (make it with "
+              f"`alphago probe build --size N --net CHECKPOINT --out {spec.eval.probe}`)", file=sys.stderr)
+        return 2
     out = Path(args.out or ROOT / "runs" / "ablate" / spec.name)
     report_dir = Path(args.report_dir or ROOT / "docs" / "results" / spec.name)
     out.mkdir(parents=True, exist_ok=True)
@@ -272,6 +279,10 @@ def main(args: argparse.Namespace) -> int:
         except (FileNotFoundError, ConfigError) as exc:
             print(f"alphago ablate: {exc}", file=sys.stderr)
             return 2
+    def evaluate() -> None:
+        evaluate_cells(loaded, out, parallel=args.jobs, log=lambda m: print(m, flush=True))
+        extra_reference_rows(loaded, out, parallel=args.jobs, log=lambda m: print(m, flush=True))
+        probe_rows(loaded, out, log=lambda m: print(m, flush=True))
     if "train" in args.stages:
         todo = [c for c in cells if not (cell_dir(out, *c) / "done.json").exists()]
         print(f"ablate {spec.name}: {len(cells)} cells ({len(spec.arms)} arms x {len(spec.seeds)} seeds), "
@@ -279,6 +290,12 @@ def main(args: argparse.Namespace) -> int:
         def done_line(s: dict) -> None:
             print(f"train: {s['arm']}/seed{s['seed']}: {s['games']} games, {s['steps']} steps, "
                   f"{s['flops']:.3g} FLOPs, {s['seconds']:.0f} s", flush=True)
+            # a finished cell is evaluated at once, while the others train: an ablation longer than a
+            # session leaves whole cells (trained and evaluated) to commit and restore, not runs
+            # without rows (a restored cell has no checkpoints to evaluate later). Only this process
+            # writes evaluations.jsonl, so the stage's rewrites cannot race.
+            if "evaluate" in args.stages:
+                evaluate()
         if args.ray is not None:  # cells as Ray tasks: local Ray, or one per node of a cluster
             from ..orchestrate import map_tasks
             map_tasks(train_cell, [(str(Path(args.ablation).resolve()), str(out.resolve()), arm, seed, 1)
@@ -290,18 +307,11 @@ def main(args: argparse.Namespace) -> int:
         else:
             import multiprocessing as mp
             with ProcessPoolExecutor(args.jobs, mp_context=mp.get_context("spawn")) as pool:
-                futs = {pool.submit(train_cell, str(args.ablation), str(out), arm, seed, 1): (arm, seed)
-                        for arm, seed in todo}
-                for fut in futs:
+                futs = [pool.submit(train_cell, str(args.ablation), str(out), arm, seed, 1) for arm, seed in todo]
+                for fut in as_completed(futs):
                     done_line(fut.result())
     if "evaluate" in args.stages:
-        evaluate_cells(loaded, out, parallel=args.jobs, log=lambda m: print(m, flush=True))
-        extra_reference_rows(loaded, out, parallel=args.jobs, log=lambda m: print(m, flush=True))
-        try:
-            probe_rows(loaded, out, log=lambda m: print(m, flush=True))
-        except ConfigError as exc:
-            print(f"alphago ablate: {exc}", file=sys.stderr)
-            return 2
+        evaluate()
     if "report" in args.stages:
         from .ablation_report import write_report
         command = f"alphago ablate {args.ablation} --jobs {args.jobs}"
