@@ -27,6 +27,8 @@ if [ ! -f checkpoints/7x7_warm.pt ]; then
       --steps 1500 --threads 2
   cp runs/pre7/pretrained.pt checkpoints/7x7_warm.pt   # commit it
 fi
+# Their fixed reference net (eval.extra_references: checkpoints/7x7.pt@64, named 2026-12-04) is played by
+# the checkpoints in runs/ablate/ (~1 min a row): on a fresh clone without them it cannot be, and is skipped.
 step alphago ablate configs/ablation/soft_vs_hard_7x7.yaml --jobs 2
 step alphago ablate configs/ablation/init_7x7.yaml --jobs 2
 # issue 12, simulations axis (done 2026-12-04, restored from docs/results/sims_5x5; ~1.5 h from scratch)

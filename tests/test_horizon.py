@@ -30,6 +30,7 @@ def test_tiny_horizon_runs_and_reports(tmp_path):
     # the bigger board costs more FLOPs per position
     assert summary["6x6/visits"]["positions_per_flop"] < summary["5x5/visits"]["positions_per_flop"]
     assert "| 6x6 | reinforce |" in (rep / "report.md").read_text()
+    assert "| 6x6 | visits | 1 | " in (rep / "report.md").read_text().split("over `reinforce`'s")[1]
     assert (rep / "horizon.png").stat().st_size > 1000
     done = json.loads((out / "5x5" / "visits" / "seed0" / "done.json").read_text())
     assert done["flops"] >= 4e9
@@ -58,3 +59,14 @@ def test_tiny_horizon_runs_and_reports(tmp_path):
                  "--report-only", "--base", str(ROOT / "configs" / "tiny.yaml"), "--out", str(out),
                  "--report-dir", str(tmp_path / "r4")]) == 0
     assert "**Partial: 2 of the 4 cells the command names have finished**" in (tmp_path / "r4" / "report.md").read_text()
+
+
+def test_ratio_table_pairs_seeds_by_hand():
+    from alphago.experiments.horizon import ratio_table
+    k = "data_policy_bits_per_flop"
+    cells = [{"size": 5, "kind": "visits", "seed": 0, k: 6.0}, {"size": 5, "kind": "reinforce", "seed": 0, k: 2.0},
+             {"size": 5, "kind": "visits", "seed": 1, k: 8.0}, {"size": 5, "kind": "reinforce", "seed": 1, k: 1.0},
+             {"size": 5, "kind": "visits", "seed": 2, k: 9.0}]   # seed 2 has no reinforce cell: left out
+    lines = ratio_table(cells)
+    assert "| 5x5 | visits | 2 | 5.5 | 3 - 8 | 3, 8 |" in lines
+    assert ratio_table([c for c in cells if c["kind"] == "visits"]) == []

@@ -148,6 +148,26 @@ def cell_measures(run_dir: Path) -> dict:
     }
 
 
+def ratio_table(cells: list[dict], key: str = "data_policy_bits_per_flop", base: str = "reinforce") -> list[str]:
+    """Markdown lines: per board, each kind's KEY over `base`'s, per seed (paired: the same seed's cells)
+    and their mean, the seeds' spread being the interval a reader can judge (three seeds give no
+    useful t-interval). Empty without `base` cells."""
+    by = {(c["size"], c["kind"], c["seed"]): c[key] for c in cells}
+    kinds = sorted({c["kind"] for c in cells} - {base})
+    lines = []
+    for n in sorted({c["size"] for c in cells}):
+        for k in kinds:
+            r = [by[(n, k, s)] / by[(n, base, s)] for s in sorted({c["seed"] for c in cells})
+                 if (n, k, s) in by and (n, base, s) in by and by[(n, base, s)] > 0]
+            if r:
+                lines.append(f"| {n}x{n} | {k} | {len(r)} | {sum(r) / len(r):.3g} | {min(r):.3g} - {max(r):.3g} | "
+                             f"{', '.join(f'{x:.3g}' for x in r)} |")
+    if not lines:
+        return []
+    return [f"{key.replace('_', ' ')} of each target over `{base}`'s (the outcome signal alone), paired by seed:", "",
+            "| board | target | seeds | mean ratio | range | per seed |", "|---|---|---|---|---|---|", *lines, ""]
+
+
 def write_report(cells: list[dict], report_dir: Path, budget: float, command: str, total: int | None = None) -> Path:
     """REPORT_DIR/report.md, summary.json (per board and kind: means over seeds, `KEY_sd` their
     standard deviation, `seeds`), horizon.png and cells.json. total: the cells the command names, when
@@ -183,13 +203,15 @@ def write_report(cells: list[dict], report_dir: Path, budget: float, command: st
         n, k = name.split("/")
         L.append(f"| {n} | {k} | {s['seeds']} | {pm(s, 'game_length', '.1f')} | {s['positions_per_flop']:.3g} | "
                  f"{s['samples_per_flop']:.3g} | {pm(s, 'data_policy_bits_per_label', '.3g')} | "
-                 f"{s['data_policy_bits_per_flop']:.3g} | {s['outcome_bits_per_game']:.3g} | "
+                 f"{pm(s, 'data_policy_bits_per_flop', '.3g')} | {s['outcome_bits_per_game']:.3g} | "
                  f"{s['outcome_bits_per_position']:.3g} | {pm(s, 'bits_per_sample', '.3g')} |")
     L += ["", "How to read it: positions/FLOP falls with the board's area twice over (each position costs more "
           "network FLOPs, and a game needs more positions); a per-move search label keeps its bits per label, so "
           "its bits per FLOP fall only with the cost per position, while the outcome's at most one bit per game "
           "is shared by more positions (outcome bits/position), which is all REINFORCE has "
-          "(its data policy bits are the outcome's, docs/accounting.md).", "", "![horizon](horizon.png)"]
+          "(its data policy bits are the outcome's, docs/accounting.md).", ""]
+    L += ratio_table(cells)
+    L += ["![horizon](horizon.png)"]
     try:
         import matplotlib
         matplotlib.use("Agg")
