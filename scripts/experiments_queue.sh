@@ -27,15 +27,14 @@ if [ ! -f checkpoints/7x7_warm.pt ]; then
       --steps 1500 --threads 2
   cp runs/pre7/pretrained.pt checkpoints/7x7_warm.pt   # commit it
 fi
-# Their fixed reference net (eval.extra_references: checkpoints/7x7.pt@64, named 2026-12-04) is played by
-# the checkpoints in runs/ablate/ (~1 min a row): on a fresh clone without them it cannot be, and is skipped.
+# Their fixed reference net (eval.extra_references: checkpoints/7x7.pt@1, named 2026-12-04) is played by
+# the checkpoints in runs/ablate/ (~30 s a row): on a fresh clone without them it cannot be, and is skipped.
 step alphago ablate configs/ablation/soft_vs_hard_7x7.yaml --jobs 2
 step alphago ablate configs/ablation/init_7x7.yaml --jobs 2
 # issue 12, simulations axis (done 2026-12-04, restored from docs/results/sims_5x5; ~1.5 h from scratch)
 step alphago ablate configs/ablation/sims_5x5.yaml --jobs 2
-# issue 12, the horizon axis at a budget where 9x9 cells differ (docs/results/horizon is the 2e12 run): ~9 min
-# per 5x5 cell, ~8 on 7x7 and 9x9, 2 at a time (~2 h in all); 11 of the 27 cells ran on 2026-12-04 and are
-# committed (docs/results/horizon_2e13/cells.json: restored, not run again), ~1.3 h left
+# issue 12, the horizon axis at a budget where 9x9 cells differ (docs/results/horizon is the 2e12 run): done
+# 2026-12-04, all 27 cells committed (docs/results/horizon_2e13/cells.json: restored in seconds); ~2.2 h from scratch
 step alphago horizon --sizes 5 7 9 --kinds visits action reinforce --budget 2e13 --seeds 0 1 2 --jobs 2 \
     --out runs/horizon_2e13 --report-dir docs/results/horizon_2e13
 # issue 13 on 7x7, after what issue 12 owes (~2.6 h): the levers from the warm start, where the outcome does not fix ownership and margin
