@@ -153,13 +153,25 @@ def evaluate_cells(loaded: LoadedAblation, out: Path, parallel: int, log=print) 
     return path
 
 
-def _row_checkpoint(out: Path, row: dict, cache: dict) -> Path | None:
-    """The checkpoint an evaluation row was played with (its cell's checkpoint of the row's step),
-    or None when it is not here (a restored or reused cell). cache: (arm, seed) -> {step: path}."""
+def _row_checkpoint(out: Path, row: dict, cache: dict) -> tuple[Path, dict] | None:
+    """(path, meta) of the checkpoint an evaluation row was played with (its cell's checkpoint of the
+    row's step), or None when it is not here (a restored or reused cell). cache: (arm, seed) ->
+    {step: (path, meta)}, so each cell's checkpoints are read once."""
     cell = (row["arm"], row["seed"])
     if cell not in cache:
-        cache[cell] = {int(m.get("step", -1)): p for p, m in _checkpoints(cell_dir(out, *cell))}
+        cache[cell] = {int(m.get("step", -1)): (p, m) for p, m in _checkpoints(cell_dir(out, *cell))}
     return cache[cell].get(int(row.get("step", -1)))
+
+
+def _require_probe(loaded: LoadedAblation) -> Path | None:
+    """eval.probe's file, or None without eval.probe; ConfigError naming it when it is not there."""
+    from ..config import ConfigError
+    probe_file = probe_path(loaded)
+    if probe_file is not None and not probe_file.exists():
+        p = loaded.spec.eval.probe
+        raise ConfigError(f"{loaded.path}: eval.probe {p} does not exist "
+                          f"(make it with `alphago probe build --size N --net CHECKPOINT --out {p}`)")
+    return probe_file
 
 
 def extra_reference_rows(loaded: LoadedAblation, out: Path, parallel: int, log=print) -> int:
@@ -170,7 +182,6 @@ def extra_reference_rows(loaded: LoadedAblation, out: Path, parallel: int, log=p
     the file is rewritten atomically after each row, so an interrupted stage resumes (rows at the
     budget are played first). Reused arms' rows get theirs from the source ablation. Returns the rows
     that played."""
-    from ..net.io import read_checkpoint
     from ..play.evaluation import evaluate_checkpoint, reference_name
     from .ablation_results import read_eval_rows, write_eval_rows
     spec = loaded.spec
@@ -185,12 +196,12 @@ def extra_reference_rows(loaded: LoadedAblation, out: Path, parallel: int, log=p
         refs = [ref for ref in spec.eval.extra_references if f"eval_{reference_name(ref)}_score" not in r]
         if not refs or r["arm"] in spec.reuse:
             continue
-        ckpt = _row_checkpoint(out, r, cache)
-        if ckpt is None:
+        found = _row_checkpoint(out, r, cache)
+        if found is None:
             log(f"extra references: {r['arm']}/seed{r['seed']} point {r['point']}: no checkpoint of step "
                 f"{r.get('step')} here; {', '.join(refs)} not played")
             continue
-        meta = read_checkpoint(ckpt)["meta"]
+        ckpt, meta = found
         t = time.time()
         got = evaluate_checkpoint(str(ckpt), refs, spec.eval.games, spec.eval.sims, int(meta["board_size"]),
                                   float(meta.get("rules", {}).get("komi", 7.5)),
@@ -211,19 +222,15 @@ def probe_rows(loaded: LoadedAblation, out: Path, log=print) -> int:
     checkpoint of that step is here gets the probe_* figures of experiments.probe.score (replacing
     the held-out figures the run logged), probe_file and probe_sha256; the file is rewritten
     atomically. Reused arms' rows come scored from their source. Returns the rows scored."""
-    from ..config import ConfigError
     from ..go.features import FeatureConfig
     from ..net.io import load_model
     from .ablation_results import read_eval_rows, write_eval_rows
     from .probe import ProbeSet, score
     spec = loaded.spec
     path = out / "evaluations.jsonl"
-    probe_file = probe_path(loaded)
+    probe_file = _require_probe(loaded)
     if probe_file is None or not path.exists():
         return 0
-    if not probe_file.exists():
-        raise ConfigError(f"{loaded.path}: eval.probe {spec.eval.probe} does not exist "
-                          f"(make it with `alphago probe build --size N --net CHECKPOINT --out {spec.eval.probe}`)")
     sha = file_sha256(probe_file)
     rows = read_eval_rows(path)
     todo = [r for r in rows if r.get("probe_sha256") != sha and r["arm"] not in spec.reuse]
@@ -234,12 +241,12 @@ def probe_rows(loaded: LoadedAblation, out: Path, log=print) -> int:
     cache: dict = {}
     n = 0
     for r in todo:
-        ckpt = _row_checkpoint(out, r, cache)
-        if ckpt is None:
+        found = _row_checkpoint(out, r, cache)
+        if found is None:
             log(f"probe: {r['arm']}/seed{r['seed']} point {r['point']}: no checkpoint of step {r.get('step')} here; "
                 f"not scored on {spec.eval.probe}")
             continue
-        model, meta = load_model(str(ckpt), expect={"board_size": probe.size})
+        model, meta = load_model(str(found[0]), expect={"board_size": probe.size})
         feats = FeatureConfig(**meta["features"])
         key = json.dumps(meta["features"], sort_keys=True)
         if key not in planes:
@@ -261,11 +268,12 @@ def main(args: argparse.Namespace) -> int:
         print(f"alphago ablate: {exc}", file=sys.stderr)
         return 2
     spec = loaded.spec
-    probe_file = probe_path(loaded)
-    if "evaluate" in args.stages and probe_file is not None and not probe_file.exists():  # before any compute
-        print(f"alphago ablate: {loaded.path}: eval.probe {spec.eval.probe} does not exist (make it with "
-              f"`alphago probe build --size N --net CHECKPOINT --out {spec.eval.probe}`)", file=sys.stderr)
-        return 2
+    if "evaluate" in args.stages:
+        try:
+            _require_probe(loaded)  # before any compute
+        except ConfigError as exc:
+            print(f"alphago ablate: {exc}", file=sys.stderr)
+            return 2
     out = Path(args.out or ROOT / "runs" / "ablate" / spec.name)
     report_dir = Path(args.report_dir or ROOT / "docs" / "results" / spec.name)
     out.mkdir(parents=True, exist_ok=True)
