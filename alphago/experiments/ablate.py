@@ -278,7 +278,6 @@ def main(args: argparse.Namespace) -> int:
     report_dir = Path(args.report_dir or ROOT / "docs" / "results" / spec.name)
     out.mkdir(parents=True, exist_ok=True)
     cells = spec.cells()
-    started = time.time()
     restore_committed(loaded, out, report_dir, log=lambda m: print(m, flush=True))
     if spec.reuse:
         try:
@@ -323,7 +322,7 @@ def main(args: argparse.Namespace) -> int:
     if "report" in args.stages:
         from .ablation_report import write_report
         command = f"alphago ablate {args.ablation} --jobs {args.jobs}"
-        path = write_report(loaded, out, report_dir, command=command, wall_s=time.time() - started)
+        path = write_report(loaded, out, report_dir, command=command)
         print(f"report: {path}", flush=True)
     return 0
 

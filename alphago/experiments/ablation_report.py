@@ -303,7 +303,7 @@ def reused_note(done: dict) -> str:
     return f" (reused from `{done['reused_from']}`)" if done.get("reused_from") else ""
 
 
-def write_report(loaded: LoadedAblation, out: Path, report_dir: Path, command: str, wall_s: float) -> Path:
+def write_report(loaded: LoadedAblation, out: Path, report_dir: Path, command: str) -> Path:
     spec = loaded.spec
     report_dir.mkdir(parents=True, exist_ok=True)
     rows = read_rows(out / "evaluations.jsonl")
@@ -328,7 +328,7 @@ def write_report(loaded: LoadedAblation, out: Path, report_dir: Path, command: s
     train_s = sum(d.get("seconds", 0.0) for d in done.values())
     eval_s = sum(r.get("eval_seconds", 0.0) + r.get("extra_eval_seconds", 0.0) for r in rows)
     L.append(f"Wall time: training {train_s / 60:.1f} min (sum over cells), evaluation {eval_s / 60:.1f} min "
-             f"(sum over rows); this invocation {wall_s / 60:.1f} min.")
+             f"(sum over rows).")  # sums, not this process's time: a regenerated report says the same
     L += ["", "## Settings", "",
           f"- base config `{spec.base}`, common overrides `{json.dumps(spec.common)}`",
           f"- FLOP budget per run {spec.budget_flops:.3g} (self-play network evaluations + training, from the "

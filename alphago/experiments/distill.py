@@ -222,7 +222,6 @@ def run(spec: DistillSpec, out: Path, report_dir: Path | None, threads: int = 2,
     from ..config import ConfigError, load_run_config
     from ..net.io import read_checkpoint
     from ..play.evaluation import evaluate_checkpoint
-    t0 = time.time()
     out.mkdir(parents=True, exist_ok=True)
     try:
         cfg = load_run_config(None, spec.teacher)
@@ -240,7 +239,7 @@ def run(spec: DistillSpec, out: Path, report_dir: Path | None, threads: int = 2,
         if report_dir is None:  # nothing to train, and no teacher games needed
             return None
         from .distill_report import write_report
-        return write_report(spec, out, report_dir, command, time.time() - t0)
+        return write_report(spec, out, report_dir, command)
     pool_games, rows_a = teacher_games(spec, cfg, weights, out, "teacher", spec.games, threads, log)
     test_games, rows_b = teacher_games(spec, cfg, weights, out, "teacher_test", spec.test_games, threads, log)
     info_path = out / "teacher.json"
@@ -282,7 +281,7 @@ def run(spec: DistillSpec, out: Path, report_dir: Path | None, threads: int = 2,
     if report_dir is None:
         return None
     from .distill_report import write_report
-    return write_report(spec, out, report_dir, command, time.time() - t0)
+    return write_report(spec, out, report_dir, command)
 
 
 def main(args: argparse.Namespace) -> int:
