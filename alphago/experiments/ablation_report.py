@@ -299,6 +299,20 @@ def wins_by_colour(arms: list[str], rows: list[dict], ref: str, point: int) -> l
             + "."] if parts else []
 
 
+def checkpoint_span(grid: list[float], rows: list[dict]) -> list[str]:
+    """One Settings line: the FLOPs of the checkpoints each matched point evaluated (min-max over rows).
+    A point takes the checkpoint nearest on the log axis, so a point below a run's first checkpoint (a
+    warm start's training FLOPs count in the budget) is played by a later one: the tables' column
+    headers are the targets, this line says what was played."""
+    spans = []
+    for i, g in enumerate(grid):
+        f = [r["flops"] for r in rows if r.get("point") == i and r.get("flops")]
+        if f:
+            spans.append(f"{g:.2g}: {min(f):.2g}" + (f"-{max(f):.2g}" if max(f) > min(f) else ""))
+    return [f"- checkpoints evaluated at each point (nearest on the log-FLOP axis; min-max over arms and "
+            f"seeds): {'; '.join(spans)}"] if spans else []
+
+
 def reused_note(done: dict) -> str:
     return f" (reused from `{done['reused_from']}`)" if done.get("reused_from") else ""
 
@@ -333,6 +347,7 @@ def write_report(loaded: LoadedAblation, out: Path, report_dir: Path, command: s
           f"- base config `{spec.base}`, common overrides `{json.dumps(spec.common)}`",
           f"- FLOP budget per run {spec.budget_flops:.3g} (self-play network evaluations + training, from the "
           f"ledger); matched points {', '.join(f'{g:.3g}' for g in spec.grid())}",
+          *checkpoint_span(spec.grid(), rows),
           f"- seeds {list(spec.seeds)} (run.seed: self-play, sampling and initialisation), the same for every arm",
           f"- evaluation: {spec.eval.games} games per reference and point, colours alternating, our net at "
           f"{spec.eval.sims} simulations with 10% root noise, never resigning; references "
