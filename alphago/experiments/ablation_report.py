@@ -308,7 +308,8 @@ def checkpoint_span(grid: list[float], rows: list[dict]) -> list[str]:
     for i, g in enumerate(grid):
         f = [r["flops"] for r in rows if r.get("point") == i and r.get("flops")]
         if f:
-            spans.append(f"{g:.2g}: {min(f):.2g}" + (f"-{max(f):.2g}" if max(f) > min(f) else ""))
+            lo, hi = f"{min(f):.2g}", f"{max(f):.2g}"
+            spans.append(f"{g:.2g}: {lo}" + (f"-{hi}" if hi != lo else ""))
     return [f"- checkpoints evaluated at each point (nearest on the log-FLOP axis; min-max over arms and "
             f"seeds): {'; '.join(spans)}"] if spans else []
 
