@@ -1,0 +1,98 @@
+"""How well a net's ownership head predicts the end of real games: for every SGF in a directory
+(games played to two passes, e.g. `alphago arena ... --sgf-dir`), the position after a fraction of
+the game's moves is shown to the net (one evaluation of its ownership head, as `kata-analyze ...
+ownership true` and `final_status_list` use it), and its prediction is compared with the
+Tromp-Taylor owner of every point of the game's final board.
+
+    python scripts/ownership_check.py --net checkpoints/7x7_ownership.pt \
+        --sgf-dir docs/results/7x7_ownership/vs_gnugo10 [--fractions 0.25 0.5 0.75 1.0] [--json OUT]
+
+Per fraction: sign agreement (the predicted owner, sign of the head's output, equals the final owner;
+dame points excluded), the same for the board counted as it stands at that move (Tromp-Taylor: what a
+net without the head would have to go on), and mean absolute error of the head's output against the final owner in
+{-1, 0, 1}, both over all points of all games, with the number of games. Games whose SGF ends
+without two passes (resignation, move cap) are skipped: their final board is not settled.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from alphago.go.rules import Rules  # noqa: E402
+from alphago.go.sgf import from_sgf  # noqa: E402
+from alphago.go.state import GoState  # noqa: E402
+from alphago.play.player import SearchPlayer  # noqa: E402
+
+
+def ended_by_passes(actions: list[int], n: int) -> bool:
+    return len(actions) >= 2 and actions[-1] == n * n and actions[-2] == n * n
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--net", required=True, help="checkpoint with an ownership head")
+    ap.add_argument("--sgf-dir", required=True)
+    ap.add_argument("--fractions", type=float, nargs="+", default=[0.25, 0.5, 0.75, 1.0])
+    ap.add_argument("--json", help="also write the figures here")
+    a = ap.parse_args(argv)
+    player = SearchPlayer(a.net, sims=1)
+    if not player.has_ownership:
+        print(f"error: {a.net} has no ownership head (net.ownership_head)", file=sys.stderr)
+        return 2
+    files = sorted(Path(a.sgf_dir).glob("*.sgf"))
+    if not files:
+        print(f"error: no .sgf files in {a.sgf_dir}", file=sys.stderr)
+        return 2
+    agree = {f: [0, 0] for f in a.fractions}      # matching points, non-dame points
+    naive = {f: 0 for f in a.fractions}            # matching points of the board counted as it stands
+    abs_err = {f: [0.0, 0] for f in a.fractions}  # sum |pred - final|, points
+    used = skipped = 0
+    for path in files:
+        g = from_sgf(path.read_bytes())
+        n = g.size
+        if g.setup is not None or not ended_by_passes(g.actions, n):
+            skipped += 1
+            continue
+        rules = Rules(komi=g.komi)
+        final = GoState(n, rules)
+        final.replay(g.actions, g.colors)
+        owner = final.ownership().astype(np.float32)   # Black's view: 1 black, -1 white, 0 dame
+        used += 1
+        for f in a.fractions:
+            k = min(len(g.actions), int(round(f * len(g.actions))))
+            st = GoState(n, rules)
+            st.replay(g.actions[:k], g.colors[:k])
+            pred = player.ownership(st) * st.to_play    # mover's view -> Black's view
+            live = owner != 0
+            agree[f][0] += int(np.sum(np.sign(pred[live]) == owner[live]))
+            agree[f][1] += int(np.sum(live))
+            naive[f] += int(np.sum(st.ownership()[live] == owner[live]))
+            abs_err[f][0] += float(np.sum(np.abs(pred - owner)))
+            abs_err[f][1] += owner.size
+    if not used:
+        print(f"error: none of the {len(files)} games in {a.sgf_dir} ended by two passes", file=sys.stderr)
+        return 2
+    rows = [{"fraction": f, "sign_agreement": agree[f][0] / max(agree[f][1], 1),
+             "board_as_it_stands": naive[f] / max(agree[f][1], 1),
+             "mean_abs_error": abs_err[f][0] / max(abs_err[f][1], 1), "games": used} for f in a.fractions]
+    print(f"{a.net} on {used} games of {a.sgf_dir} ({skipped} skipped: not ended by two passes)")
+    print("| position at | head: owner sign agreement | the board as it stands (Tromp-Taylor) | head: mean abs error | games |")
+    print("|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['fraction']:.0%} of the moves | {r['sign_agreement']:.3f} | {r['board_as_it_stands']:.3f} | "
+              f"{r['mean_abs_error']:.3f} | {r['games']} |")
+    if a.json:
+        tmp = Path(a.json).with_suffix(".tmp")
+        tmp.write_text(json.dumps({"net": a.net, "sgf_dir": a.sgf_dir, "skipped": skipped, "rows": rows}, indent=1))
+        tmp.replace(a.json)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
