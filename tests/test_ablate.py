@@ -52,6 +52,8 @@ def test_shipped_ablation_files_load():
     (("base: configs/tiny.yaml", "base: configs/nope.yaml"), ("configs/nope.yaml", "not found")),
     (("  action: {train: {target: action}}\n", ""), ("at least two",)),
     (("games: 2,", "games: 0,"), ("eval.games",)),
+    (("points: 2}", "points: 2, opening_moves: -1}"), ("eval.opening_moves", "0 (the empty board) to 20")),
+    (("points: 2}", "points: 2, opening_moves: two}"), ("eval.opening_moves",)),
     (("seeds: [0]", "seeds: [0]\ninit: {hard: x.pt}"), ("init", "hard")),
 ])
 def test_bad_ablation_file_names_the_problem(tmp_path, change, words):
@@ -369,3 +371,37 @@ def test_extra_references_play_after_training(tmp_path):
     spec.write_text(GOOD.replace('points: 2}', 'points: 2, extra_references: ["uniform@2"]}'))
     with pytest.raises(ConfigError, match="extra_references"):
         load_ablation(spec, ROOT)
+
+
+def test_eval_opening_moves_reach_every_match_and_the_fingerprint(tmp_path, monkeypatch):
+    """eval.opening_moves: 0 (the default) hashes as the files before the key did (committed cells
+    still restore); any other value is another evaluation, so another fingerprint; the value reaches
+    every match of the evaluate stage (references and extra references)."""
+    import alphago.play.evaluation as evaluation
+    from alphago.experiments.ablate import evaluate_cells, extra_reference_rows
+    from alphago.experiments.ablation_results import cell_fingerprint
+    spec = _write(tmp_path, GOOD)
+    plain = cell_fingerprint(load_ablation(spec, ROOT), "visits", 0, ROOT)
+    spec.write_text(GOOD.replace("points: 2}", "points: 2, opening_moves: 0}"))
+    assert cell_fingerprint(load_ablation(spec, ROOT), "visits", 0, ROOT) == plain
+    spec.write_text(GOOD.replace("points: 2}", 'points: 2, opening_moves: 2, extra_references: ["rollout@4"]}'))
+    loaded = load_ablation(spec, ROOT)
+    assert loaded.spec.eval.opening_moves == 2
+    assert cell_fingerprint(loaded, "visits", 0, ROOT) != plain
+    # a finished cell with one checkpoint per point; the matches are recorded, not played
+    calls = []
+
+    def fake(checkpoint, references, games, sims, size, komi, **kw):
+        calls.append((tuple(references), kw.get("opening_moves")))
+        return {f"eval_{evaluation.reference_name(r)}_score": 0.5 for r in references}
+    monkeypatch.setattr(evaluation, "evaluate_checkpoint", fake)
+    from alphago.cli import main
+    out = tmp_path / "out"
+    spec.write_text(GOOD)  # train without evaluating (the real stages), then evaluate with the fake
+    assert main(["ablate", str(spec), "--out", str(out), "--report-dir", str(tmp_path / "r"), "--threads", "1",
+                 "--stages", "train"]) == 0
+    spec.write_text(GOOD.replace("points: 2}", 'points: 2, opening_moves: 2, extra_references: ["rollout@4"]}'))
+    evaluate_cells(loaded, out, parallel=1, log=lambda m: None)
+    extra_reference_rows(loaded, out, parallel=1, log=lambda m: None)
+    assert calls and all(om == 2 for _, om in calls)
+    assert {refs for refs, _ in calls} == {("uniform@2",), ("rollout@4",)}

@@ -142,7 +142,8 @@ def evaluate_cells(loaded: LoadedAblation, out: Path, parallel: int, log=print) 
             t = time.time()
             row = evaluate_checkpoint(str(ckpt), spec.eval.references, spec.eval.games, spec.eval.sims,
                                       int(meta["board_size"]), float(rules.get("komi", 7.5)),
-                                      seed=1000 * seed + i, parallel=parallel)
+                                      seed=1000 * seed + i, parallel=parallel,
+                                      opening_moves=spec.eval.opening_moves)
             row = {"arm": arm, "seed": seed, "point": i, "grid_flops": target, "flops": meta["flops"],
                    "step": int(meta.get("step", 0)), "games_played": meta.get("games"), **row,
                    **run_series(run_dir, meta["flops"]), "eval_seconds": time.time() - t}
@@ -205,7 +206,8 @@ def extra_reference_rows(loaded: LoadedAblation, out: Path, parallel: int, log=p
         t = time.time()
         got = evaluate_checkpoint(str(ckpt), refs, spec.eval.games, spec.eval.sims, int(meta["board_size"]),
                                   float(meta.get("rules", {}).get("komi", 7.5)),
-                                  seed=1000 * r["seed"] + r["point"], parallel=parallel)
+                                  seed=1000 * r["seed"] + r["point"], parallel=parallel,
+                                  opening_moves=spec.eval.opening_moves)
         r.update({k: v for k, v in got.items() if k.startswith("eval_") and k != "eval_sims"},
                  extra_eval_seconds=r.get("extra_eval_seconds", 0.0) + time.time() - t)
         write_eval_rows(path, rows)

@@ -350,7 +350,9 @@ def write_report(loaded: LoadedAblation, out: Path, report_dir: Path, command: s
           f"ledger); matched points {', '.join(f'{g:.3g}' for g in spec.grid())}",
           *checkpoint_span(spec.grid(), rows),
           f"- seeds {list(spec.seeds)} (run.seed: self-play, sampling and initialisation), the same for every arm",
-          f"- evaluation: {spec.eval.games} games per reference and point, colours alternating, our net at "
+          f"- evaluation: {spec.eval.games} games per reference and point, colours alternating, "
+          + (f"each from {spec.eval.opening_moves} random opening moves (each opening played with both colours), "
+             if spec.eval.opening_moves else "") + f"our net at "
           f"{spec.eval.sims} simulations with 10% root noise, never resigning; references "
           f"{', '.join(f'`{r}`' for r in spec.eval.references)}"
           + (f"; added after the runs (eval.extra_references: played by every evaluated checkpoint still on "

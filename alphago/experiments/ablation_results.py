@@ -67,6 +67,8 @@ def cell_fingerprint(loaded: LoadedAblation, arm: str, seed: int, root: str | Pa
     # against eval.references, only add figures to the rows (probe scores carry the probe file's hash,
     # probe_sha256, so that another file's scores are not read as its)
     ev = {k: v for k, v in asdict(spec.eval).items() if k not in ("probe", "extra_references")}
+    if not ev["opening_moves"]:  # 0 is how every cell before the key existed was evaluated: same hash
+        del ev["opening_moves"]
     blob = json.dumps({"config": json.loads(loaded.config(arm, seed).to_json()), "budget": spec.budget_flops,
                        "grid": spec.grid(), "eval": ev, "init_sha256": start}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()

@@ -23,6 +23,10 @@ every arm x seed config is built here, so a bad key fails in a second, not after
                                         # reference net, a stronger level where the others saturate):
                                         # every evaluated checkpoint here plays them too, with the same
                                         # games and sims; left out of the cells' fingerprints like probe
+      opening_moves: 2                  # optional (default 0: the empty board): every evaluation game starts
+                                        # with that many random legal moves, each opening played once with
+                                        # each colour (alphago arena --opening-moves), so near-deterministic
+                                        # engines cannot repeat one game; part of the fingerprint when > 0
     init: {pretrained: runs/pre7/pretrained.pt}   # optional: arm -> checkpoint the arm's runs start from
                                         # (alphago train --init: its FLOP ledger goes on, so a warm
                                         # start's own training FLOPs count against the budget)
@@ -57,6 +61,9 @@ class EvalSpec:
     # extra_reference_rows); like probe, not part of a cell's fingerprint, so naming one later
     # trains nothing again and committed results still restore
     extra_references: tuple[str, ...] = ()
+    # random legal moves that start every evaluation game (arena.run_match opening_moves: the same
+    # opening for games 2k and 2k+1, once with each colour); 0 = the empty board, as before it existed
+    opening_moves: int = 0
 
     def __post_init__(self) -> None:
         if self.probe is not None and not (isinstance(self.probe, str) and self.probe):
@@ -70,6 +77,9 @@ class EvalSpec:
         if len(set(names)) < len(names):
             raise ValueError(f"eval.references and eval.extra_references must name different references "
                              f"(metric names {names})")
+        om = self.opening_moves
+        if not isinstance(om, int) or isinstance(om, bool) or not 0 <= om <= 20:
+            raise ValueError(f"eval.opening_moves must be an integer from 0 (the empty board) to 20, got {om!r}")
         for key in ("games", "sims", "points"):
             v = getattr(self, key)
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
