@@ -1,0 +1,60 @@
+"""scripts/budget_match.py: which checkpoints it picks, that finished cells are not played again, and
+the pooled figures by hand."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("budget_match", ROOT / "scripts" / "budget_match.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _result(wins: int, draws: int, games: int, black_wins: int) -> dict:
+    """An arena --json result: A's wins/draws, split by colour (draws all as Black here)."""
+    white_wins = wins - black_wins
+    half = games // 2
+    return {"distinct_games": games - 1, "elo": {"score": (wins + draws / 2) / games},
+            "counts": {"total": {"games": games, "a_wins": wins, "draws": draws, "b_wins": games - wins - draws},
+                       "a_black": {"games": half, "a_wins": black_wins, "draws": draws,
+                                   "b_wins": half - black_wins - draws},
+                       "a_white": {"games": games - half, "a_wins": white_wins, "draws": 0,
+                                   "b_wins": games - half - white_wins}}}
+
+
+def test_budget_point_pooled_by_hand(tmp_path, capsys):
+    abl = tmp_path / "abl"
+    abl.mkdir()
+    rows = [{"arm": arm, "seed": s, "point": p, "flops": 1e12 * (p + 1), "checkpoint": f"/nowhere/{arm}{s}{p}.pt"}
+            for p in (0, 1) for arm in ("base", "lever") for s in (0, 1)]
+    (abl / "evaluations.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    assert [r["point"] for r in _script().cells_at(abl, -1)] == [1, 1, 1, 1]   # the budget: the last point
+    out = tmp_path / "out"
+    out.mkdir()
+    figures = {("base", 0): (10, 0, 20, 2), ("base", 1): (12, 2, 20, 4),
+               ("lever", 0): (15, 0, 20, 6)}                                    # lever seed 1: not played
+    for (arm, s), f in figures.items():
+        (out / f"{arm}_seed{s}.json").write_text(json.dumps(_result(*f)))
+    assert _script().main(["--ablation", str(abl), "--reference", "gnugo:1", "--games", "20", "--out", str(out)]) == 0
+    text = (out / "summary.md").read_text()
+    assert "skip lever seed 1: /nowhere/lever11.pt is not on this machine" in capsys.readouterr().out
+    base, lever = 23 / 40, 15 / 20                 # (10 + 12 + 2/2) / 40 and 15 / 20
+    lo, hi = _script().wilson(23, 40)
+    assert f"| base | {base:.3f} | [{lo:.3f}, {hi:.3f}] | 0.50, 0.65 | 7/20 / 16/20 | 38 | 40 |" in text
+    assert "| lever | 0.750 |" in text and "| 6/10 / 9/10 | 19 | 20 |" in text
+    half = 1.96 * math.sqrt(lever * (1 - lever) / 20 + base * (1 - base) / 40)
+    assert f"`lever` - `base`: {lever - base:+.3f} [{lever - base - half:+.3f}, {lever - base + half:+.3f}]" in text
+
+
+def test_wilson_by_hand():
+    lo, hi = _script().wilson(5, 10)
+    # p = 0.5, n = 10, z = 1.96: centre 0.5, half-width z*sqrt(0.025 + z^2/400)/(1 + z^2/10)
+    h = 1.96 * math.sqrt(0.025 + 1.96 ** 2 / 400) / (1 + 1.96 ** 2 / 10)
+    assert math.isclose(lo, 0.5 - h) and math.isclose(hi, 0.5 + h)
