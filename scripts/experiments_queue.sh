@@ -37,5 +37,10 @@ step alphago ablate configs/ablation/sims_5x5.yaml --jobs 2
 # 2026-12-04, all 27 cells committed (docs/results/horizon_2e13/cells.json: restored in seconds); ~2.2 h from scratch
 step alphago horizon --sizes 5 7 9 --kinds visits action reinforce --budget 2e13 --seeds 0 1 2 --jobs 2 \
     --out runs/horizon_2e13 --report-dir docs/results/horizon_2e13
-# issue 13 on 7x7, after what issue 12 owes (~2.6 h): the levers from the warm start, where the outcome does not fix ownership and margin
+# issue 13 on 7x7 (done 2026-12-04, all 10 cells committed: restored in seconds; ~3 h from scratch): the levers
+# from the warm start, where the outcome does not fix ownership and margin
 step alphago ablate configs/ablation/aux_targets_7x7.yaml --jobs 2
+# its budget replayed from random openings, 200 games per arm against GNU Go 1 (~15 min; needs the cells'
+# checkpoints in runs/ablate: on a fresh clone it skips them and rewrites the committed summary)
+step python scripts/budget_match.py --ablation docs/results/aux_targets_7x7 --reference gnugo:1 --games 100 \
+    --opening-moves 2 --out docs/results/aux_targets_7x7/budget_vs_gnugo1
