@@ -31,6 +31,10 @@ fi
 # the checkpoints in runs/ablate/ (~30 s a row): on a fresh clone without them it cannot be, and is skipped.
 step alphago ablate configs/ablation/soft_vs_hard_7x7.yaml --jobs 2
 step alphago ablate configs/ablation/init_7x7.yaml --jobs 2
+# soft_vs_hard_7x7's budget replayed from random openings, 300 games per arm against GNU Go 1 (~9 min;
+# needs the cells' checkpoints in runs/ablate: on a fresh clone the committed JSONs make it a no-op)
+step python scripts/budget_match.py --ablation docs/results/soft_vs_hard_7x7 --reference gnugo:1 --games 100 \
+    --opening-moves 2 --out docs/results/soft_vs_hard_7x7/budget_vs_gnugo1
 # issue 12, simulations axis (done 2026-12-04, restored from docs/results/sims_5x5; ~1.5 h from scratch)
 step alphago ablate configs/ablation/sims_5x5.yaml --jobs 2
 # issue 12, the horizon axis at a budget where 9x9 cells differ (docs/results/horizon is the 2e12 run): done
