@@ -22,17 +22,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-
-def wilson(wins: float, n: int, z: float = 1.96) -> tuple[float, float]:
-    if n == 0:
-        return 0.0, 1.0
-    p = wins / n
-    d = 1 + z * z / n
-    c = (p + z * z / (2 * n)) / d
-    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return c - h, c + h
+from alphago.experiments.ablation_report import difference, wilson  # noqa: E402
 
 
 def cells_at(ablation_dir: Path, point: int) -> list[dict]:
@@ -92,21 +84,17 @@ def main(argv: list[str] | None = None) -> int:
         n = sum(r["counts"]["total"]["games"] for r in res)
         col = {c: sum(r["counts"][c]["a_wins"] + 0.5 * r["counts"][c]["draws"] for r in res) for c in ("a_black", "a_white")}
         coln = {c: sum(r["counts"][c]["games"] for r in res) for c in ("a_black", "a_white")}
-        lo, hi = wilson(w, n)
-        pooled[arm] = (w / n, n)
+        lo, hi = wilson(w / n, n)
+        pooled[arm] = {"score": w / n, "se": math.sqrt(w / n * (1 - w / n) / n)}  # normal approximation
         per = ", ".join(f"{r['elo']['score']:.2f}" for r in res)
         L.append(f"| {arm} | {w / n:.3f} | [{lo:.3f}, {hi:.3f}] | {per} | {col['a_black']:g}/{coln['a_black']} / "
                  f"{col['a_white']:g}/{coln['a_white']} | {sum(r['distinct_games'] for r in res)} | {n} |")
     if arms and arms[0] in pooled:
-        b, nb = pooled[arms[0]]
         L += ["", f"Difference from `{arms[0]}` (normal approximation, 95%):", ""]
         for arm in arms[1:]:
-            if arm not in pooled:
-                continue
-            p, n = pooled[arm]
-            half = 1.96 * math.sqrt(p * (1 - p) / n + b * (1 - b) / nb)
-            sig = "significant" if abs(p - b) > half else "not significant"
-            L.append(f"- `{arm}` - `{arms[0]}`: {p - b:+.3f} [{p - b - half:+.3f}, {p - b + half:+.3f}] ({sig})")
+            if arm in pooled:
+                d, half, sig = difference(pooled[arm], pooled[arms[0]])
+                L.append(f"- `{arm}` - `{arms[0]}`: {d:+.3f} [{d - half:+.3f}, {d + half:+.3f}] ({sig})")
     tmp = out / "summary.md.tmp"
     tmp.write_text("\n".join(L) + "\n")
     tmp.replace(out / "summary.md")

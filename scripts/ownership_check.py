@@ -30,10 +30,6 @@ from alphago.go.state import GoState  # noqa: E402
 from alphago.play.player import SearchPlayer  # noqa: E402
 
 
-def ended_by_passes(actions: list[int], n: int) -> bool:
-    return len(actions) >= 2 and actions[-1] == n * n and actions[-2] == n * n
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--net", required=True, help="checkpoint with an ownership head")
@@ -56,12 +52,15 @@ def main(argv: list[str] | None = None) -> int:
     for path in files:
         g = from_sgf(path.read_bytes())
         n = g.size
-        if g.setup is not None or not ended_by_passes(g.actions, n):
+        if g.setup is not None:
             skipped += 1
             continue
         rules = Rules(komi=g.komi)
         final = GoState(n, rules)
         final.replay(g.actions, g.colors)
+        if final.consecutive_passes < 2:  # resigned or capped: the final board is not settled
+            skipped += 1
+            continue
         owner = final.ownership().astype(np.float32)   # Black's view: 1 black, -1 white, 0 dame
         used += 1
         for f in a.fractions:

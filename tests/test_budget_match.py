@@ -7,6 +7,8 @@ import json
 import math
 from pathlib import Path
 
+from alphago.experiments.ablation_report import wilson
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -46,7 +48,7 @@ def test_budget_point_pooled_by_hand(tmp_path, capsys):
     text = (out / "summary.md").read_text()
     assert "skip lever seed 1: /nowhere/lever11.pt is not on this machine" in capsys.readouterr().out
     base, lever = 23 / 40, 15 / 20                 # (10 + 12 + 2/2) / 40 and 15 / 20
-    lo, hi = _script().wilson(23, 40)
+    lo, hi = wilson(23 / 40, 40)
     assert f"| base | {base:.3f} | [{lo:.3f}, {hi:.3f}] | 0.50, 0.65 | 7/20 / 16/20 | 38 | 40 |" in text
     assert "| lever | 0.750 |" in text and "| 6/10 / 9/10 | 19 | 20 |" in text
     half = 1.96 * math.sqrt(lever * (1 - lever) / 20 + base * (1 - base) / 40)
@@ -54,7 +56,7 @@ def test_budget_point_pooled_by_hand(tmp_path, capsys):
 
 
 def test_wilson_by_hand():
-    lo, hi = _script().wilson(5, 10)
+    lo, hi = wilson(0.5, 10)
     # p = 0.5, n = 10, z = 1.96: centre 0.5, half-width z*sqrt(0.025 + z^2/400)/(1 + z^2/10)
     h = 1.96 * math.sqrt(0.025 + 1.96 ** 2 / 400) / (1 + 1.96 ** 2 / 10)
     assert math.isclose(lo, 0.5 - h) and math.isclose(hi, 0.5 + h)
