@@ -143,22 +143,26 @@ class ReplayBuffer:
             self.present["pruned"][idx] = False
 
     def sample(self, batch_size: int, target: str, symmetries: bool = True,
-               soft_temperature: float | None = None) -> TrainBatch:
+               soft_temperature: float | None = None, label_smoothing: float = 0.0) -> TrainBatch:
         """batch_size positions drawn uniformly from the window, each in a random symmetry."""
         if self.count == 0:
             raise ValueError("cannot sample from an empty replay buffer")
-        return self.batch(self.rng.integers(0, self.count, size=batch_size), target, symmetries, soft_temperature)
+        return self.batch(self.rng.integers(0, self.count, size=batch_size), target, symmetries, soft_temperature,
+                          label_smoothing)
 
     def batch(self, idx: np.ndarray, target: str, symmetries: bool = False,
-              soft_temperature: float | None = None) -> TrainBatch:
+              soft_temperature: float | None = None, label_smoothing: float = 0.0) -> TrainBatch:
         """The positions idx (int[B]) as a training batch with policy targets of kind `target`
         (mcts/targets.py); weights 1 for full searches, 0 for fast ones; reinforce: the outcome.
-        soft_temperature T: also the auxiliary soft policy target visits^(1/T), normalised."""
+        soft_temperature T: also the auxiliary soft policy target visits^(1/T), normalised.
+        label_smoothing eps (one-hot targets, train.label_smoothing): (1 - eps) target + eps / A."""
         m = {name: a[idx] for name, a in self.moves.items()}
         feats = restore_komi(self.planes[idx].astype(np.float32), self.features, self.komi_plane[idx])
         pruned = m["pruned"] if self.present["pruned"][idx].all() else None
         action = m["actions"].astype(np.int64)
         policy = policy_target(target, m["visits"], action, m["improved"], pruned)
+        if label_smoothing > 0:  # uniform over all A, so symmetries below leave the smoothing as it is
+            policy = ((1.0 - label_smoothing) * policy + label_smoothing / policy.shape[-1]).astype(np.float32)
         own = self.ownership[idx].astype(np.float32)
         own_w = self.has_ownership[idx].astype(np.float32)
         soft = None

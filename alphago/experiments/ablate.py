@@ -294,7 +294,8 @@ def main(args: argparse.Namespace) -> int:
         probe_rows(loaded, out, log=lambda m: print(m, flush=True))
     if "train" in args.stages:
         todo = [c for c in cells if not (cell_dir(out, *c) / "done.json").exists()]
-        print(f"ablate {spec.name}: {len(cells)} cells ({len(spec.arms)} arms x {len(spec.seeds)} seeds), "
+        print(f"ablate {spec.name}: {len(cells)} cells ({len(spec.arms)} arms, "
+              f"{'/'.join(str(len(spec.seeds_of(a))) for a in spec.arms)} seeds), "
               f"{spec.budget_flops:.3g} FLOPs each; {len(todo)} to train, {args.jobs} at a time", flush=True)
         def done_line(s: dict) -> None:
             print(f"train: {s['arm']}/seed{s['seed']}: {s['games']} games, {s['steps']} steps, "

@@ -217,7 +217,7 @@ def plots(loaded: LoadedAblation, report_dir: Path, summary: dict, cells_series:
     fig, axes = plt.subplots(2, 3, figsize=(15, 8))
     for ax, (key, label) in zip(axes.flat, series):
         for c, arm in zip(COLORS, spec.arms):
-            for k, seed in enumerate(spec.seeds):
+            for k, seed in enumerate(spec.seeds_of(arm)):
                 cols = cells_series.get(f"{arm}/seed{seed}", {})
                 pts = [(x, y) for x, y in zip(cols.get("flops", []), cols.get(key, [])) if x and y is not None]
                 if not pts:
@@ -349,7 +349,9 @@ def write_report(loaded: LoadedAblation, out: Path, report_dir: Path, command: s
           f"- FLOP budget per run {spec.budget_flops:.3g} (self-play network evaluations + training, from the "
           f"ledger); matched points {', '.join(f'{g:.3g}' for g in spec.grid())}",
           *checkpoint_span(spec.grid(), rows),
-          f"- seeds {list(spec.seeds)} (run.seed: self-play, sampling and initialisation), the same for every arm",
+          (f"- seeds {list(spec.seeds)} (run.seed: self-play, sampling and initialisation), the same for every arm"
+           if not spec.arm_seeds else "- seeds (run.seed: self-play, sampling and initialisation): "
+           + "; ".join(f"{a} {list(spec.seeds_of(a))}" for a in spec.arms)),
           f"- evaluation: {spec.eval.games} games per reference and point, colours alternating, "
           + (f"each from {spec.eval.opening_moves} random opening moves (each opening played with both colours), "
              if spec.eval.opening_moves else "") + f"our net at "
@@ -398,7 +400,7 @@ def write_report(loaded: LoadedAblation, out: Path, report_dir: Path, command: s
                      f"{a['elo']:+.0f} vs {b['elo']:+.0f}")
         L += wins_by_colour(arms, rows, ref, len(spec.grid()) - 1)
     if rows:
-        probe = loaded.config(arms[0], spec.seeds[0]).train.probe
+        probe = loaded.config(arms[0], spec.seeds_of(arms[0])[0]).train.probe
         if spec.eval.probe:
             sha = probe_sha(loaded)
             last = [r for r in rows if r["point"] == len(spec.grid()) - 1]

@@ -57,6 +57,13 @@ def file_sha256(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+# Keys added after cells were committed, with the value that means "as before the key existed": a
+# cell with that value hashes as it did, so committed results still restore (a key added without an
+# entry here retrains every committed ablation)
+EVAL_KEYS_ADDED = (("opening_moves", 0), ("point_ratio", 2.0))
+CONFIG_KEYS_ADDED = (("train", "label_smoothing", 0.0),)
+
+
 def cell_fingerprint(loaded: LoadedAblation, arm: str, seed: int, root: str | Path = ROOT) -> str:
     """What a cell's results depend on, hashed: its run config, the budget, the matched points, the
     evaluation and the warm start's bytes (absent file: 'missing', which matches nothing trained)."""
@@ -67,9 +74,14 @@ def cell_fingerprint(loaded: LoadedAblation, arm: str, seed: int, root: str | Pa
     # against eval.references, only add figures to the rows (probe scores carry the probe file's hash,
     # probe_sha256, so that another file's scores are not read as its)
     ev = {k: v for k, v in asdict(spec.eval).items() if k not in ("probe", "extra_references")}
-    if not ev["opening_moves"]:  # 0 is how every cell before the key existed was evaluated: same hash
-        del ev["opening_moves"]
-    blob = json.dumps({"config": json.loads(loaded.config(arm, seed).to_json()), "budget": spec.budget_flops,
+    for key, neutral in EVAL_KEYS_ADDED:  # how every cell before the key existed was evaluated: same hash
+        if ev[key] == neutral:
+            del ev[key]
+    config = json.loads(loaded.config(arm, seed).to_json())
+    for section, key, neutral in CONFIG_KEYS_ADDED:
+        if config.get(section, {}).get(key) == neutral:
+            del config[section][key]
+    blob = json.dumps({"config": config, "budget": spec.budget_flops,
                        "grid": spec.grid(), "eval": ev, "init_sha256": start}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 
@@ -158,7 +170,7 @@ def import_reused(loaded: LoadedAblation, out: Path, roots: list[Path] | None = 
                                     f"{' or '.join(str(r / other.spec.name) for r in roots)}: run "
                                     f"`alphago ablate {src}` first")
         done_cells = json.loads(cells.read_text())
-        for seed in spec.seeds:
+        for seed in spec.seeds_of(arm):
             done = cell_dir(out, arm, seed) / "done.json"
             info = done_cells.get(f"{src_arm}/seed{seed}")
             if info is None:
@@ -172,7 +184,7 @@ def import_reused(loaded: LoadedAblation, out: Path, roots: list[Path] | None = 
                 done.parent.mkdir(parents=True, exist_ok=True)
                 atomic_json(done, {**info, "arm": arm, "reused_from": src})
         theirs = [{**r, "arm": arm, "reused_from": src} for r in _rows(evals)
-                  if r.get("arm") == src_arm and r.get("seed") in spec.seeds]
+                  if r.get("arm") == src_arm and r.get("seed") in spec.seeds_of(arm)]
         new = [r for r in theirs if (arm, r["seed"], r["point"]) not in have]
         if path.exists() and len(new) < len(theirs):
             # rows taken before: they mirror the source's, which may have gained figures since

@@ -7,7 +7,8 @@ every arm x seed config is built here, so a bad key fails in a second, not after
                                         # or from this file's folder)
     common: {run: {total_games: 1000000}}   # overrides shared by all arms
     budget_flops: 1.2e13                # per run: self-play evaluations + training, from the ledger
-    seeds: [0, 1, 2]                    # run.seed of each run; the same list for every arm
+    seeds: [0, 1, 2]                    # run.seed of each run; the same list for every arm unless
+    arm_seeds: {argmax: [0, 1]}         # optional: arm -> its own seeds (a subset of or beside `seeds`)
     arms:                               # name -> overrides (only what differs)
       visits: {train: {target: visits}}
       action: {train: {target: action}}
@@ -15,7 +16,8 @@ every arm x seed config is built here, so a bad key fails in a second, not after
       references: ["gnugo:1", "gnugo:10"]   # arena specs, the same for every arm
       games: 20                         # per reference and evaluated checkpoint (colours alternate)
       sims: 64                          # our simulations per move in evaluation games
-      points: 4                         # matched FLOP points: budget x 2^-(points-1) ... budget
+      points: 4                         # matched FLOP points: budget x ratio^-(points-1) ... budget
+      point_ratio: 2.0                  # optional: the grid's factor between points (1.4142: every sqrt(2))
       probe: checkpoints/probe_7x7.npz  # optional: a shared probe set (alphago probe build) every
                                         # evaluated checkpoint is scored on after training (accuracy
                                         # apart from strength); rows are tagged with the file's hash
@@ -52,10 +54,11 @@ _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 @dataclass(frozen=True)
 class EvalSpec:
-    references: tuple[str, ...] = ("gnugo:1",)
+    references: tuple[str, ...] = ("gnugo:1",)   # may be empty when probe is given (no games at all)
     games: int = 20
     sims: int = 64
     points: int = 4
+    point_ratio: float = 2.0   # factor between matched FLOP points (grid)
     probe: str | None = None   # shared probe set (path from the repo root) scored at evaluation
     # arena specs played after training by every evaluated checkpoint still on disk (ablate.
     # extra_reference_rows); like probe, not part of a cell's fingerprint, so naming one later
@@ -68,8 +71,13 @@ class EvalSpec:
     def __post_init__(self) -> None:
         if self.probe is not None and not (isinstance(self.probe, str) and self.probe):
             raise ValueError(f"eval.probe must be the path of a probe set (alphago probe build), got {self.probe!r}")
-        if not self.references or not all(isinstance(r, str) and r for r in self.references):
-            raise ValueError(f"eval.references must be a non-empty list of arena specs, got {self.references!r}")
+        if not isinstance(self.references, tuple) or not all(isinstance(r, str) and r for r in self.references):
+            raise ValueError(f"eval.references must be a list of arena specs, got {self.references!r}")
+        if not self.references and self.probe is None:
+            raise ValueError("eval.references may be empty only with eval.probe (else nothing is evaluated)")
+        pr = self.point_ratio
+        if isinstance(pr, bool) or not isinstance(pr, (int, float)) or not 1.0 < pr <= 16.0:
+            raise ValueError(f"eval.point_ratio must be a number in (1, 16], got {pr!r}")
         if not isinstance(self.extra_references, tuple) or not all(isinstance(r, str) and r for r in self.extra_references):
             raise ValueError(f"eval.extra_references must be a list of arena specs, got {self.extra_references!r}")
         from ..play.evaluation import reference_name
@@ -97,6 +105,7 @@ class AblationSpec:
     eval: EvalSpec = field(default_factory=EvalSpec)
     init: dict = field(default_factory=dict)   # arm -> checkpoint to start from (others: zero init)
     reuse: dict = field(default_factory=dict)  # arm -> ablation file whose results for that arm are taken
+    arm_seeds: dict = field(default_factory=dict)  # arm -> its own seeds (others: `seeds`)
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name or ""):
@@ -118,7 +127,13 @@ class AblationSpec:
             raise ValueError(f"init must map arm names to checkpoint paths, got {self.init!r}")
         if not isinstance(self.reuse, dict) or not all(isinstance(v, str) and v for v in self.reuse.values()):
             raise ValueError(f"reuse must map arm names to ablation files, got {self.reuse!r}")
-        for key in ("init", "reuse"):
+        if not isinstance(self.arm_seeds, dict):
+            raise ValueError(f"arm_seeds must map arm names to lists of seeds, got {self.arm_seeds!r}")
+        for arm, seeds in self.arm_seeds.items():
+            if (not isinstance(seeds, (list, tuple)) or not seeds or len(set(seeds)) != len(seeds)
+                    or not all(isinstance(x, int) and not isinstance(x, bool) for x in seeds)):
+                raise ValueError(f"arm_seeds.{arm} must be a non-empty list of distinct integers, got {seeds!r}")
+        for key in ("init", "reuse", "arm_seeds"):
             unknown = sorted(set(getattr(self, key)) - set(self.arms))
             if unknown:
                 raise ValueError(f"{key} names arms that do not exist: {unknown} (arms: {sorted(self.arms)})")
@@ -134,12 +149,17 @@ class AblationSpec:
 
     def grid(self) -> list[float]:
         """The matched FLOP points every run is evaluated at (log-spaced, the budget last)."""
-        n = self.eval.points
-        return [self.budget_flops * 2.0 ** -(n - 1 - i) for i in range(n)]
+        n, r = self.eval.points, float(self.eval.point_ratio)
+        return [self.budget_flops * r ** -(n - 1 - i) for i in range(n)]
+
+    def seeds_of(self, arm: str) -> tuple[int, ...]:
+        """The seeds of one arm: arm_seeds.ARM, else `seeds`."""
+        return tuple(self.arm_seeds.get(arm, self.seeds))
 
     def cells(self) -> list[tuple[str, int]]:
         """(arm, seed) pairs, seed-major: an ablation cut short has every arm on its first seeds."""
-        return [(arm, seed) for seed in self.seeds for arm in self.arms]
+        order = list(dict.fromkeys([*self.seeds, *(s for a in self.arms for s in self.seeds_of(a))]))
+        return [(arm, seed) for seed in order for arm in self.arms if seed in self.seeds_of(arm)]
 
 
 @dataclass(frozen=True)
@@ -206,9 +226,9 @@ def check_reuse(loaded: LoadedAblation, arm: str, src: str, root: str | Path | N
     where = f"{loaded.path}: reuse.{arm} ({src})"
     if src_arm not in other.spec.arms:
         raise ConfigError(f"{where}: that file has no arm {src_arm!r} (arms: {sorted(other.spec.arms)})")
-    missing = sorted(set(spec.seeds) - set(other.spec.seeds))
+    missing = sorted(set(spec.seeds_of(arm)) - set(other.spec.seeds_of(src_arm)))
     if missing:
-        raise ConfigError(f"{where}: seeds {missing} are not in it (it has {list(other.spec.seeds)})")
+        raise ConfigError(f"{where}: seeds {missing} are not in it (it has {list(other.spec.seeds_of(src_arm))})")
     if other.spec.grid() != spec.grid() or other.spec.eval != spec.eval:
         # extra_references too: the reused rows get theirs from the source (ablate.extra_reference_rows
         # plays them there), so both files must name the same
@@ -220,7 +240,7 @@ def check_reuse(loaded: LoadedAblation, arm: str, src: str, root: str | Path | N
     if (mine and Path(mine).resolve()) != (theirs and Path(theirs).resolve()):
         raise ConfigError(f"{where}: the init checkpoints differ ({mine or 'zero init'} here, "
                           f"{theirs or 'zero init'} there)")
-    for seed in spec.seeds:
+    for seed in spec.seeds_of(arm):
         if loaded.config(arm, seed).to_json() != other.config(src_arm, seed).to_json():
             raise ConfigError(f"{where}: the run config of seed {seed} differs (the arm must be the same runs)")
     return other, src_arm

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..mcts.targets import TARGET_KINDS
+from ..mcts.targets import TARGET_KINDS, TARGETS
 
 OPTIMIZERS = ("sgd", "adamw")
 SCHEDULES = ("constant", "cosine", "step")
@@ -28,6 +28,9 @@ class TrainConfig:
     score_weight: float = 0.0      # score-belief loss weight: cross-entropy of the final margin (two-hot over integer
     #                                margins; KataGo weights its score-belief pdf loss 0.02); > 0 needs net.score_head
     soft_policy_temperature: float = 4.0  # its target: visits^(1/T), normalised (KataGo: T = 4)
+    label_smoothing: float = 0.0   # hard targets only: (1 - eps) one-hot + eps uniform over all A actions
+    #                                (Szegedy et al. 2016), the control that separates "soft labels carry
+    #                                information" from "soft labels regularise" (0 = off)
     reanalyse_ratio: float = 0.0   # MuZero Reanalyse: stored positions re-searched with the latest net per new
     #                                self-play position (0 = off); targets visits, gumbel or argmax only
     window: int = 50000            # replay window in positions
@@ -63,5 +66,11 @@ class TrainConfig:
         if not self.soft_policy_temperature >= 1.0:
             raise ValueError(f"train.soft_policy_temperature must be >= 1 (1 = the visit distribution itself), "
                              f"got {self.soft_policy_temperature!r}")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise ValueError(f"train.label_smoothing must be in [0, 1), got {self.label_smoothing!r}")
+        kind = TARGETS[self.target]
+        if self.label_smoothing > 0 and (kind.soft or kind.weighting != "full_search"):
+            raise ValueError(f"train.label_smoothing > 0 needs a one-hot train.target (action or argmax), "
+                             f"got {self.target!r}")
         if self.weight_decay < 0 or self.value_weight < 0 or not 0 <= self.momentum < 1:
             raise ValueError("train.weight_decay and train.value_weight must be >= 0, train.momentum in [0, 1)")

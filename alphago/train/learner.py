@@ -276,7 +276,8 @@ class Learner:
                 break
             t = self.cfg.train
             batch = self.replay.sample(t.batch_size, t.target,
-                                       soft_temperature=t.soft_policy_temperature if t.soft_policy_weight > 0 else None)
+                                       soft_temperature=t.soft_policy_temperature if t.soft_policy_weight > 0 else None,
+                                       label_smoothing=t.label_smoothing)
             m = self.trainer.step(batch)
             self.pending_samples = max(0.0, self.pending_samples - self.cfg.train.batch_size)
             m.update(games=self.games, positions=self.positions, weight_version=self.weight_version, reanalysed=self.reanalysed,
