@@ -208,28 +208,6 @@ def test_board_size_and_komi_come_from_the_checkpoints(tmp_path):
     assert p.returncode != 0 and "9x9" in p.stderr and "5x5" in p.stderr and "Traceback" not in p.stderr
 
 
-def test_ladder_helpers(tmp_path):
-    from alphago.play.ladder import LadderResult, joint_fit, previous_checkpoints
-    ck = tmp_path / "checkpoints"
-    ck.mkdir()
-    for s in (10, 20, 30, 40):
-        (ck / f"step_{s:07d}.pt").write_bytes(b"")
-    (ck / "latest.pt").write_bytes(b"")
-    assert [s for s, _ in previous_checkpoints(tmp_path, 40, 2)] == [20, 30]
-    assert [s for s, _ in previous_checkpoints(tmp_path, 35, 5)] == [10, 20, 30]
-    assert previous_checkpoints(tmp_path, 40, 0) == []
-
-    def match(b, a_points):  # 4 games, A wins the first a_points
-        gs = [arena.GameRecord(i, "x", b, 1, 1 if i < a_points else -1, "passes", "", 1.0, []) for i in range(4)]
-        return arena.MatchResult("me", b, 5, 0.5, gs)
-    ms = [match("gnugo:1", 3), match("step_0000030@50", 2)]
-    fit = joint_fit("me", ms, "gnugo:1")
-    assert fit.rating("me") == pytest.approx(400 * np.log10(3), abs=1e-6)  # 3 of 4 against the anchor
-    assert fit.rating("step_0000030@50") == pytest.approx(fit.rating("me"), abs=1e-6)  # 2 of 4
-    md = LadderResult("me", "x/step_0000040.pt", 40, 5, 0.5, 50, ms, fit).markdown()
-    assert "| gnugo:1 | 4 | 3 | 0 | 1 | 0.750 | +191" in md and "0 (anchor) | 1 |" in md  # 1 distinct game
-
-
 def test_engines_that_cannot_start_stop_the_match(fake, tmp_path):
     with pytest.raises(arena.EngineStartError):
         run_match(EngineSpec("nothing", (str(tmp_path / "no-such-engine"),)), fake("passer"), 2, 5, 0.5)

@@ -142,13 +142,17 @@ class MatchResult:
 
 def run_match(a: EngineSpec, b: EngineSpec, games: int, size: int, komi: float, parallel: int | None = None,
               sgf_dir: str | Path | None = None, move_cap: int | None = None, move_timeout: float = 120.0,
-              on_game=None, opening_moves: int = 0, seed: int = 0, randomize: bool = True) -> MatchResult:
+              on_game=None, opening_moves: int = 0, seed: int = 0, randomize: bool = True,
+              opening_offset: int = 0) -> MatchResult:
     """Play `games` games, A black in the even ones. on_game(record) is called as each ends.
     opening_moves: start every game with that many random legal moves (played by the arena for
     both sides), the same opening for games 2k and 2k+1 so each opening is played once with
     each colour; this makes deterministic engines (ours, at a fixed seed) play different games.
     randomize: send each engine `set_random_seed` with the game's seed (game_seeds(seed, i))
     after clear_board; False leaves every engine at its own seed.
+    opening_offset: this match's games take openings opening_offset, opening_offset + 1, ... of the
+    bank that `seed` gives (and the game seeds that go with them), so that a later match between the
+    same players continues through the bank instead of replaying its first games (eval/ladder).
     Raises ArenaError (after stopping every engine) if a player cannot start, refuses the
     board, or fails its very first set-up."""
     if games < 1:
@@ -186,13 +190,14 @@ def run_match(a: EngineSpec, b: EngineSpec, games: int, size: int, komi: float, 
                         seat[key] = start(key)
                 a_black = i % 2 == 0
                 bk, wk = ("A", "B") if a_black else ("B", "A")
-                seed_a, seed_b = game_seeds(seed, i)
+                seed_a, seed_b = game_seeds(seed, i + 2 * opening_offset)
                 seeds = {1: seed_a, -1: seed_b} if a_black else {1: seed_b, -1: seed_a}
                 try:
                     rec = play_game(i, seat[bk], seat[wk], specs[bk][1], specs[wk][1], size, komi,
                                     a_color=1 if a_black else -1, move_cap=move_cap,
                                     move_timeout=move_timeout, sgf_dir=sgf_dir,
-                                    opening=random_opening(size, komi, opening_moves, (seed, i // 2), move_cap),
+                                    opening=random_opening(size, komi, opening_moves,
+                                                           (seed, opening_offset + i // 2), move_cap),
                                     seeds=seeds if randomize else None)
                 except GtpRefused as exc:
                     raise ArenaError(f"an engine refused the game settings ({size}x{size}, komi {komi:g}): "

@@ -43,11 +43,6 @@ def _arena(args: argparse.Namespace) -> int:
     return arena_main(args)
 
 
-def _ladder(args: argparse.Namespace) -> int:
-    from ..play.ladder import main as ladder_main
-    return ladder_main(args)
-
-
 def _add_player_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint", help="trained net (default: search with --evaluator, no net)")
     p.add_argument("--sims", type=int, default=200, help="simulations per move (upper bound under time control)")
@@ -104,23 +99,6 @@ def add_parsers(sub) -> None:
                     help="Dirichlet noise fraction in our checkpoints' root prior with --randomize")
     ar.set_defaults(func=_arena)
 
-    la = sub.add_parser("ladder", help="rate a checkpoint against GNU Go levels and earlier checkpoints")
-    la.add_argument("--checkpoint", required=True)
-    la.add_argument("--levels", type=int, nargs="*", default=[1, 5, 10], help="GNU Go levels (none: skip GNU Go)")
-    la.add_argument("--games", type=int, default=10, help="games per opponent")
-    la.add_argument("--run-dir", help="run directory (default: the checkpoint's, RUN/checkpoints/..)")
-    la.add_argument("--previous", type=int, default=2, help="earlier checkpoints of the run to play")
-    la.add_argument("--sims", type=int, default=200, help="simulations per move for every checkpoint")
-    la.add_argument("--komi", type=float, help="default: the checkpoint's rules")
-    la.add_argument("--parallel", type=int, default=0, help="games at a time (default: number of cores)")
-    la.add_argument("--move-timeout", type=float, default=120.0)
-    la.add_argument("--out", help="directory for ladder_step_N.md / .json and SGFs (default: the run directory)")
-    la.add_argument("--opening-moves", type=int, default=2,
-                    help="random opening moves per game (each opening played with both colours), so that "
-                         "deterministic players do not repeat one game")
-    la.add_argument("--randomize", action=argparse.BooleanOptionalAction, default=True,
-                    help="every game its own seeds (GTP set_random_seed) and --root-noise for the checkpoints")
-    la.add_argument("--root-noise", type=float, default=0.1, metavar="FRACTION",
-                    help="Dirichlet noise fraction in the checkpoints' root prior with --randomize")
-    la.set_defaults(func=_ladder)
+    from ..eval.commands import add_parser as add_ladder
+    add_ladder(sub)   # one Elo scale (eval/): ladder fit | play
 

@@ -1,0 +1,150 @@
+"""The ladder's store of rated games: one JSON line per game, appended whole.
+
+    {"black": PLAYER, "white": PLAYER, "result": "B" | "W" | "0",   # "0": a draw
+     "size": 7, "komi": 9.0, "opening": ["C3", "E5"],               # the bank's opening, GTP vertices
+     "opening_index": 12, "bank_seed": 2026,                        # which opening of which bank
+     "reason": "passes", "moves": 61, "score": -3.0,                # how it ended; Tromp-Taylor score
+     "sgf": "sgf/....sgf" | null, "time": "2026-12-05T08:00:00Z"}
+    PLAYER = {"key": "3f2a9c0d1e4b5a6c@64", "spec": "runs/.../step_0002611.pt@64",
+              "label": "visits/seed0/p7", "sha256": "3f2a...", "sims": 64}
+
+A player's `key` is its identity on the scale: `gnugo:LEVEL` for GNU Go, the first 16 hex digits of
+a checkpoint's SHA-256 and its simulations (`HASH@SIMS`) for a net, so the same bytes searched the
+same way are one player wherever the file lives; `spec` is how to start it here and `label` a name
+for people. A store is read tolerantly: a line cut short by a crash is skipped (and reported), not
+an error, so a ladder killed mid-write resumes.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+RESULTS = ("B", "W", "0")   # Black won, White won, a draw
+
+
+@dataclass(frozen=True)
+class Player:
+    """One rated player. key: its identity on the scale (module doc); spec: an arena spec that
+    starts it (play/engines.parse_spec); sims: simulations of a net (None: not ours)."""
+    key: str
+    spec: str
+    label: str
+    sha256: str | None = None
+    sims: int | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @staticmethod
+    def from_dict(d: dict) -> "Player":
+        return Player(str(d["key"]), str(d.get("spec", d["key"])), str(d.get("label", d["key"])),
+                      d.get("sha256"), d.get("sims"))
+
+
+def file_sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def player(spec: str, label: str | None = None, sims: int = 64) -> Player:
+    """The Player an arena spec names: `gnugo[:LEVEL]`, or `CHECKPOINT[@SIMS]` (SIMS default `sims`),
+    keyed by the file's content hash. ValueError for anything else (the ladder rates GNU Go and our
+    nets; other engines have no stable identity here)."""
+    s = spec.strip()
+    if s == "gnugo" or s.startswith("gnugo:"):
+        level = s.partition(":")[2] or "10"
+        if not level.isdigit() or not 1 <= int(level) <= 10:
+            raise ValueError(f"{spec!r}: GNU Go levels are gnugo:1 .. gnugo:10")
+        key = f"gnugo:{int(level)}"
+        return Player(key, key, label or key)
+    base, at, tail = s.rpartition("@")
+    path, n = (base, int(tail)) if at and tail.isdigit() and base else (s, sims)
+    if n < 1:
+        raise ValueError(f"{spec!r}: simulations must be >= 1")
+    if not Path(path).is_file():
+        raise ValueError(f"{spec!r}: not a checkpoint file nor gnugo[:LEVEL] (the ladder rates GNU Go and our nets)")
+    sha = file_sha256(path)
+    return Player(f"{sha[:16]}@{n}", f"{path}@{n}", label or f"{Path(path).stem}@{n}", sha, n)
+
+
+@dataclass(frozen=True)
+class LadderGame:
+    """One rated game (the store's line, module doc)."""
+    black: Player
+    white: Player
+    result: str
+    size: int
+    komi: float
+    opening: tuple[str, ...] = ()
+    opening_index: int = -1
+    bank_seed: int = 0
+    reason: str = ""
+    moves: int = 0
+    score: float | None = None
+    sgf: str | None = None
+    time: str = ""
+
+    def __post_init__(self) -> None:
+        if self.result not in RESULTS:
+            raise ValueError(f"result must be one of {RESULTS}, got {self.result!r}")
+        if self.black.key == self.white.key:
+            raise ValueError(f"a player cannot play itself ({self.black.key})")
+
+    def black_points(self) -> float:
+        """Black's points: 1 a win, 1/2 a draw, 0 a loss."""
+        return {"B": 1.0, "W": 0.0, "0": 0.5}[self.result]
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["black"], d["white"], d["opening"] = self.black.to_dict(), self.white.to_dict(), list(self.opening)
+        return d
+
+    @staticmethod
+    def from_dict(d: dict) -> "LadderGame":
+        return LadderGame(Player.from_dict(d["black"]), Player.from_dict(d["white"]), str(d["result"]),
+                          int(d["size"]), float(d["komi"]), tuple(d.get("opening", ())),
+                          int(d.get("opening_index", -1)), int(d.get("bank_seed", 0)), str(d.get("reason", "")),
+                          int(d.get("moves", 0)), d.get("score"), d.get("sgf"), str(d.get("time", "")))
+
+
+def read_games(path: str | Path, log=None) -> list[LadderGame]:
+    """Every whole, valid line of a store (none if it does not exist); a cut or bad line is skipped
+    and, with `log`, reported with its line number."""
+    p = Path(path)
+    if not p.exists():
+        return []
+    out = []
+    for n, line in enumerate(p.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            out.append(LadderGame.from_dict(json.loads(line)))
+        except (ValueError, KeyError, TypeError) as exc:
+            if log is not None:
+                log(f"ladder store {p}: line {n} skipped ({exc.__class__.__name__}: {str(exc)[:80]})")
+    return out
+
+
+def append_games(path: str | Path, games: list[LadderGame]) -> None:
+    """Append whole lines and fsync, so a crash loses at most the line being written (which
+    read_games then skips). A store that ends without a newline (a cut line) gets one first."""
+    if not games:
+        return
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    text = "".join(json.dumps(g.to_dict(), sort_keys=True) + "\n" for g in games)
+    with open(p, "ab+") as f:
+        f.seek(0, os.SEEK_END)
+        if f.tell() > 0:
+            f.seek(-1, os.SEEK_END)
+            if f.read(1) != b"\n":
+                text = "\n" + text
+        f.write(text.encode())
+        f.flush()
+        os.fsync(f.fileno())

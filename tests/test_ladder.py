@@ -1,0 +1,145 @@
+"""The ladder: Bradley-Terry fit against known ratings, the store, the scheduler end to end against GNU Go."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import require
+
+from alphago.eval.ladder_fit import fit_ladder
+from alphago.eval.ladder_store import LadderGame, Player, append_games, player, read_games
+from alphago.play.engines import gnugo_binary
+
+ROOT = Path(__file__).resolve().parents[1]
+CK5 = ROOT / "checkpoints" / "5x5.pt"
+
+
+def synthetic(true: dict[str, float], n: int, seed: int, draw: float = 0.0) -> list[LadderGame]:
+    """n games between random pairs, results drawn from the Elo model (a draw with probability draw)."""
+    rng = np.random.default_rng(seed)
+    P = {k: Player(k, k, k) for k in true}
+    keys = list(true)
+    out = []
+    for _ in range(n):
+        i, j = rng.choice(len(keys), 2, replace=False)
+        a, b = keys[i], keys[j]
+        pa = 1 / (1 + 10 ** ((true[b] - true[a]) / 400))
+        u = rng.random()
+        res = "0" if u < draw else ("B" if rng.random() < pa else "W")
+        out.append(LadderGame(P[a], P[b], res, 7, 9.0))
+    return out
+
+
+def test_fit_recovers_known_ratings():
+    true = {"anchor": 0.0, "a": -400.0, "b": -150.0, "c": 100.0, "d": 250.0, "e": 600.0}
+    fit = fit_ladder(synthetic(true, 4000, seed=1), "anchor", bootstrap=300, seed=0)
+    assert fit.rating("anchor") == 0.0
+    inside = 0
+    for k, r in true.items():
+        i = fit.keys.index(k)
+        assert abs(fit.elo[i] - r) < 60, (k, fit.elo[i], r)
+        inside += fit.ci_low[i] <= r <= fit.ci_high[i]
+        if k != "anchor":
+            assert 20 < fit.ci_high[i] - fit.ci_low[i] < 200   # an interval, not a point
+    assert inside >= 5   # 95% intervals: at most one of the five free players may miss
+
+
+def test_fit_draws_count_half_and_order_is_kept():
+    true = {"x": 0.0, "y": 200.0}
+    games = synthetic(true, 2000, seed=2, draw=0.3)
+    fit = fit_ladder(games, "x", bootstrap=50)
+    # draws pull the estimate towards 0 (half a win each): it stays positive and below the truth's 2x
+    assert 50 < fit.rating("y") < 300
+    d = fit.to_dict()
+    assert set(d["ratings"]) == {"x", "y"} and d["ratings"]["y"]["games"] == 2000
+    assert d["ratings"]["x"]["elo"] == 0.0 and d["ratings"]["y"]["ci_low"] < d["ratings"]["y"]["elo"]
+
+
+def test_fit_refuses_a_missing_anchor_and_disconnected_players():
+    P = {k: Player(k, k, k) for k in "abcd"}
+    games = [LadderGame(P["a"], P["b"], "B", 5, 0.5), LadderGame(P["b"], P["a"], "B", 5, 0.5),
+             LadderGame(P["c"], P["d"], "W", 5, 0.5)]
+    with pytest.raises(ValueError, match="anchor 'z' has no games"):
+        fit_ladder(games, "z")
+    with pytest.raises(ValueError, match="no path of games to the anchor"):
+        fit_ladder(games, "a")
+
+
+def test_store_skips_a_cut_line_and_appends_after_it(tmp_path):
+    P = {k: Player(k, k, k) for k in "ab"}
+    store = tmp_path / "games.jsonl"
+    append_games(store, [LadderGame(P["a"], P["b"], "B", 5, 0.5, ("C3",), 0, 7)])
+    with open(store, "a") as f:
+        f.write('{"black": {"key": "a"}, "wh')   # a crash mid-line
+    seen = []
+    assert len(read_games(store, log=seen.append)) == 1 and "line 2 skipped" in seen[0]
+    append_games(store, [LadderGame(P["b"], P["a"], "0", 5, 0.5)])
+    games = read_games(store)
+    assert [g.result for g in games] == ["B", "0"] and games[0].opening == ("C3",) and games[0].bank_seed == 7
+    with pytest.raises(ValueError, match="result must be one of"):
+        LadderGame(P["a"], P["b"], "X", 5, 0.5)
+    with pytest.raises(ValueError, match="cannot play itself"):
+        LadderGame(P["a"], P["a"], "B", 5, 0.5)
+
+
+def test_player_keys_are_content_hashes(tmp_path):
+    copy = tmp_path / "renamed.pt"
+    shutil.copyfile(CK5, copy)
+    a, b = player(f"{CK5}@8"), player(f"{copy}@8")
+    assert a.key == b.key and a.key.endswith("@8") and a.spec != b.spec and a.sims == 8
+    assert player(f"{CK5}@16").key != a.key          # the same net searched differently is another player
+    assert player("gnugo:3").key == "gnugo:3" and player("gnugo").key == "gnugo:10"
+    for bad in ("gnugo:11", "gnugo:x", str(tmp_path / "none.pt"), "rollout@8"):
+        with pytest.raises(ValueError):
+            player(bad)
+
+
+def cli(*args, timeout=900):
+    return subprocess.run([sys.executable, "-m", "alphago.cli", "ladder", *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=ROOT)
+
+
+def test_fit_command_json(tmp_path):
+    store = tmp_path / "g.jsonl"
+    append_games(store, synthetic({"gnugo:10": 0.0, "p": 300.0}, 200, seed=3))
+    p = cli("fit", str(store), "--json", "--bootstrap", "50")
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    r = d["ratings"]["p"]
+    assert d["ratings"]["gnugo:10"]["elo"] == 0 and r["ci_low"] < r["elo"] < r["ci_high"] and r["games"] == 200
+    p = cli("fit", str(store), "--anchor", "nobody")
+    assert p.returncode == 2 and "has no games" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_ladder_plays_resumes_and_refits(tmp_path):
+    """Anchors (GNU Go 1 and 10 on 5x5 at komi 24.5), then a net rated against them; a rerun plays nothing."""
+    require(gnugo_binary() is not None, "GNU Go", "apt-get install gnugo")
+    store = tmp_path / "games.jsonl"
+    args = ["play", str(store), "--anchors", "gnugo:1", "gnugo:10", "--rate", f"{CK5}@4", "--label", "net5",
+            "--size", "5", "--komi", "24.5", "--anchor-games", "4", "--max-anchor-games", "4", "--block", "4",
+            "--per-player", "8", "--parallel", "2"]
+    p = cli(*args)
+    assert p.returncode == 0, p.stderr[-2000:]
+    games = read_games(store)
+    anchors = [g for g in games if {g.black.key, g.white.key} == {"gnugo:1", "gnugo:10"}]
+    mine = [g for g in games if "net5" in (g.black.label, g.white.label)]
+    assert len(anchors) == 4 and len(mine) == 8
+    # both colours, from the shared bank: each opening twice, once with each colour
+    assert sum(g.black.label == "net5" for g in mine) == 4
+    by_opening: dict = {}
+    for g in anchors:
+        by_opening.setdefault(g.opening_index, []).append(g.black.key)
+    assert sorted(by_opening) == [0, 1] and all(sorted(v) == ["gnugo:1", "gnugo:10"] for v in by_opening.values())
+    assert all(len(g.opening) == 2 for g in games)
+    # the net met both anchors (a new opponent each block), and its pairs continue through the bank
+    assert {g.white.key if g.black.label == "net5" else g.black.key for g in mine} == {"gnugo:1", "gnugo:10"}
+    assert "net5" in p.stdout and "Elo" in p.stdout
+    p2 = cli(*args)
+    assert p2.returncode == 0 and len(read_games(store)) == len(games)   # resumed: nothing left to play
+    p3 = cli("fit", str(store), "--anchor", "gnugo:10", "--bootstrap", "20")
+    assert p3.returncode == 0 and "net5" in p3.stdout and "gnugo:1" in p3.stdout
