@@ -405,3 +405,39 @@ def test_eval_opening_moves_reach_every_match_and_the_fingerprint(tmp_path, monk
     extra_reference_rows(loaded, out, parallel=1, log=lambda m: None)
     assert calls and all(om == 2 for _, om in calls)
     assert {refs for refs, _ in calls} == {("uniform@2",), ("rollout@4",)}
+
+
+def test_eval_ladder_rates_every_evaluated_checkpoint(tmp_path):
+    """eval.ladder, named after the runs: the anchors play, then every evaluated checkpoint plays its
+    rated games into REPORT_DIR/ladder/games.jsonl; nothing trained again, fingerprints unchanged, a
+    second evaluate plays nothing, and the store fits to one scale with every checkpoint on it."""
+    from conftest import require
+
+    from alphago.cli import main
+    from alphago.eval.ladder_fit import fit_ladder
+    from alphago.eval.ladder_store import read_games
+    from alphago.play.engines import gnugo_binary
+    require(gnugo_binary() is not None, "GNU Go", "apt-get install gnugo")
+    spec = _write(tmp_path, GOOD)
+    out, rep = tmp_path / "out", tmp_path / "results" / "t"
+    assert main(["ablate", str(spec), "--out", str(out), "--report-dir", str(rep), "--threads", "1"]) == 0
+    cells = json.loads((rep / "cells.json").read_text())
+    mtimes = {p: p.stat().st_mtime for p in (out / "runs").rglob("step_*.pt")}
+    spec.write_text(GOOD.replace("points: 2}", "points: 2, ladder: {anchors: [gnugo:1, gnugo:10], games: 2, "
+                                               "block: 2, anchor_games: 2, max_anchor_games: 2}}"))
+    assert main(["ablate", str(spec), "--out", str(out), "--report-dir", str(rep), "--stages", "evaluate"]) == 0
+    assert {p: p.stat().st_mtime for p in (out / "runs").rglob("step_*.pt")} == mtimes   # nothing trained
+    rows = [json.loads(x) for x in (out / "evaluations.jsonl").read_text().splitlines()]
+    assert len(rows) == 4 and all(r["ladder_label"] == f"{r['arm']}/seed0/p{r['point']}" for r in rows)
+    games = read_games(rep / "ladder" / "games.jsonl")
+    assert len(games) == 2 + 4 * 2
+    fit = fit_ladder(games, "gnugo:10", bootstrap=0)
+    assert {r["ladder_key"] for r in rows} <= set(fit.keys)
+    # a checkpoint never meets its own arm
+    arm_of = {r["ladder_key"]: r["arm"] for r in rows}
+    assert all(arm_of.get(g.black.key) != arm_of.get(g.white.key) or g.black.key not in arm_of for g in games)
+    assert main(["ablate", str(spec), "--out", str(out), "--report-dir", str(rep), "--stages", "evaluate"]) == 0
+    assert len(read_games(rep / "ladder" / "games.jsonl")) == len(games)
+    assert json.loads((rep / "cells.json").read_text()) == cells
+    from alphago.experiments.ablation_results import cell_fingerprint
+    assert cell_fingerprint(load_ablation(spec, ROOT), "visits", 0) == cells["visits/seed0"]["fingerprint"]

@@ -289,9 +289,11 @@ def main(args: argparse.Namespace) -> int:
             print(f"alphago ablate: {exc}", file=sys.stderr)
             return 2
     def evaluate() -> None:
+        from .ablation_ladder import ladder_rows
         evaluate_cells(loaded, out, parallel=args.jobs, log=lambda m: print(m, flush=True))
         extra_reference_rows(loaded, out, parallel=args.jobs, log=lambda m: print(m, flush=True))
         probe_rows(loaded, out, log=lambda m: print(m, flush=True))
+        ladder_rows(loaded, out, report_dir, parallel=args.jobs, log=lambda m: print(m, flush=True))
     if "train" in args.stages:
         todo = [c for c in cells if not (cell_dir(out, *c) / "done.json").exists()]
         print(f"ablate {spec.name}: {len(cells)} cells ({len(spec.arms)} arms, "

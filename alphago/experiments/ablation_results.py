@@ -70,10 +70,10 @@ def cell_fingerprint(loaded: LoadedAblation, arm: str, seed: int, root: str | Pa
     spec = loaded.spec
     init = loaded.init(arm, root)
     start = None if init is None else (file_sha256(init) if Path(init).exists() else "missing")
-    # eval.probe and eval.extra_references are left out: they change neither the run nor the games
+    # eval.probe, eval.extra_references and eval.ladder are left out: they change neither the run nor the games
     # against eval.references, only add figures to the rows (probe scores carry the probe file's hash,
     # probe_sha256, so that another file's scores are not read as its)
-    ev = {k: v for k, v in asdict(spec.eval).items() if k not in ("probe", "extra_references")}
+    ev = {k: v for k, v in asdict(spec.eval).items() if k not in ("probe", "extra_references", "ladder")}
     for key, neutral in EVAL_KEYS_ADDED:  # how every cell before the key existed was evaluated: same hash
         if ev[key] == neutral:
             del ev[key]

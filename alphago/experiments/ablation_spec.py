@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import Config, ConfigError, _merge, build, read_yaml
+from .ablation_ladder import LadderSpec
 
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
@@ -67,14 +68,18 @@ class EvalSpec:
     # random legal moves that start every evaluation game (arena.run_match opening_moves: the same
     # opening for games 2k and 2k+1, once with each colour); 0 = the empty board, as before it existed
     opening_moves: int = 0
+    # every evaluated checkpoint rated on one Elo scale (experiments/ablation_ladder.py); like probe,
+    # not part of a cell's fingerprint (it adds games to a store, it does not change the runs)
+    ladder: LadderSpec | None = None
 
     def __post_init__(self) -> None:
         if self.probe is not None and not (isinstance(self.probe, str) and self.probe):
             raise ValueError(f"eval.probe must be the path of a probe set (alphago probe build), got {self.probe!r}")
         if not isinstance(self.references, tuple) or not all(isinstance(r, str) and r for r in self.references):
             raise ValueError(f"eval.references must be a list of arena specs, got {self.references!r}")
-        if not self.references and self.probe is None:
-            raise ValueError("eval.references may be empty only with eval.probe (else nothing is evaluated)")
+        if not self.references and self.probe is None and self.ladder is None:
+            raise ValueError("eval.references may be empty only with eval.probe or eval.ladder (else nothing "
+                             "is evaluated)")
         pr = self.point_ratio
         if isinstance(pr, bool) or not isinstance(pr, (int, float)) or not 1.0 < pr <= 16.0:
             raise ValueError(f"eval.point_ratio must be a number in (1, 16], got {pr!r}")

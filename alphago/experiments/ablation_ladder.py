@@ -1,0 +1,125 @@
+"""eval.ladder: every evaluated checkpoint of an ablation rated on one Elo scale (eval/ladder_*.py).
+
+The store is REPORT_DIR/ladder/games.jsonl, committed with the report (the games are the result; the
+checkpoints are not committed, so a cell is rated in the session that trained it). The anchors play
+first (resuming what the store holds), then each evaluation row whose checkpoint is here and that has
+no `ladder_key` plays eval.ladder.games games against its nearest rated opponents: the anchors and
+the already rated checkpoints of the other arms (a checkpoint never plays its own arm, so no arm is
+rated on a chain of itself). Its first estimate is the rating of its cell's previous point (at first
+the rating of the arm's warm start when that is an anchor). The row gains ladder_key, ladder_label
+and ladder_spec (the checkpoint path and simulations that played); the ratings themselves come from one fit over the whole store when the report is made.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from .ablation_spec import LoadedAblation
+
+
+@dataclass(frozen=True)
+class LadderSpec:
+    """eval.ladder of an ablation file (every key but anchors has a default):
+
+        ladder:
+          anchors: [gnugo:1, gnugo:5, gnugo:10, checkpoints/7x7.pt@64]   # fixed players, weakest first
+          anchor: gnugo:10          # rated 0
+          games: 24                 # rated games per evaluated checkpoint
+          block: 8                  # games per pairing at a time (even: both colours)
+          anchor_games: 40          # games between anchors adjacent in the list
+          max_anchor_games: 800     # more anchor games, by information, up to this many in the store
+          max_ci: 150.0             # ... while a gap between close anchors is wider than this (Elo)
+          opening_moves: 2          # random moves of each opening of the bank
+          bank_seed: 2026           # the bank every pairing shares
+    """
+    anchors: tuple[str, ...]
+    anchor: str = "gnugo:10"
+    games: int = 24
+    block: int = 8
+    anchor_games: int = 40
+    max_anchor_games: int = 800
+    max_ci: float = 150.0
+    opening_moves: int = 2
+    bank_seed: int = 2026
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.anchors, tuple) or len(self.anchors) < 2 or not all(
+                isinstance(a, str) and a for a in self.anchors):
+            raise ValueError(f"eval.ladder.anchors must list at least two players (weakest first), got {self.anchors!r}")
+        for key in ("games", "block", "anchor_games", "max_anchor_games"):
+            v = getattr(self, key)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 2:
+                raise ValueError(f"eval.ladder.{key} must be an integer >= 2, got {v!r}")
+        if self.block % 2:
+            raise ValueError(f"eval.ladder.block must be even (each opening with both colours), got {self.block}")
+        if not isinstance(self.opening_moves, int) or not 0 <= self.opening_moves <= 20:
+            raise ValueError(f"eval.ladder.opening_moves must be an integer in 0..20, got {self.opening_moves!r}")
+        if not self.max_ci > 0:
+            raise ValueError(f"eval.ladder.max_ci must be > 0, got {self.max_ci!r}")
+
+
+def store_path(report_dir: Path) -> Path:
+    return Path(report_dir) / "ladder" / "games.jsonl"
+
+
+def _spec_path(spec: str, root: Path) -> str:
+    """An anchor spec with a relative checkpoint path made absolute from the repo root."""
+    base, at, tail = spec.rpartition("@")
+    if at and tail.isdigit() and base and not Path(base).is_absolute() and (root / base).is_file():
+        return f"{root / base}@{tail}"
+    return spec
+
+
+def ladder_rows(loaded: LoadedAblation, out: Path, report_dir: Path, parallel: int,
+                log: Callable[[str], None] = print) -> int:
+    """Anchors, then every unrated evaluation row whose checkpoint is here (module doc). Returns
+    the rows rated."""
+    from ..eval.ladder_fit import fit_ladder
+    from ..eval.ladder_play import LadderSettings, play_anchors, rate_player
+    from ..eval.ladder_store import Player, player, read_games
+    from .ablate import _row_checkpoint
+    from .ablation_results import ROOT, read_eval_rows, write_eval_rows
+    spec = loaded.spec
+    lad = spec.eval.ladder
+    path = out / "evaluations.jsonl"
+    if lad is None or not path.exists():
+        return 0
+    rows = read_eval_rows(path)
+    cache: dict = {}
+    todo = [r for r in rows if "ladder_key" not in r and r["arm"] not in spec.reuse
+            and _row_checkpoint(out, r, cache) is not None]
+    if not todo:
+        return 0
+    meta = _row_checkpoint(out, todo[0], cache)[1]
+    st = LadderSettings(int(meta["board_size"]), float(meta.get("rules", {}).get("komi", 7.5)), sims=spec.eval.sims,
+                        opening_moves=lad.opening_moves, bank_seed=lad.bank_seed, block=lad.block,
+                        parallel=max(1, parallel))
+    store = store_path(report_dir)
+    anchors = [player(_spec_path(a, ROOT)) for a in lad.anchors]
+    anchor = player(_spec_path(lad.anchor, ROOT)).key
+    play_anchors(store, anchors, st, games_per_pair=lad.anchor_games, max_ci=lad.max_ci,
+                 max_games=lad.max_anchor_games, log=log)
+    arm_order = list(spec.arms)
+    n = 0
+    for r in sorted(todo, key=lambda r: (r["seed"], arm_order.index(r["arm"]), r["point"])):
+        ckpt, _ = _row_checkpoint(out, r, cache)
+        me = player(f"{ckpt}@{spec.eval.sims}", label=f"{r['arm']}/seed{r['seed']}/p{r['point']}")
+        fit = fit_ladder(read_games(store), anchor, bootstrap=0)
+        rated = {k: fit.rating(k) for k in fit.keys}
+        prev = next((x.get("ladder_key") for x in rows if x["arm"] == r["arm"] and x["seed"] == r["seed"]
+                     and x["point"] == r["point"] - 1), None)
+        init = loaded.init(r["arm"], ROOT)
+        hint = rated.get(prev) if prev else None
+        if hint is None and init is not None:
+            hint = rated.get(player(f"{init}@{spec.eval.sims}").key)
+        others = [Player(x["ladder_key"], x["ladder_spec"], x["ladder_label"]) for x in rows
+                  if "ladder_key" in x and x["arm"] != r["arm"] and Path(x["ladder_spec"].rpartition("@")[0]).is_file()]
+        elo = rate_player(store, me, anchors + others, st, anchor, games=lad.games, hint=hint, log=log)
+        r.update(ladder_key=me.key, ladder_label=me.label, ladder_spec=me.spec)
+        write_eval_rows(path, rows)
+        n += 1
+        log(f"ladder: {me.label} ({r['flops']:.3g} FLOPs): {elo:+.0f} Elo (point estimate)" if elo is not None
+            else f"ladder: {me.label}: not rated")
+    return n
