@@ -162,6 +162,9 @@ def test_data_ledger_counts_each_game_once_and_reinforce_by_its_outcome():
     assert led.add_game(-1, policy_bits=0.0, labels=10, kind="reinforce") == pytest.approx(expect)
     assert led.data_value_bits == pytest.approx(1.0 + expect)
     assert led.data_policy_bits == pytest.approx(5.0 + expect)     # REINFORCE: the outcome's bits, no more
+    # ... and that outcome is one event: data_bits counts it once (value ledger), not again as policy
+    assert led.data_bits == pytest.approx(1.0 + expect + 5.0)
+    assert led.data_series()["data_bits"] == pytest.approx(led.data_value_bits + 5.0)
     assert led.data_labels == 20 and led.data_games == 2
     # a 40-move game replayed 4 times is still one outcome: training samples do not touch the data ledger
     led.add_batch(samples=160, train_flops=1.0, policy_bits_sum=100.0, value_bits_sum=160.0)

@@ -100,10 +100,10 @@ def data_policy_bits(kind: str, visits: np.ndarray, prior: np.ndarray, action: n
     summed over the full-search positions (the only ones trained on). T positions, A actions:
     visits int[T, A], prior float[T, A], action int[T], full bool[T]. REINFORCE: (0, labels), its
     policy information is the outcome's (DataBits.add_game)."""
-    from ..mcts.targets import SOFT_KINDS, policy_target
+    from ..mcts.targets import SOFT_KINDS, TARGETS, policy_target
     full = np.asarray(full, bool)
     labels = int(full.sum())
-    if labels == 0 or kind == "reinforce":
+    if labels == 0 or TARGETS[kind].weighting == "outcome":
         return 0.0, labels
     t = policy_target(kind, visits[full], action[full], None if improved is None else improved[full],
                       None if pruned is None else pruned[full])
@@ -187,6 +187,9 @@ class BitsLedger:
     recent_margin: list = field(default_factory=list)  # pseudo-counts over margins -M..M (Black's view)
     data_score_bits_given_outcome: float = 0.0         # in data_bits
     recent_margin_by_result: list = field(default_factory=list)  # 3 x (2M+1), by result as above
+    # the outcome's bits a REINFORCE policy ledger shares with the value ledger: counted in both
+    # (each ledger says what its head learns from) and subtracted once from data_bits (one event)
+    data_shared_outcome_bits: float = 0.0
 
     @property
     def flops(self) -> float:
@@ -195,9 +198,10 @@ class BitsLedger:
     @property
     def data_bits(self) -> float:
         # chain rule: outcome, then what the final board and margin add given the outcome (their
-        # marginal entropies count the outcome's bit again: with a large komi a Black win fixes both)
-        return (self.data_policy_bits + self.data_value_bits + self.data_ownership_bits_given_outcome
-                + self.data_score_bits_given_outcome)
+        # marginal entropies count the outcome's bit again: with a large komi a Black win fixes both);
+        # the outcome itself once, whichever heads learn from it (REINFORCE's policy shares it)
+        return (self.data_policy_bits + self.data_value_bits - self.data_shared_outcome_bits
+                + self.data_ownership_bits_given_outcome + self.data_score_bits_given_outcome)
 
     def add_score(self, margin: float, bins: int, winner: int = 0) -> float:
         """Data ledger, once per counted game (margin: Black's final area margin, komi included;
@@ -248,11 +252,17 @@ class BitsLedger:
     def add_game(self, winner: int, policy_bits: float, labels: int, kind: str) -> float:
         """Data ledger, once per game: its outcome carries outcome_entropy(recent results) bits
         (priced before the result is known, so at most 1); its policy labels `policy_bits`
-        (data_policy_bits), or, for REINFORCE, the outcome's bits again (the policy learns
-        only through the outcome). Returns the outcome bits."""
+        (data_policy_bits), or, for REINFORCE, the outcome's bits (the policy learns only through
+        the outcome): the same event in both ledgers, so data_bits counts it once
+        (data_shared_outcome_bits). Returns the outcome bits."""
+        from ..mcts.targets import TARGETS
         out = outcome_entropy(self.recent_black, self.recent_white, self.recent_draw)
         self.data_value_bits += out
-        self.data_policy_bits += out if kind == "reinforce" else policy_bits
+        if TARGETS[kind].weighting == "outcome":
+            self.data_policy_bits += out
+            self.data_shared_outcome_bits += out
+        else:
+            self.data_policy_bits += policy_bits
         self.data_labels += labels
         self.data_games += 1
         d = OUTCOME_MEMORY
