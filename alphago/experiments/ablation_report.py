@@ -79,8 +79,22 @@ def pooled(rows: list[dict], ref: str) -> dict:
     return {"games": games, "wins": wins, "draws": draws, "losses": losses, "score": s, "se": se,
             "lo": lo, "hi": hi,
             "elo": 400 * math.log10(sc / (1 - sc)),
-            "per_seed": [round((r.get(f"eval_{ref}_wins", 0) + 0.5 * r.get(f"eval_{ref}_draws", 0))
-                               / max(r.get(f"eval_{ref}_games", 1), 1), 3) for r in rows]}
+            "per_seed": [round(seed_score(r, ref), 3) for r in rows],
+            "by_seed": {str(r["seed"]): seed_score(r, ref) for r in rows if "seed" in r}}
+
+
+def seed_score(row: dict, ref: str) -> float:
+    """One row's (one seed's) score against `ref`: (wins + draws / 2) / games."""
+    return (row.get(f"eval_{ref}_wins", 0) + 0.5 * row.get(f"eval_{ref}_draws", 0)) / max(row.get(f"eval_{ref}_games", 1), 1)
+
+
+def seed_level(a: dict, b: dict) -> str:
+    """The seed-level comparison of two pooled scores (pooled's by_seed): the difference paired by
+    seed with its t-interval and sign-flip p (experiments/stats.py); the unit of replication is the run."""
+    from .stats import paired_by_seed
+    p = paired_by_seed({int(k): v for k, v in a.get("by_seed", {}).items()},
+                       {int(k): v for k, v in b.get("by_seed", {}).items()})
+    return "no seed in common" if p is None else p.describe()
 
 
 def difference(a: dict, b: dict) -> tuple[float, float, str]:
@@ -377,7 +391,10 @@ def write_report(loaded: LoadedAblation, out: Path, report_dir: Path, command: s
     for ref in refs:
         extra = ref in {reference_name(x) for x in spec.eval.extra_references}
         L += ["", f"## Strength against `{ref}` at matched FLOPs", "",
-              "Score = (wins + draws/2) / games, seeds pooled, 95% Wilson interval; per-seed scores in brackets."
+              "Score = (wins + draws/2) / games, seeds pooled, 95% Wilson interval (game level: it describes these "
+              "nets, not the spread between training runs); per-seed scores in brackets. Differences are "
+              "given twice: games pooled, and paired by seed (t-interval over seeds, exact sign-flip test), "
+              "which is the one a claim about training rests on."
               + (" An extra reference (eval.extra_references), played after the runs by the checkpoints still on "
                  "disk: a seed missing from the brackets had none here." if extra else ""), "",
               "| arm | " + " | ".join(f"{g:.2g} FLOPs" for g in spec.grid()) + " |",
@@ -396,8 +413,8 @@ def write_report(loaded: LoadedAblation, out: Path, report_dir: Path, command: s
             if not a.get("games") or not b.get("games"):
                 continue
             d, half, sig = difference(a, b)
-            L.append(f"- `{arm}` - `{base}`: {d:+.3f} [{d - half:+.3f}, {d + half:+.3f}] ({sig}); Elo "
-                     f"{a['elo']:+.0f} vs {b['elo']:+.0f}")
+            L.append(f"- `{arm}` - `{base}`: {d:+.3f} [{d - half:+.3f}, {d + half:+.3f}] ({sig}, games pooled); Elo "
+                     f"{a['elo']:+.0f} vs {b['elo']:+.0f}; seed level: {seed_level(a, b)}")
         L += wins_by_colour(arms, rows, ref, len(spec.grid()) - 1)
     if rows:
         probe = loaded.config(arms[0], spec.seeds_of(arms[0])[0]).train.probe

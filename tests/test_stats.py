@@ -1,0 +1,64 @@
+"""Seed-level statistics and the FLOP multiplier, by hand."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from alphago.experiments.flop_multiplier import flop_multiplier, reach_x
+from alphago.experiments.stats import cluster_bootstrap, paired_by_seed, sign_flip_p
+
+
+def test_paired_by_seed_by_hand():
+    arm = {0: 0.7, 1: 0.8, 2: 0.6, 3: float("nan")}
+    base = {0: 0.5, 1: 0.5, 2: 0.5, 4: 0.1}
+    p = paired_by_seed(arm, base)
+    d = np.array([0.2, 0.3, 0.1])
+    assert p.n == 3 and p.mean == pytest.approx(0.2) and p.diffs == pytest.approx(tuple(d))
+    half = 4.303 * d.std(ddof=1) / math.sqrt(3)
+    assert (p.lo, p.hi) == pytest.approx((0.2 - half, 0.2 + half))
+    assert p.p == pytest.approx(2 / 8)   # all positive: only the all-same-sign flips are as extreme
+    assert not p.resolved and "paired over 3 seeds" in p.describe() and "not resolved" in p.describe()  # 3 seeds: wide
+    one = paired_by_seed({0: 1.0}, {0: 0.0})
+    assert one.n == 1 and not one.resolved and "1 seed" in one.describe()
+    assert paired_by_seed({0: 1.0}, {1: 0.0}) is None
+
+
+def test_sign_flip_p_counts_ties_and_goes_monte_carlo():
+    assert sign_flip_p(np.array([1.0, -1.0])) == 1.0
+    assert sign_flip_p(np.array([1.0, 1.0, 1.0, 1.0])) == pytest.approx(2 / 16)
+    p = sign_flip_p(np.ones(20), max_exact=16)
+    assert 0 <= p < 0.001
+
+
+def test_cluster_bootstrap_resamples_whole_seeds():
+    # each seed is a cluster of values: the statistic sees whole seeds, so with identical seeds the
+    # interval has no width, and with one outlying seed it spans what that seed's share can move
+    same = {"a": [[1.0, 1.0]] * 4}
+    lo, hi, _ = cluster_bootstrap(same, lambda s: float(np.mean([np.mean(x) for x in s["a"]])), replicates=200)
+    assert lo == hi == 1.0
+    odd = {"a": [[0.0]] * 3 + [[4.0]]}
+    lo, hi, vals = cluster_bootstrap(odd, lambda s: float(np.mean([x[0] for x in s["a"]])), replicates=2000)
+    assert lo == 0.0 and hi >= 2.0 and set(np.unique(vals)) <= {0.0, 1.0, 2.0, 3.0, 4.0}
+
+
+def test_flop_multiplier_recovers_a_known_shift():
+    flops = [2.0 ** k for k in range(10, 18)]
+    x = np.log2(flops)
+    soft = 100 * (x - 10)                  # Elo grows 100 per doubling
+    hard = 100 * (x - 10 - 1.5)            # the same curve, 1.5 doublings later: 2^1.5 = 2.83x
+    m = flop_multiplier(flops, list(soft), list(hard))
+    assert m.estimate == pytest.approx(2 ** 1.5) and m.overlap == 6 and m.censored_above == 2
+    # the other way round: soft needs fewer FLOPs (M < 1)
+    assert flop_multiplier(flops, list(hard), list(soft)).estimate == pytest.approx(2 ** -1.5)
+    # a dip in the hard curve does not make a level reachable earlier than it first was
+    assert reach_x(np.array([0.0, 1.0, 2.0]), np.array([0.0, 100.0, 50.0]), 75.0) == pytest.approx(0.75)
+
+
+def test_flop_multiplier_censored():
+    flops = [1e12, 2e12, 4e12]
+    m = flop_multiplier(flops, [500.0, 600.0, 700.0], [0.0, 10.0, 20.0])
+    assert math.isnan(m.estimate) and m.censored_above == 3 and "never reaches" in m.bound
+    m = flop_multiplier(flops, [0.0, 10.0, 20.0], [500.0, 600.0, 700.0])
+    assert math.isnan(m.estimate) and m.censored_below == 3 and "starts stronger" in m.bound
