@@ -436,8 +436,16 @@ def test_eval_ladder_rates_every_evaluated_checkpoint(tmp_path):
     # a checkpoint never meets its own arm
     arm_of = {r["ladder_key"]: r["arm"] for r in rows}
     assert all(arm_of.get(g.black.key) != arm_of.get(g.white.key) or g.black.key not in arm_of for g in games)
-    assert main(["ablate", str(spec), "--out", str(out), "--report-dir", str(rep), "--stages", "evaluate"]) == 0
+    assert main(["ablate", str(spec), "--out", str(out), "--report-dir", str(rep), "--stages", "evaluate", "report"]) == 0
     assert len(read_games(rep / "ladder" / "games.jsonl")) == len(games)
     assert json.loads((rep / "cells.json").read_text()) == cells
+    summary = json.loads((rep / "summary.json").read_text())
+    assert summary["seeds"] == {"visits": 1, "action": 1} and summary["flop_multiplier"]["arm"] == "action"
+    lad = summary["ladder"]
+    assert lad["games"] == len(games) and set(lad["anchors"]) == {"gnugo:1", "gnugo:10"}
+    assert lad["curves"]["visits"]["mean"][1] == pytest.approx(fit_ladder(games, "gnugo:10", bootstrap=0).rating(
+        next(r["ladder_key"] for r in rows if r["arm"] == "visits" and r["point"] == 1)))
+    report = (rep / "report.md").read_text()
+    assert "## One Elo scale (eval.ladder)" in report and (rep / "elo_vs_flops.png").exists()
     from alphago.experiments.ablation_results import cell_fingerprint
     assert cell_fingerprint(load_ablation(spec, ROOT), "visits", 0) == cells["visits/seed0"]["fingerprint"]

@@ -25,7 +25,7 @@ import numpy as np
 
 from ..data.records import atomic_write_bytes
 from ..play.evaluation import reference_name
-from .ablation_results import (cell_dir, cell_series, export_results, ledger_at_budget, probe_sha,
+from .ablation_results import (ROOT, cell_dir, cell_series, export_results, ledger_at_budget, probe_sha,
                                read_eval_rows)
 from .ablation_spec import AblationSpec, LoadedAblation
 
@@ -462,6 +462,21 @@ def write_report(loaded: LoadedAblation, out: Path, report_dir: Path, command: s
                     ratio = f", x{t['flops'] / tb:.2f}" if tb else ""
                     cells.append(f"{t['flops']:.2g}{'*' if t['confirmed'] else ''}{ratio}")
                 L.append(f"| {arm} | " + " | ".join(cells) + " |")
+    if spec.eval.ladder is not None:
+        from ..eval.ladder_store import player
+        from .ablation_ladder import _spec_path, store_path
+        from .ladder_report import analyse, plot, section
+        a = analyse(loaded, rows, store_path(report_dir), player(_spec_path(spec.eval.ladder.anchor, ROOT)).key)
+        L += section(loaded, a)
+        files += plot(loaded, a, report_dir)
+        if a is not None:
+            summary["ladder"] = a
+            second = list(spec.arms)[1]
+            m = a["multipliers"].get(second)
+            if m is not None:  # the primary endpoint: the second arm against the first
+                summary["flop_multiplier"] = {"arm": second, "versus": list(spec.arms)[0], "estimate": m["estimate"],
+                                              "ci_low": m["ci_low"], "ci_high": m["ci_high"]}
+            summary["seeds"] = a["seeds"]
     if files:
         L += ["", "## Plots", ""] + [f"![{f}]({f})" for f in files]
     L += ["", "## How to read it", "",

@@ -1,0 +1,193 @@
+"""The ablation report's Elo section (eval.ladder): every rated checkpoint on one scale, each arm's
+Elo against log FLOPs, the FLOP multiplier at matched Elo with an interval clustered by seed, and
+the Elo difference at the budget paired by seed (docs/results/soft_vs_hard_7x7_v2/PROTOCOL.md).
+
+The first arm is the reference: every other arm's multiplier is the FLOPs it needs over the first
+arm's to reach the same Elo (experiments/flop_multiplier.py). The interval: in each of `replicates`
+bootstrap replicates every arm's seeds are resampled with replacement and the checkpoints' Elo is
+taken from one of the ladder fit's game-bootstrap replicates, so both the spread between runs and
+the games' noise are in it.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .flop_multiplier import flop_multiplier
+from .stats import paired_by_seed
+
+if TYPE_CHECKING:
+    from .ablation_spec import LoadedAblation
+
+REPLICATES = 2000
+LADDER_BOOTSTRAP = 1000
+COLORS = ("tab:blue", "tab:red", "tab:green", "tab:purple", "tab:orange")
+
+
+def elo_table(loaded: LoadedAblation, rows: list[dict], fit) -> dict[str, np.ndarray]:
+    """arm -> int-indexed float64[S, P] of ladder key indices (-1: no rated checkpoint), seeds in
+    spec order, P matched points; the Elo comes from fit.elo or a bootstrap row of fit.samples."""
+    spec = loaded.spec
+    index = {k: i for i, k in enumerate(fit.keys)}
+    out = {}
+    for arm in spec.arms:
+        seeds = spec.seeds_of(arm)
+        t = np.full((len(seeds), len(spec.grid())), -1, int)
+        for r in rows:
+            if r["arm"] == arm and r.get("ladder_key") in index and r["seed"] in seeds:
+                t[seeds.index(r["seed"]), r["point"]] = index[r["ladder_key"]]
+        out[arm] = t
+    return out
+
+
+def _elo(values: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Elo of a key-index table (NaN where -1)."""
+    return np.where(keys >= 0, values[np.maximum(keys, 0)], np.nan)
+
+
+def _rated_seeds(keys: np.ndarray) -> np.ndarray:
+    """Row indices of the seeds with a rated checkpoint at every point."""
+    return np.flatnonzero((keys >= 0).all(axis=1))
+
+
+def analyse(loaded: LoadedAblation, rows: list[dict], store: Path, anchor: str,
+            replicates: int = REPLICATES, seed: int = 0) -> dict | None:
+    """The section's figures (module doc), or None without rated checkpoints."""
+    from ..eval.ladder_fit import fit_ladder
+    from ..eval.ladder_store import read_games
+    games = read_games(store)
+    rated = [r for r in rows if r.get("ladder_key")]
+    if not games or not rated:
+        return None
+    fit = fit_ladder(games, anchor, bootstrap=LADDER_BOOTSTRAP, seed=seed)
+    spec = loaded.spec
+    arms = list(spec.arms)
+    tables = elo_table(loaded, rows, fit)
+    grid = spec.grid()
+    curves, seeds_full = {}, {}
+    for arm in arms:
+        full = _rated_seeds(tables[arm])
+        seeds_full[arm] = [spec.seeds_of(arm)[i] for i in full]
+        e = _elo(fit.elo, tables[arm][full])
+        curves[arm] = {"mean": np.nanmean(e, axis=0).tolist() if len(full) else [math.nan] * len(grid),
+                       "min": np.nanmin(e, axis=0).tolist() if len(full) else [math.nan] * len(grid),
+                       "max": np.nanmax(e, axis=0).tolist() if len(full) else [math.nan] * len(grid),
+                       "per_seed": {str(s): e[k].tolist() for k, s in enumerate(seeds_full[arm])}}
+    base = arms[0]
+    rng = np.random.default_rng(seed)
+    mult = {}
+    for arm in arms[1:]:
+        if len(seeds_full[arm]) < 1 or len(seeds_full[base]) < 1:
+            continue
+        m = flop_multiplier(grid, curves[base]["mean"], curves[arm]["mean"])
+        kb, ka = tables[base][_rated_seeds(tables[base])], tables[arm][_rated_seeds(tables[arm])]
+        vals = np.empty(replicates)
+        for b in range(replicates):
+            row = fit.samples[b % fit.samples.shape[0]] if fit.samples.shape[0] else fit.elo
+            eb = _elo(row, kb[rng.integers(0, len(kb), len(kb))])
+            ea = _elo(row, ka[rng.integers(0, len(ka), len(ka))])
+            with warnings.catch_warnings():  # a replicate whose resampled seeds miss a point: NaN there
+                warnings.simplefilter("ignore", RuntimeWarning)
+                vals[b] = flop_multiplier(grid, list(np.nanmean(eb, axis=0)), list(np.nanmean(ea, axis=0))).estimate
+        ok = vals[np.isfinite(vals)]
+        lo, hi = (float(np.percentile(ok, 2.5)), float(np.percentile(ok, 97.5))) if ok.size else (math.nan, math.nan)
+        budget = paired_by_seed({s: curves[arm]["per_seed"][str(s)][-1] for s in seeds_full[arm]},
+                                {s: curves[base]["per_seed"][str(s)][-1] for s in seeds_full[base]})
+        mult[arm] = {"estimate": m.estimate, "ci_low": lo, "ci_high": hi, "overlap": m.overlap,
+                     "censored_above": m.censored_above, "censored_below": m.censored_below, "bound": m.bound,
+                     "replicates_censored": int(replicates - ok.size), "replicates": replicates,
+                     "budget_elo_difference": None if budget is None else
+                     {"mean": budget.mean, "lo": budget.lo, "hi": budget.hi, "p": budget.p, "seeds": budget.n}}
+    anchors = {}
+    for key in fit.keys:
+        if not any(r.get("ladder_key") == key for r in rows):
+            i = fit.keys.index(key)
+            anchors[key] = {"label": fit.labels[key], "elo": float(fit.elo[i]), "ci_low": float(fit.ci_low[i]),
+                            "ci_high": float(fit.ci_high[i]), "games": int(fit.games[i])}
+    return {"anchor": anchor, "games": len(games), "players": len(fit.keys), "grid": grid, "curves": curves,
+            "seeds": {a: len(seeds_full[a]) for a in arms}, "multipliers": mult, "anchors": anchors,
+            "distinct_games": len({(g.black.key, g.white.key, g.opening_index, g.bank_seed) for g in games})}
+
+
+def _m(x: float, fmt: str = ".2f") -> str:
+    return "n/a" if x is None or not math.isfinite(x) else format(x, fmt)
+
+
+def section(loaded: LoadedAblation, a: dict | None) -> list[str]:
+    """The report's lines for `analyse`'s figures."""
+    spec = loaded.spec
+    L = ["", "## One Elo scale (eval.ladder)", ""]
+    if a is None:
+        return L + ["No rated checkpoints yet: the evaluate stage rates each finished cell."]
+    arms = list(spec.arms)
+    L.append(f"{a['games']} rated games among {a['players']} players in `ladder/games.jsonl`; Bradley-Terry "
+             f"maximum likelihood, `{a['anchor']}` = 0, 95% intervals from {LADDER_BOOTSTRAP} bootstrap resamples "
+             f"of the games. Seeds with a rated checkpoint at every point: "
+             + ", ".join(f"{arm} {a['seeds'][arm]}" for arm in arms) + ".")
+    L += ["", "Anchors:", "", "| anchor | Elo | 95% interval | games |", "|---|---|---|---|"]
+    for k, v in sorted(a["anchors"].items(), key=lambda kv: kv[1]["elo"]):
+        L.append(f"| {v['label']} | {v['elo']:+.0f} | [{v['ci_low']:+.0f}, {v['ci_high']:+.0f}] | {v['games']} |")
+    L += ["", "Elo by arm at the matched points (mean over seeds; min and max over seeds in brackets):", "",
+          "| arm | " + " | ".join(f"{g:.3g}" for g in a["grid"]) + " |", "|---|" + "---|" * len(a["grid"])]
+    for arm in arms:
+        c = a["curves"][arm]
+        L.append(f"| {arm} | " + " | ".join(f"{_m(m, '+.0f')} [{_m(lo, '+.0f')}, {_m(hi, '+.0f')}]"
+                                            for m, lo, hi in zip(c["mean"], c["min"], c["max"])) + " |")
+    base = arms[0]
+    L += ["", f"FLOP multiplier at matched Elo (the FLOPs an arm needs over `{base}`'s to reach the same Elo; "
+          "experiments/flop_multiplier.py), 95% interval from bootstrap replicates clustered by seed with the "
+          "games' noise; and the Elo difference at the budget paired by seed:", "",
+          "| arm | multiplier | 95% interval | points matched | replicates censored | Elo at budget - "
+          f"{base}, paired by seed |", "|---|---|---|---|---|---|"]
+    for arm, m in a["multipliers"].items():
+        b = m["budget_elo_difference"]
+        diff = ("n/a" if b is None else f"{b['mean']:+.0f} [{_m(b['lo'], '+.0f')}, {_m(b['hi'], '+.0f')}], "
+                f"{b['seeds']} seeds, sign-flip p = {b['p']:.3g}")
+        est = _m(m["estimate"]) if math.isfinite(m["estimate"]) else f"n/a ({m['bound']})"
+        L.append(f"| {arm} | {est} | [{_m(m['ci_low'])}, {_m(m['ci_high'])}] | {m['overlap']} of {len(a['grid'])} | "
+                 f"{m['replicates_censored']} of {m['replicates']} | {diff} |")
+    L += ["", "Published anchors for the multiplier: KataGo's 1.25x (forced playouts and policy-target pruning), "
+          "1.37x (playout-cap randomization) and 1.65x (auxiliary ownership and score targets); Expert Iteration "
+          "found soft targets about 50 Elo stronger than hard ones at equal top-1."]
+    return L
+
+
+def plot(loaded: LoadedAblation, a: dict | None, report_dir: Path) -> list[str]:
+    """elo_vs_flops.png: one panel per comparison with the first arm (two bands each: seed min-max),
+    anchors as dotted lines; returns the file names."""
+    if a is None:
+        return []
+    from .plots import _pyplot
+    plt = _pyplot()
+    arms = list(loaded.spec.arms)
+    others = arms[1:]
+    fig, axes = plt.subplots(1, len(others), figsize=(5.2 * len(others), 4.2), squeeze=False, sharey=True)
+    xs = a["grid"]
+    for ax, arm in zip(axes[0], others):
+        for c, name in zip(COLORS, (arms[0], arm)):
+            cur = a["curves"][name]
+            ax.plot(xs, cur["mean"], "o-", color=c, label=f"{name} ({a['seeds'][name]} seeds)")
+            ax.fill_between(xs, cur["min"], cur["max"], color=c, alpha=0.18)
+        for v in a["anchors"].values():
+            ax.axhline(v["elo"], color="0.6", lw=0.7, ls=":")
+            ax.text(xs[0], v["elo"], v["label"], fontsize=6, color="0.4", va="bottom")
+        ax.set_xscale("log")
+        ax.set_xticks(xs[::2])
+        ax.set_xticklabels([f"{x:.2g}" for x in xs[::2]])
+        ax.minorticks_off()
+        m = a["multipliers"].get(arm)
+        title = f"{arm} vs {arms[0]}"
+        if m and math.isfinite(m["estimate"]):
+            title += f": x{m['estimate']:.2f} [{_m(m['ci_low'])}, {_m(m['ci_high'])}]"
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("FLOPs (self-play + training)")
+        ax.legend(fontsize=7, loc="lower right")
+    axes[0][0].set_ylabel(f"Elo ({a['anchor']} = 0)")
+    fig.tight_layout()
+    fig.savefig(report_dir / "elo_vs_flops.png", dpi=110)
+    plt.close(fig)
+    return ["elo_vs_flops.png"]
