@@ -2,6 +2,7 @@
 checked against numbers worked out by hand."""
 from __future__ import annotations
 
+from pathlib import Path
 import math
 
 import numpy as np
@@ -325,3 +326,29 @@ def test_probe_scores_and_realized_bits_by_hand():
     big = ProbeSet(2, 0.5, np.repeat(probe.actions, 10, 0), np.repeat(probe.lengths, 10), np.repeat(probe.policy, 10, 0),
                    np.repeat(probe.value, 10), np.zeros(20, np.int8), "hand")
     assert score(_ConstantNet([0.0] * 5, 0.0), big, feats)["probe_policy_ce_bits"] == pytest.approx(math.log2(5))
+
+
+def test_soft_label_bits_split_into_noise_free_and_added():
+    """probe soft-bits: the counted soft-label bits are KL(noisy visits || prior) of the games played,
+    the noise-free part that of a fresh noise-free search of the same positions by the same net (its
+    prior equals the stored pre-noise prior), and without root noise and tree reuse the two agree."""
+    from dataclasses import replace
+
+    import torch
+
+    from alphago.config import load_config
+    from alphago.experiments.soft_bits import measure
+    from alphago.net.model import PolicyValueNet
+    cfg = load_config(Path(__file__).resolve().parents[1] / "configs" / "tiny.yaml")
+    cfg = replace(cfg, selfplay=replace(cfg.selfplay, resign_threshold=-1.0, batch_games=4),
+                  search=replace(cfg.search, full_search_prob=1.0))
+    torch.manual_seed(0)
+    model = PolicyValueNet(cfg.size, cfg.features.num_planes, cfg.net)
+    out = measure(cfg, model, games=4, max_positions=40, seed=1)
+    assert out["positions"] == 40 and out["prior_matches"] < 1e-5
+    assert out["counted_bits_per_label"] > 0 and out["noise_free_bits_per_label"] > 0
+    assert out["added_bits_per_label"] == pytest.approx(out["counted_bits_per_label"] - out["noise_free_bits_per_label"])
+    # the same search twice (no noise, no reused tree, same seed): nothing added
+    quiet = replace(cfg, search=replace(cfg.search, dirichlet_fraction=0.0, reuse_tree=False))
+    same = measure(quiet, model, games=4, max_positions=40, seed=1)
+    assert same["tv"] < 0.05 and abs(same["added_bits_per_label"]) < 0.05 * same["counted_bits_per_label"]
