@@ -63,6 +63,21 @@ class Search:
         keep = cfg.tree_capacity - self.max_sims - 1
         T.reuse_subtrees(self.trees, actions, keep)
 
+    def principal_variation(self, b: int, action: int, max_len: int = 32) -> list[int]:
+        """The line the last search of game b expects after root `action`: `action`, then at each
+        node below it the most visited edge (ties to the lower action), while the edge was visited.
+        What Lizzie and Sabaki draw as a candidate's `pv`; [action] when the move was never expanded."""
+        t = self.trees[b]
+        line, node = [int(action)], int(t["child"][0, action]) if t["nnodes"] > 0 else -1
+        while node >= 0 and len(line) < max_len:
+            visits = t["visits"][node]
+            best = int(np.argmax(visits))
+            if visits[best] <= 0:
+                break
+            line.append(best)
+            node = int(t["child"][node, best])
+        return line
+
     # ------------------------------------------------------------------ the search
     def run(self, env: Environment, evaluator: Evaluator, active: np.ndarray | None = None,
             temperature: float | np.ndarray = 0.0, add_noise: bool = True,

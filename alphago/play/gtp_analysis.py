@@ -52,14 +52,15 @@ def info_line(d: Decision, n: int, style: str, leads: np.ndarray | None = None) 
     parts = []
     for i, c in enumerate(d.candidates):
         v = to_gtp(c.action, n)
+        pv = " ".join(to_gtp(a, n) for a in (c.pv or [c.action]))  # the whole line, as Lizzie draws it
         if style == "kata":
             lead = f"scoreLead {float(leads[i]):.2f} " if leads is not None else ""
             parts.append(f"info move {v} visits {c.visits} winrate {c.winrate:.4f} {lead}prior {c.prior:.4f} "
-                         f"order {i} pv {v}")
+                         f"order {i} pv {pv}")
         else:
             parts.append(f"info move {v} visits {c.visits} winrate {int(round(c.winrate * 10000))} "
                          f"prior {int(round(c.prior * 10000))} lcb {int(round(c.winrate * 10000))} "
-                         f"order {i} pv {v}")
+                         f"order {i} pv {pv}")
     return " ".join(parts)
 
 

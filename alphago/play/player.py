@@ -17,7 +17,7 @@ the same position, and a different seed (GTP set_random_seed) can play another:
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -37,6 +37,7 @@ class MoveInfo:
     visits: int
     winrate: float
     prior: float
+    pv: list[int] = field(default_factory=list)  # the expected line from this move on, this move first
 
 
 @dataclass
@@ -177,7 +178,8 @@ class SearchPlayer:
         r = search.run(env, evaluator, add_noise=self.root_noise > 0, deadline=deadline)
         visits, q, prior = r.visits[0], r.q[0], r.prior[0]
         order = np.argsort(-visits, kind="stable")
-        cands = [MoveInfo(int(a), int(visits[a]), float((q[a] + 1) / 2), float(prior[a]))
+        cands = [MoveInfo(int(a), int(visits[a]), float((q[a] + 1) / 2), float(prior[a]),
+                          search.principal_variation(0, int(a)))
                  for a in order if visits[a] > 0]
         action = int(r.action[0])
         if self.search_config.kind == "puct" and visits.max() > 0:
