@@ -294,6 +294,47 @@ def test_analysis_of_the_humans_position_stops_when_asked(engines):
     assert s.state.actions == [] and 0 in s.evaluations
 
 
+def test_time_per_move_bounds_the_engines_search(engines):
+    s = session(engines, seconds=0.2)
+    assert s.settings.sims == LIMITS.max_sims and s.settings.seconds == 0.2
+    s.play("C3")
+    started = time.perf_counter()
+    d, reports = engine_move(s)
+    assert time.perf_counter() - started < 3.0 and len(reports) == 2 and len(s.state.actions) == 2
+    assert 1 <= reports[-1].visits <= LIMITS.max_sims
+
+
+def test_score_head_gives_score_leads_from_blacks_side(tmp_path):
+    """A net whose score head says 'the player to move wins by 3' (as in test_gtp): after Black's C3
+    every candidate of White leads by -3 (Black, to move after it, wins by 3): Black leads by +3."""
+    import torch
+
+    from alphago.go.features import FeatureConfig
+    from alphago.net.model import NetConfig, PolicyValueNet, score_half_range
+    from alphago.play.web.session import GameSession, load_engines
+    from alphago.train.checkpoint import save_checkpoint
+    torch.manual_seed(0)
+    features, cfg = FeatureConfig(), NetConfig(blocks=1, channels=8, value_hidden=8, score_head=True)
+    net = PolicyValueNet(5, features.num_planes, cfg)
+    with torch.no_grad():
+        net.score_fc[-1].weight.zero_()
+        net.score_fc[-1].bias.fill_(-50.0)
+        net.score_fc[-1].bias[score_half_range(5) + 3] = 50.0
+    meta = {"board_size": 5, "in_planes": features.num_planes, "net": dict(cfg.__dict__),
+            "features": dict(features.__dict__), "rules": dict(Rules(komi=2.5).__dict__), "step": 0,
+            "weight_version": 0}
+    engine, = load_engines([str(save_checkpoint(tmp_path / "score.pt", net, meta))])
+    assert engine.score and not engine.ownership and engine.komi == 2.5
+    s = GameSession([engine], LIMITS, default_sims=8)
+    s.play("C3")
+    _, reports = engine_move(s)
+    a = reports[-1]
+    assert all(c.score_lead == pytest.approx(-3.0, abs=1e-3) for c in a.candidates)
+    assert a.evaluation.score_lead == pytest.approx(3.0, abs=1e-3)
+    assert a.as_json(5)["evaluation"]["scoreLead"] == 3.0 and s.snapshot()["heads"]["score"]
+    assert "Black's score lead +3.0" in s.evaluations[1].comment(5)
+
+
 def test_search_steps_by_time_share_the_budget():
     from alphago.play.web.analysis import search_steps
     assert search_steps(8, None) == [(8, None)]

@@ -110,6 +110,18 @@ def test_a_whole_game_by_clicking_with_undo_territory_and_sgf(page, tmp_path):
     assert wait_turn(page) == "Your move (white)"
     assert len(stones(page)) == 1 and list(stones(page).values()) == ["black"]
 
+    page.check("[data-testid=analyse]")  # the search's view of my position: candidates, heat map, lines
+    page.wait_for_selector("[data-testid=board] [data-candidate]")
+    assert page.query_selector_all("[data-testid=board] [data-policy]")
+    best = page.inner_text("[data-testid=candidates] tbody tr:first-child td:first-child")
+    box = page.query_selector(f'[data-testid=board] [data-point="{best}"]').bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # a redraw follows: no handles
+    page.wait_for_selector("[data-testid=board] [data-pv]")
+    line = [e.get_attribute("data-pv") for e in page.query_selector_all("[data-testid=board] [data-pv]")]
+    assert line[0] == best
+    page.mouse.move(1, 1)
+    page.uncheck("[data-testid=analyse]")
+
     clicked = []
     for vertex in PREFERRED:
         if len(clicked) == 2:
@@ -148,6 +160,10 @@ def test_a_whole_game_by_clicking_with_undo_territory_and_sgf(page, tmp_path):
     assert f"Result: {st.result_string()}" in status
     shaded = page.query_selector_all("[data-testid=board] [data-territory]")
     assert len(shaded) == sum((st.ownership() != 0)) - len(stones(page))
+
+    page.click("[data-testid=moves] li:first-child")  # back to move 1 for review
+    page.wait_for_function("() => document.querySelector('[data-testid=status]').textContent.startsWith('Reviewing')")
+    assert stones(page) == replayed(final[:1]) and moves(page) == final
 
     with page.expect_download() as info:
         page.click("[data-testid=save-sgf]")

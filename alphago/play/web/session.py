@@ -250,12 +250,13 @@ class GameSession:
     # ------------------------------------------------------------------ SGF
     def sgf(self) -> tuple[str, bytes]:
         """(file name, SGF bytes): the whole game, each evaluated position's view in its comment."""
-        s, st = self.settings, self.state
-        names = ("You", s.engine.name) if s.human == BLACK else (s.engine.name, "You")
-        comments = {k: e.comment(self.n) for k, e in self.evaluations.items() if k <= len(st.actions)}
-        setup = st._setup[0] if st._setup is not None else None
-        game = SgfGame(st.n, st.rules.komi, list(st.actions), list(st.colors), self.result, setup,
-                       players=names, comments=comments)
+        with self._lock:  # the engine's move may land meanwhile (save is allowed while it thinks)
+            s, st = self.settings, self.state
+            names = ("You", s.engine.name) if s.human == BLACK else (s.engine.name, "You")
+            comments = {k: e.comment(self.n) for k, e in self.evaluations.items() if k <= len(st.actions)}
+            setup = st._setup[0] if st._setup is not None else None
+            game = SgfGame(st.n, st.rules.komi, list(st.actions), list(st.colors), self.result, setup,
+                           players=names, comments=comments)
         return f"alphago-{time.strftime('%Y%m%d-%H%M%S')}.sgf", to_sgf(game)
 
     def load_sgf(self, text: str) -> None:
