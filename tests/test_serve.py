@@ -292,6 +292,19 @@ def test_analysis_of_the_humans_position_stops_when_asked(engines):
     s.search(report, stop, for_move=False)
     assert len(reports) == 1 and reports[0].visits == 16 and not reports[0].final
     assert s.state.actions == [] and 0 in s.evaluations
+    assert s.search(report, stop, for_move=False) is None  # stopped before it began: no search
+
+
+def test_a_stopped_search_ends_after_the_simulation_under_way():
+    from alphago.play.player import SearchPlayer
+    player = SearchPlayer(CK5, sims=400)
+    st = GoState(5, Rules(komi=24.5), history=8)
+    stop = threading.Event()
+    stop.set()
+    d = player.decide(st, stop=stop)
+    assert d.result.simulations[0] == 1 and d.result.visits[0].sum() == 1
+    stop.clear()
+    assert player.decide(st, stop=stop).result.simulations[0] == 400  # never set: the whole search
 
 
 def test_time_per_move_bounds_the_engines_search(engines):

@@ -16,6 +16,7 @@ the same position, and a different seed (GTP set_random_seed) can play another:
 """
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field, replace
 
@@ -156,8 +157,9 @@ class SearchPlayer:
         self.search_config = replace(self.search_config, num_simulations=max(1, sims))
 
     def decide(self, state: GoState, seconds: float | None = None, allow_resign: bool = True,
-               allow_pass: bool = True) -> Decision:
-        """Search the position (the state is not changed) and choose a move."""
+               allow_pass: bool = True, stop: threading.Event | None = None) -> Decision:
+        """Search the position (the state is not changed) and choose a move. `stop`, once set from
+        another thread, ends the search after the simulation under way (Search.run)."""
         if self.board_size is not None and state.n != self.board_size:
             raise ValueError(f"this player's net is for {self.board_size}x{self.board_size}, "
                              f"the board is {state.n}x{state.n}")
@@ -175,7 +177,7 @@ class SearchPlayer:
             evaluator = UniformEvaluator()
         search = Search(self.search_config, 1, roots.num_actions, seed=search_seed)
         deadline = time.perf_counter() + seconds if seconds else None
-        r = search.run(env, evaluator, add_noise=self.root_noise > 0, deadline=deadline)
+        r = search.run(env, evaluator, add_noise=self.root_noise > 0, deadline=deadline, stop=stop)
         visits, q, prior = r.visits[0], r.q[0], r.prior[0]
         order = np.argsort(-visits, kind="stable")
         cands = [MoveInfo(int(a), int(visits[a]), float((q[a] + 1) / 2), float(prior[a]),

@@ -15,8 +15,8 @@ Client -> server (fields marked ? may be left out or null):
   {"type": "analyse", "on": bool}            analyse the human's positions too
   {"type": "save_sgf"}                       answered by {"type": "sgf", "filename", "sgf"}
   {"type": "load_sgf", "sgf": str}           review a game (same board size as the engine)
-Server -> client: "hello" (engines, limits), "state" (the whole game), "analysis" (one search
-report), "sgf", "error".
+Server -> client: "hello" (engines, limits), "state" (the whole game), "thinking" (a search starts
+or ends; "move": the engine's), "analysis" (one search report), "sgf", "error".
 """
 from __future__ import annotations
 

@@ -217,8 +217,8 @@ class GameSession:
     # ------------------------------------------------------------------ searches (blocking)
     def search(self, report: Callable[[Analysis], None], stop: threading.Event, for_move: bool) -> Decision | None:
         """Search the shown position in steps (search_steps), reporting each. for_move: the engine's
-        move, played (or its resignation) when the last step ends; else analysis only, cut short when
-        `stop` is set. Records the position's evaluation. None when stopped before any step."""
+        move, played (or its resignation) when the last step ends; else analysis only, cut short
+        (within a simulation) when `stop` is set. Records the position's evaluation. None when stopped before any step."""
         s = self.settings
         if for_move and not self.engine_to_move():
             raise SessionError("it is not the engine's move")
@@ -231,7 +231,9 @@ class GameSession:
                 break
             last = i == len(steps) - 1
             player.set_sims(sims)
-            d = player.decide(view, seconds=seconds, allow_resign=for_move and last)
+            # an analysis ends as soon as `stop` is set; the engine's move runs to its bound
+            d = player.decide(view, seconds=seconds, allow_resign=for_move and last,
+                              stop=None if for_move else stop)
             a = analysis_of(player, view, d, position, final=last)
             with self._lock:
                 self.evaluations[position] = a.evaluation

@@ -129,6 +129,12 @@ function renderAnalysis(a, s) {
 }
 
 $("engine").addEventListener("change", engineDefaults);
+$("budget-kind").addEventListener("change", ev => {  // the server's bounds for either kind of budget
+  const bySeconds = ev.target.value === "seconds", lim = ui.hello.limits;
+  $("budget").max = bySeconds ? lim.maxSeconds : lim.maxSims;
+  $("budget").min = bySeconds ? 0.05 : 1;
+  $("budget").value = bySeconds ? Math.min(2, lim.maxSeconds) : ui.hello.defaultSims;
+});
 $("settings").addEventListener("submit", ev => {
   ev.preventDefault();
   const budget = Number($("budget").value), bySeconds = $("budget-kind").value === "seconds";
