@@ -28,14 +28,15 @@ def main() -> int:
     import uvicorn
     from playwright.sync_api import sync_playwright
 
-    from alphago.play.web.server import create_app
+    from alphago.play.web.protocol import Limits
+    from alphago.play.web.server import create_app, uvicorn_config
     from alphago.play.web.session import load_engines
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(load_engines([args.checkpoint]), default_sims=args.sims),
-                                           host="127.0.0.1", port=port, log_level="warning"))
+    app = create_app(load_engines([args.checkpoint]), default_sims=args.sims)
+    server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", port, Limits()))
     threading.Thread(target=server.run, daemon=True).start()
     while not server.started:
         time.sleep(0.05)

@@ -459,12 +459,49 @@ def test_analysis_toggle_analyses_the_humans_position(client):
         assert receive_until(ws, "state")["evaluations"][0]["position"] == 0
 
 
+def test_oversize_frames_over_the_real_transport(engines):
+    """Through uvicorn: a frame over the protocol's bound gets an error reply on a live connection;
+    one over the transport's limit closes that connection only (1009), and the server serves on."""
+    import socket
+
+    import uvicorn
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    from alphago.play.web.server import WS_FRAME_FACTOR, create_app, uvicorn_config
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn_config(create_app(engines, LIMITS, default_sims=8), "127.0.0.1", port, LIMITS))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            time.sleep(0.02)
+        url = f"ws://127.0.0.1:{port}/ws"
+        with connect(url) as ws:
+            assert [json.loads(ws.recv())["type"] for _ in range(2)] == ["hello", "state"]
+            ws.send("x" * (2 * LIMITS.max_message_bytes))
+            assert "message too large" in json.loads(ws.recv())["message"]
+            ws.send(json.dumps({"type": "save_sgf"}))
+            assert json.loads(ws.recv())["type"] == "sgf"
+            ws.send("x" * (WS_FRAME_FACTOR * LIMITS.max_message_bytes + 1))
+            with pytest.raises(ConnectionClosed) as closed:
+                ws.recv()
+            assert closed.value.rcvd.code == 1009
+        with connect(url) as ws:
+            assert json.loads(ws.recv())["type"] == "hello"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
 def test_serve_binds_loopback_unless_told_and_warns(monkeypatch, capsys, engines):
     import uvicorn
 
     from alphago.play.web import server
     calls = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append(kw))
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self: calls.append(self.config.__dict__))
     server.serve(engines, port=8123)
     assert calls[-1]["host"] == "127.0.0.1" and calls[-1]["port"] == 8123
     out = capsys.readouterr().out

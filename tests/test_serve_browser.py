@@ -33,13 +33,14 @@ def server_url():
     import uvicorn
 
     from alphago.play.web.protocol import Limits
-    from alphago.play.web.server import create_app
+    from alphago.play.web.server import create_app, uvicorn_config
     from alphago.play.web.session import load_engines
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    app = create_app(load_engines([str(ROOT / "checkpoints" / "5x5.pt")]), Limits(max_sims=64), default_sims=8)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    limits = Limits(max_sims=64)
+    app = create_app(load_engines([str(ROOT / "checkpoints" / "5x5.pt")]), limits, default_sims=8)
+    server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", port, limits))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.time() + 30

@@ -28,6 +28,7 @@ from .protocol import Analyse, Goto, LoadSgf, Limits, NewGame, Play, ProtocolErr
 from .session import Engine, GameSession, SessionError
 
 STATIC = Path(__file__).parent / "static"
+WS_FRAME_FACTOR = 4  # the transport's frame limit, in protocol bounds (uvicorn_config)
 log = logging.getLogger("alphago.serve")
 
 
@@ -197,7 +198,13 @@ def serve(engines: list[Engine], host: str = "127.0.0.1", port: int = 8000, limi
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     shown = f"[{shown}]" if ":" in shown else shown
     print(f"alphago serve: {', '.join(e.name for e in engines)} at http://{shown}:{port}/ (Ctrl-C stops)", flush=True)
-    # frames a bit over the protocol's bound still reach it and get an error reply; far larger ones
-    # make the transport close that one connection
-    uvicorn.run(app, host=host, port=port, log_level="warning", ws_max_size=4 * limits.max_message_bytes)
+    uvicorn.Server(uvicorn_config(app, host, port, limits)).run()
     return 0
+
+
+def uvicorn_config(app: Starlette, host: str, port: int, limits: Limits):
+    """The server's settings: frames a few times over the protocol's bound still reach it and get an
+    error reply; far larger ones make the transport close that one connection (code 1009)."""
+    import uvicorn
+    return uvicorn.Config(app, host=host, port=port, log_level="warning",
+                          ws_max_size=WS_FRAME_FACTOR * limits.max_message_bytes)
