@@ -46,7 +46,8 @@ def ownership_words(own: np.ndarray, n: int) -> str:
 
 
 def info_line(d: Decision, n: int, style: str, leads: np.ndarray | None = None) -> str:
-    """One report: every candidate with visits, win rate, prior and order (Leela Zero's integer
+    """One report: every candidate with visits, win rate, prior, order and its principal variation
+    as `pv` (the search's line from it, MoveInfo.pv) (Leela Zero's integer
     units x 10^4 for "lz", KataGo's fractions for "kata"); with `leads` (kata only, one per
     candidate, from the score head), KataGo's scoreLead for the player to move."""
     parts = []

@@ -174,8 +174,8 @@ class GameSession:
         if view.is_over:  # a past position after two passes: nothing to play there
             raise SessionError("the game had ended at this position")
         if view.to_play != self.settings.human:
-            raise SessionError(f"{COLORS[view.to_play]} ({self.settings.engine.name}) is to move here: "
-                               "press 'play from here' to let it")
+            hint = ": press 'play from here' to let it" if self.reviewing else ""
+            raise SessionError(f"{COLORS[view.to_play]} ({self.settings.engine.name}) is to move here{hint}")
         if not view.is_legal(a):
             raise SessionError(f"illegal move {to_gtp(a, self.n)}: {_reason(view, a)}")
         with self._lock:

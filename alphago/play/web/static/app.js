@@ -117,6 +117,11 @@ function renderAnalysis(a, s) {
   const ev = a.evaluation;
   $("summary").textContent = `${a.final ? "" : "searching… "}Black win rate ${pct(ev.winrate)}` +
     (ev.scoreLead !== null ? `, Black leads by ${signed(ev.scoreLead)}` : "") + ` (${a.visits} visits)`;
+  const legend = document.createElement("div");
+  legend.className = "hint";
+  legend.textContent = `Candidates for ${a.toPlay}: win rate for ${a.toPlay} over visits; red: the net's policy` +
+    (s.heads.ownership ? "; shading: expected owner" : "") + ". Hover a move for its line.";
+  $("summary").appendChild(legend);
   body.replaceChildren(...a.candidates.map(c => {
     const tr = document.createElement("tr");
     const cells = [c.move, c.visits, pct(c.winrate), c.scoreLead === null ? "" : signed(c.scoreLead), pct(c.prior)];
