@@ -64,7 +64,7 @@ class Connection:
                 frame = msg.get("text") if msg.get("text") is not None else msg.get("bytes") or b""
                 await self.handle(frame)
         finally:
-            self.stop.set()  # an analysis ends at its next step; a move search runs out its bound
+            self.stop.set()  # an analysis ends within a simulation; a move search runs out its bound
             sender.cancel()
 
     def searching(self) -> bool:
@@ -91,12 +91,16 @@ class Connection:
             if self.task_is_move:
                 self.send({"type": "error", "message": "the engine is thinking: wait for its move"})
                 return
-            self.stop.set()  # an analysis: let its current step end, then act
+            self.stop.set()  # an analysis: it ends within a simulation, then act
             await self.task
         try:
             await self._apply(intent)
         except SessionError as exc:
             self.send({"type": "error", "message": str(exc)})
+            return
+        except Exception as exc:  # a bug must not end the connection: report it, keep the game
+            log.exception("intent %r failed", intent)
+            self.send({"type": "error", "message": f"internal error: {type(exc).__name__}: {exc}"})
             return
         self.send(self.session.snapshot())
         self._next()
