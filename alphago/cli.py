@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_horizon(sub)
     add_distill(sub)
     add_selfplay(sub)
-    add_play(sub)           # gtp, play, arena, ladder
+    add_play(sub)           # gtp, play, serve, arena, ladder
     add_bench(sub)
     return p
 

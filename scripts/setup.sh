@@ -21,3 +21,13 @@ if [ "${CI:-}" = "true" ] && ! command -v gnugo >/dev/null 2>&1 && [ ! -x /usr/g
   echo "CI needs GNU Go (apt-get install gnugo) for the tests that play against it" >&2
   exit 1
 fi
+# Chromium runs the browser test of `alphago serve` (tests/test_serve_browser.py, through Playwright's
+# Python package; Playwright's own browser download is not needed). Optional on a developer's machine
+# (the test skips without it); in CI a missing chromium fails set-up.
+if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null 2>&1 || echo "note: could not install chromium"
+fi
+if [ "${CI:-}" = "true" ] && ! command -v chromium >/dev/null 2>&1; then
+  echo "CI needs chromium (apt-get install chromium) for the browser test of alphago serve" >&2
+  exit 1
+fi

@@ -24,6 +24,7 @@ class SgfGame:
     setup: np.ndarray | None = None
     players: tuple[str, str] = ("", "")  # black, white
     properties: dict[str, str] = field(default_factory=dict)  # extra root properties (e.g. "C")
+    comments: dict[int, str] = field(default_factory=dict)  # node -> C[...]: 0 the root, k the k-th move
 
 
 def to_sgf(game: SgfGame) -> bytes:
@@ -45,10 +46,14 @@ def to_sgf(game: SgfGame) -> bytes:
         black = {(int(r), int(c)) for r, c in zip(*np.nonzero(stones == BLACK))}
         white = {(int(r), int(c)) for r, c in zip(*np.nonzero(stones == WHITE))}
         root.set_setup_stones(black, white)
-    for a, color in zip(game.actions, game.colors):
+    if game.comments.get(0):
+        root.set("C", game.comments[0])
+    for k, (a, color) in enumerate(zip(game.actions, game.colors), start=1):
         node = g.extend_main_sequence()
         move = None if a == n * n else divmod(int(a), n)
         node.set_move("b" if color == BLACK else "w", move)
+        if game.comments.get(k):
+            node.set("C", game.comments[k])
     return g.serialise()
 
 
@@ -73,12 +78,15 @@ def from_sgf(data: bytes | str) -> SgfGame:
         for r, c in white:
             setup[r, c] = WHITE
     actions, colors = [], []
+    comments = {0: root.get("C")} if root.has_property("C") else {}
     for node in g.get_main_sequence()[1:]:
         colour, move = node.get_move()
         if colour is None:
             continue
         actions.append(n * n if move is None else move[0] * n + move[1])
         colors.append(BLACK if colour == "b" else WHITE)
+        if node.has_property("C"):
+            comments[len(actions)] = node.get("C")
     players = (root.get("PB") if root.has_property("PB") else "",
                root.get("PW") if root.has_property("PW") else "")
-    return SgfGame(n, komi, actions, colors, result, setup, players)
+    return SgfGame(n, komi, actions, colors, result, setup, players, comments=comments)

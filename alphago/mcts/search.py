@@ -13,6 +13,7 @@ SearchResult (all three, with shapes, in mcts/types.py).
 """
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -63,10 +64,25 @@ class Search:
         keep = cfg.tree_capacity - self.max_sims - 1
         T.reuse_subtrees(self.trees, actions, keep)
 
+    def principal_variation(self, b: int, action: int, max_len: int = 32) -> list[int]:
+        """The line the last search of game b expects after root `action`: `action`, then at each
+        node below it the most visited edge (ties to the lower action), while the edge was visited.
+        What Lizzie and Sabaki draw as a candidate's `pv`; [action] when the move was never expanded."""
+        t = self.trees[b]
+        line, node = [int(action)], int(t["child"][0, action]) if t["nnodes"] > 0 else -1
+        while node >= 0 and len(line) < max_len:
+            visits = t["visits"][node]
+            best = int(np.argmax(visits))
+            if visits[best] <= 0:
+                break
+            line.append(best)
+            node = int(t["child"][node, best])
+        return line
+
     # ------------------------------------------------------------------ the search
     def run(self, env: Environment, evaluator: Evaluator, active: np.ndarray | None = None,
             temperature: float | np.ndarray = 0.0, add_noise: bool = True,
-            deadline: float | None = None) -> SearchResult:
+            deadline: float | None = None, stop: threading.Event | None = None) -> SearchResult:
         """Search every active game's root and choose an action.
 
         temperature (PUCT): the action is drawn from N(a)^(1/t); t = 0 plays the most
@@ -75,6 +91,8 @@ class Search:
         playout-cap randomization; False for evaluation play.
         deadline: a time.perf_counter() value after which no new simulation starts (at least
         one runs); for engines that must respect a clock.
+        stop: once set (from another thread), no new simulation starts (at least one runs): an
+        analysis that the next move makes moot ends at once.
         """
         cfg, B = self.config, self.B
         active = np.ones(B, bool) if active is None else np.asarray(active, bool)
@@ -89,7 +107,7 @@ class Search:
         noisy = full & add_noise
         self._noise_roots(active, noisy, sims, kind)
         forced_k = cfg.forced_k if (cfg.forced_playouts and kind == T.KIND_PUCT) else 0.0
-        done = self._simulate(env, evaluator, active, sims, noisy, kind, forced_k, deadline, evals)
+        done = self._simulate(env, evaluator, active, sims, noisy, kind, forced_k, deadline, evals, stop)
         return self._result(active, full, noisy, done, evals, reused, temperature, kind, forced_k)
 
     def _plan(self, active: np.ndarray, add_noise: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -149,7 +167,7 @@ class Search:
 
     def _simulate(self, env: Environment, evaluator: Evaluator, active: np.ndarray, sims: np.ndarray,
                   noisy: np.ndarray, kind: int, forced_k: float, deadline: float | None,
-                  evals: np.ndarray) -> np.ndarray:
+                  evals: np.ndarray, stop: threading.Event | None = None) -> np.ndarray:
         """The simulations, all games in lockstep: select a leaf per running game, evaluate the
         new non-terminal leaves in one call, expand and back up. Returns done int32[B]."""
         cfg, B, A = self.config, self.B, self.A
@@ -162,7 +180,8 @@ class Search:
         leaf_node = np.zeros(B, np.int32)
         done = np.zeros(B, np.int32)
         for i in range(int(sims.max(initial=0))):
-            if deadline is not None and i > 0 and time.perf_counter() > deadline:
+            if i > 0 and ((deadline is not None and time.perf_counter() > deadline)
+                          or (stop is not None and stop.is_set())):
                 break
             running = active & (done < sims)
             T.select_leaves(self.trees, running, done, kind, cfg.c_init, cfg.c_base,

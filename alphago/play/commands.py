@@ -1,4 +1,4 @@
-"""`alphago gtp`, `play`, `arena`, `ladder`: argument builders and handlers; the engine, torch and
+"""`alphago gtp`, `play`, `serve`, `arena`, `ladder`: argument builders and handlers; the engine, torch and
 the players load only when a command runs."""
 from __future__ import annotations
 
@@ -38,6 +38,21 @@ def _play(args: argparse.Namespace) -> int:
     return play(player, color=args.color, size=size, komi=komi, sgf_path=args.sgf)
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from ..net.io import CheckpointError
+    from .web.protocol import Limits
+    from .web.server import serve
+    from .web.session import load_engines
+    if not 1 <= args.sims <= args.max_sims:
+        raise SystemExit(f"alphago serve: --sims must be between 1 and --max-sims ({args.max_sims})")
+    try:
+        engines = load_engines(args.checkpoint or [], size=args.size)
+    except (CheckpointError, ValueError) as exc:
+        raise SystemExit(f"alphago serve: {exc}")
+    limits = Limits(max_sims=args.max_sims, max_seconds=args.max_seconds)
+    return serve(engines, host=args.host, port=args.port, limits=limits, default_sims=args.sims, workers=args.workers)
+
+
 def _arena(args: argparse.Namespace) -> int:
     from ..play.arena import main as arena_main
     return arena_main(args)
@@ -74,6 +89,18 @@ def add_parsers(sub) -> None:
     pl.add_argument("--komi", type=float, help="default: the komi the net was trained with, else 7.5")
     pl.add_argument("--sgf", help="where to save the game (default: alphago-DATE-TIME.sgf here)")
     pl.set_defaults(func=_play)
+
+    sv = sub.add_parser("serve", help="play the checkpoints in a browser: a local web server with analysis")
+    sv.add_argument("--checkpoint", action="extend", nargs="+", metavar="C",
+                    help="nets to play (a selector on the page when several; none: rollout search on --size)")
+    sv.add_argument("--port", type=int, default=8000)
+    sv.add_argument("--host", default="127.0.0.1", help="address to listen on (other than loopback: a warning)")
+    sv.add_argument("--sims", type=int, default=200, help="the page's default simulations per move")
+    sv.add_argument("--max-sims", type=int, default=1600, help="the most simulations a page may ask for")
+    sv.add_argument("--max-seconds", type=float, default=30.0, help="the most time per move a page may ask for")
+    sv.add_argument("--size", type=int, default=9, help="board size without a checkpoint")
+    sv.add_argument("--workers", type=int, help="searches at a time over all games (default: number of cores)")
+    sv.set_defaults(func=_serve)
 
     ar = sub.add_parser("arena", help="matches between GTP engines (ours, GNU Go, any): SGFs, table, Elo")
     ar.add_argument("--a", required=True, metavar="SPEC", help="player A: CHECKPOINT[@SIMS], rollout[@SIMS], "

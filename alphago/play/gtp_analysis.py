@@ -46,20 +46,22 @@ def ownership_words(own: np.ndarray, n: int) -> str:
 
 
 def info_line(d: Decision, n: int, style: str, leads: np.ndarray | None = None) -> str:
-    """One report: every candidate with visits, win rate, prior and order (Leela Zero's integer
+    """One report: every candidate with visits, win rate, prior, order and its principal variation
+    as `pv` (the search's line from it, MoveInfo.pv) (Leela Zero's integer
     units x 10^4 for "lz", KataGo's fractions for "kata"); with `leads` (kata only, one per
     candidate, from the score head), KataGo's scoreLead for the player to move."""
     parts = []
     for i, c in enumerate(d.candidates):
         v = to_gtp(c.action, n)
+        pv = " ".join(to_gtp(a, n) for a in (c.pv or [c.action]))  # the whole line, as Lizzie draws it
         if style == "kata":
             lead = f"scoreLead {float(leads[i]):.2f} " if leads is not None else ""
             parts.append(f"info move {v} visits {c.visits} winrate {c.winrate:.4f} {lead}prior {c.prior:.4f} "
-                         f"order {i} pv {v}")
+                         f"order {i} pv {pv}")
         else:
             parts.append(f"info move {v} visits {c.visits} winrate {int(round(c.winrate * 10000))} "
                          f"prior {int(round(c.prior * 10000))} lcb {int(round(c.winrate * 10000))} "
-                         f"order {i} pv {v}")
+                         f"order {i} pv {pv}")
     return " ".join(parts)
 
 

@@ -16,8 +16,9 @@ the same position, and a different seed (GTP set_random_seed) can play another:
 """
 from __future__ import annotations
 
+import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -37,6 +38,7 @@ class MoveInfo:
     visits: int
     winrate: float
     prior: float
+    pv: list[int] = field(default_factory=list)  # the expected line from this move on, this move first
 
 
 @dataclass
@@ -155,8 +157,9 @@ class SearchPlayer:
         self.search_config = replace(self.search_config, num_simulations=max(1, sims))
 
     def decide(self, state: GoState, seconds: float | None = None, allow_resign: bool = True,
-               allow_pass: bool = True) -> Decision:
-        """Search the position (the state is not changed) and choose a move."""
+               allow_pass: bool = True, stop: threading.Event | None = None) -> Decision:
+        """Search the position (the state is not changed) and choose a move. `stop`, once set from
+        another thread, ends the search after the simulation under way (Search.run)."""
         if self.board_size is not None and state.n != self.board_size:
             raise ValueError(f"this player's net is for {self.board_size}x{self.board_size}, "
                              f"the board is {state.n}x{state.n}")
@@ -174,10 +177,11 @@ class SearchPlayer:
             evaluator = UniformEvaluator()
         search = Search(self.search_config, 1, roots.num_actions, seed=search_seed)
         deadline = time.perf_counter() + seconds if seconds else None
-        r = search.run(env, evaluator, add_noise=self.root_noise > 0, deadline=deadline)
+        r = search.run(env, evaluator, add_noise=self.root_noise > 0, deadline=deadline, stop=stop)
         visits, q, prior = r.visits[0], r.q[0], r.prior[0]
         order = np.argsort(-visits, kind="stable")
-        cands = [MoveInfo(int(a), int(visits[a]), float((q[a] + 1) / 2), float(prior[a]))
+        cands = [MoveInfo(int(a), int(visits[a]), float((q[a] + 1) / 2), float(prior[a]),
+                          search.principal_variation(0, int(a)))
                  for a in order if visits[a] > 0]
         action = int(r.action[0])
         if self.search_config.kind == "puct" and visits.max() > 0:
