@@ -308,13 +308,16 @@ def test_a_stopped_search_ends_after_the_simulation_under_way():
 
 
 def test_time_per_move_bounds_the_engines_search(engines):
-    s = session(engines, seconds=0.2)
-    assert s.settings.sims == LIMITS.max_sims and s.settings.seconds == 0.2
+    from alphago.play.web.session import GameSession
+    big = Limits(max_sims=10 ** 6, max_seconds=5.0, max_message_bytes=4096)   # more than 0.2 s can search
+    s = GameSession(engines, big, default_sims=8)
+    s.new_game(NewGame(seconds=0.2))
+    assert s.settings.sims == big.max_sims and s.settings.seconds == 0.2
     s.play("C3")
-    started = time.perf_counter()
     d, reports = engine_move(s)
-    assert time.perf_counter() - started < 3.0 and len(reports) == 2 and len(s.state.actions) == 2
-    assert 1 <= reports[-1].visits <= LIMITS.max_sims
+    assert len(reports) == 2 and len(s.state.actions) == 2
+    # the clock, not the simulation cap, ended the search (no wall-clock bound here: the machine may be busy)
+    assert 1 <= reports[-1].visits < big.max_sims
 
 
 def test_score_head_gives_score_leads_from_blacks_side(tmp_path):
