@@ -33,6 +33,8 @@ class LadderSpec:
           max_ci: 150.0             # ... while a gap between close anchors is wider than this (Elo)
           opening_moves: 2          # random moves of each opening of the bank
           bank_seed: 2026           # the bank every pairing shares
+          direct: ["visits-action@3"]   # direct matches: at matched point 3 the two arms' checkpoints of
+                                    # the same seed play `games` games against each other (in the store)
     """
     anchors: tuple[str, ...]
     anchor: str = "gnugo:10"
@@ -43,8 +45,22 @@ class LadderSpec:
     max_ci: float = 150.0
     opening_moves: int = 2
     bank_seed: int = 2026
+    direct: tuple[str, ...] = ()
+
+    def direct_matches(self) -> list[tuple[str, str, int]]:
+        """(arm a, arm b, point) of every `direct` entry "A-B@POINT"."""
+        out = []
+        for d in self.direct:
+            arms, _, point = d.rpartition("@")
+            a, _, b = arms.partition("-")
+            out.append((a, b, int(point)))
+        return out
 
     def __post_init__(self) -> None:
+        for d in self.direct:
+            arms, at, point = d.rpartition("@") if isinstance(d, str) else ("", "", "")
+            if not (at and point.isdigit() and "-" in arms and all(arms.partition("-")[::2])):
+                raise ValueError(f"eval.ladder.direct entries are 'ARM_A-ARM_B@POINT', got {d!r}")
         if not isinstance(self.anchors, tuple) or len(self.anchors) < 2 or not all(
                 isinstance(a, str) and a for a in self.anchors):
             raise ValueError(f"eval.ladder.anchors must list at least two players (weakest first), got {self.anchors!r}")
@@ -122,4 +138,26 @@ def ladder_rows(loaded: LoadedAblation, out: Path, report_dir: Path, parallel: i
         n += 1
         log(f"ladder: {me.label} ({r['flops']:.3g} FLOPs): {elo:+.0f} Elo (point estimate)" if elo is not None
             else f"ladder: {me.label}: not rated")
+    direct_rows(loaded, rows, store, st, log)
     return n
+
+
+def direct_rows(loaded: LoadedAblation, rows: list[dict], store: Path, st, log: Callable[[str], None] = print) -> int:
+    """eval.ladder.direct: the two arms' rated checkpoints of the same seed at the point play
+    eval.ladder.games games against each other (resuming what the store holds). Returns games played."""
+    from ..eval.ladder_play import pair_games, play_block
+    from ..eval.ladder_store import Player, read_games
+    lad = loaded.spec.eval.ladder
+    played = 0
+    for a, b, point in lad.direct_matches():
+        for seed in sorted(set(loaded.spec.seeds_of(a)) & set(loaded.spec.seeds_of(b))):
+            ra, rb = (next((r for r in rows if r["arm"] == arm and r["seed"] == seed and r["point"] == point
+                            and "ladder_key" in r and Path(r["ladder_spec"].rpartition("@")[0]).is_file()), None)
+                      for arm in (a, b))
+            if ra is None or rb is None:
+                continue
+            pa, pb = (Player(r["ladder_key"], r["ladder_spec"], r["ladder_label"]) for r in (ra, rb))
+            while (have := pair_games(read_games(store), pa.key, pb.key)) < lad.games:
+                n = min(st.block, lad.games - have)
+                played += len(play_block(store, pa, pb, n + n % 2, st, log))
+    return played
