@@ -33,6 +33,9 @@ LEVELS = (0.25, 0.5, 0.75)
 COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:gray")
 
 
+SATURATED = 0.95   # a reference every arm beats (or loses to) this often cannot order the arms
+
+
 def read_rows(path: Path) -> list[dict]:
     """The evaluation rows, one per (arm, seed, point): the first of duplicates (two evaluate stages
     run at once) and lines cut short by a crash are dropped."""
@@ -406,6 +409,12 @@ def write_report(loaded: LoadedAblation, out: Path, report_dir: Path, command: s
                 cells.append("n/a" if not q.get("games") else
                              f"{q['score']:.2f} [{q['lo']:.2f}, {q['hi']:.2f}] ({', '.join(map(str, q['per_seed']))})")
             L.append(f"| {arm} | " + " | ".join(cells) + " |")
+        at_edge = [arm for arm in arms if summary["arms"][arm]["points"][-1][ref].get("games")
+                   and not 1 - SATURATED < summary["arms"][arm]["points"][-1][ref]["score"] < SATURATED]
+        if at_edge:
+            L += ["", f"**`{ref}` saturates at the budget for {', '.join(f'`{a}`' for a in at_edge)}** (a score of "
+                  f"{SATURATED:.2f} or more, or {1 - SATURATED:.2f} or less): it cannot say how much stronger (or "
+                  "weaker) that arm is; read differences involving it as bounds, not as effects."]
         L += ["", f"Difference from `{base}` at the budget (last point):", ""]
         b = summary["arms"][base]["points"][-1][ref]
         for arm in arms[1:]:
