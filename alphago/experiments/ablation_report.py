@@ -166,7 +166,8 @@ def summarize(loaded: LoadedAblation, rows: list[dict]) -> dict:
                  "flops": mean_sd([r["flops"] for r in rs])[0] if rs else math.nan}
             for ref in refs:
                 p[ref] = pooled(rs, ref)
-            for key in ("probe_policy_ce_bits", "probe_top1", "probe_value_ece", "data_policy_bits_per_label",
+            for key in ("probe_policy_ce_bits", "probe_value_ce_bits", "probe_top1", "probe_value_ece",
+                        "data_policy_bits_per_label",
                         "data_bits_per_flop", "samples_per_flop", "bits_per_sample", "bits_per_flop",
                         "target_entropy"):
                 p[key] = mean_sd([fig(r, key) for r in rs])
@@ -176,6 +177,18 @@ def summarize(loaded: LoadedAblation, rows: list[dict]) -> dict:
             for level in LEVELS:
                 out["arms"][arm]["to_level"][str(level)] = flops_to_level(points, refs[0], level)
     return out
+
+
+def realized(points: list[dict]) -> float:
+    """(policy + value probe cross-entropy at the first point - at the last) / FLOPs between: realized
+    bits per probe position per FLOP (NaN without both points scored)."""
+    first, last = points[0], points[-1]
+    try:
+        ce = [p["probe_policy_ce_bits"][0] + p["probe_value_ce_bits"][0] for p in (first, last)]
+        d = last["flops"] - first["flops"]
+    except (KeyError, TypeError):
+        return math.nan
+    return (ce[0] - ce[1]) / d if d > 0 and all(map(math.isfinite, ce)) else math.nan
 
 
 def _fmt(x, spec=".3g") -> str:
@@ -448,9 +461,14 @@ def write_report(loaded: LoadedAblation, out: Path, report_dir: Path, command: s
         for arm in arms:
             p = summary["arms"][arm]["points"][-1]
             f = lambda k, s=".3g": f"{_fmt(p[k][0], s)} +- {_fmt(p[k][1], '.2g')}"
+            summary["arms"][arm]["realized_probe_bits_per_flop"] = realized(summary["arms"][arm]["points"])
             L.append(f"| {arm} | {f('probe_policy_ce_bits', '.3f')} | {f('probe_top1', '.3f')} | "
                      f"{f('probe_value_ece', '.3f')} | {f('data_policy_bits_per_label')} | {f('data_bits_per_flop')} | "
                      f"{f('samples_per_flop')} | {f('bits_per_sample')} | {f('target_entropy', '.2f')} |")
+        L += ["", "Realized bits on the probe (docs/accounting.md): the drop in policy + value cross-entropy per probe "
+              "position from the first matched point to the budget, per FLOP spent in between (seed means):", ""]
+        L += [f"- `{arm}`: {_fmt(summary['arms'][arm].get('realized_probe_bits_per_flop'))} bits per position per FLOP"
+              for arm in arms]
         L += heads_table(spec, done)
         if refs:
             L += ["", f"## FLOPs to reach a score against `{refs[0]}`", "",
