@@ -78,6 +78,7 @@ def train(cfg: Config, run_dir: str | Path, address: str | None = None, resume: 
     from .selfplay.health import game_health, health_warnings, progress_summary
     from .selfplay.worker import Worker
     from .train.learner import Learner
+    from .train.trainer import Diverged
 
     run_dir = Path(run_dir)
     r = cfg.run
@@ -119,6 +120,7 @@ def train(cfg: Config, run_dir: str | Path, address: str | None = None, resume: 
     health_text = ""
     warned: set[str] = set()
     interrupted = False
+    diverged: Diverged | None = None
     # SIGTERM (kill, timeout, cluster schedulers) and Ctrl-C stop the run the same clean way:
     # the training already sent finishes, a checkpoint is written, workers stop, exit 0.
     import signal
@@ -171,12 +173,12 @@ def train(cfg: Config, run_dir: str | Path, address: str | None = None, resume: 
                     due = min(due, r.max_steps - steps)
                 if due > 0:
                     t_in = time.time()
-                    metrics = ray.get(learner.train.remote(due))
+                    metrics = _get(ray, learner.train.remote(due))
                     busy += time.time() - t_in
                     if metrics:
                         last = metrics[-1]
                         steps = last["step"]
-                    version = ray.get(learner.bump_version.remote())
+                    version = _get(ray, learner.bump_version.remote())
                     weights = learner.state_dict.remote()
                     if r.eval_every and steps // r.eval_every > last_eval_step // r.eval_every:
                         current = ray.get(learner.checkpoint_path.remote())
@@ -195,11 +197,15 @@ def train(cfg: Config, run_dir: str | Path, address: str | None = None, resume: 
                 pending = {w.play_with.remote(weights, version, per_worker): j for j, w in enumerate(workers)}
     except KeyboardInterrupt:
         interrupted = True
+    except Diverged as exc:
+        diverged = exc
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one stop at a time while we save
         try:
-            # actor tasks run in order: this checkpoint comes after any training already sent
-            ray.get(learner.checkpoint.remote())
+            # actor tasks run in order: this checkpoint comes after any training already sent.
+            # A diverged net is not saved: its last good checkpoint stays the newest
+            if diverged is None:
+                ray.get(learner.checkpoint.remote())
             games, positions, steps, version = ray.get(learner.counters.remote())
         finally:
             bar.close()
@@ -207,11 +213,26 @@ def train(cfg: Config, run_dir: str | Path, address: str | None = None, resume: 
             for w in workers:
                 ray.kill(w)
             signal.signal(signal.SIGTERM, old_term)
+    if diverged is not None:
+        raise diverged
     if interrupted:
         print(f"stopped: checkpoint written at step {steps} ({games} games); go on with: "
               f"alphago train --resume {run_dir}", flush=True)
     return TrainSummary(games, positions, steps, version, time.time() - start, restarts, nodes, busy,
                         interrupted)
+
+
+def _get(ray, ref):
+    """ray.get, but a learner error the driver handles (Diverged) comes back as itself rather
+    than wrapped in Ray's RayTaskError with the actor's traceback."""
+    from .train.trainer import Diverged
+    try:
+        return ray.get(ref)
+    except ray.exceptions.RayTaskError as exc:
+        cause = getattr(exc, "cause", None)
+        if isinstance(cause, Diverged):
+            raise Diverged(cause.step, cause.what, cause.last_good) from None
+        raise
 
 
 def _reanalyse_on_workers(ray, learner, workers: list, weights, version: int) -> bool:

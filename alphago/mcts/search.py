@@ -195,6 +195,13 @@ class Search:
         if logits.shape != (len(idx), self.A) or values.shape != (len(idx),):
             raise ValueError(f"evaluator returned logits {logits.shape} and values {values.shape}; "
                              f"expected ({len(idx)}, {self.A}) and ({len(idx)},)")
+        # a NaN value or prior never compares greater than anything: selection would loop on it
+        # for ever (a diverged net's workers spun without end), so it is the evaluator's error
+        legal = obs.legal[idx].astype(bool)
+        if not (np.isfinite(values).all() and np.isfinite(logits[legal]).all()):
+            raise ValueError(f"evaluator {type(evaluator).__name__} returned non-finite "
+                             f"{'values' if not np.isfinite(values).all() else 'logits on legal moves'} "
+                             f"(a diverged net?); the search cannot use them")
         return logits, values
 
     def _result(self, active, full, noisy, done, evals, reused, temperature, kind, forced_k):

@@ -14,6 +14,7 @@ def _train(args: argparse.Namespace) -> int:
 
     from ..config import ConfigError, load_config, load_run_config
     from ..orchestrate import train
+    from .trainer import Diverged
     if args.resume:
         run_dir = Path(args.resume)
         config_path = Path(args.config) if args.config else run_dir / "config.yaml"
@@ -46,7 +47,7 @@ def _train(args: argparse.Namespace) -> int:
     try:
         s = train(cfg, run_dir, address=address, resume=bool(args.resume), progress=not args.no_progress,
                   init=args.init)
-    except (ConfigError, ConnectionError) as exc:
+    except (ConfigError, ConnectionError, Diverged) as exc:
         raise SystemExit(f"alphago train: {exc}")
     print(f"done: {s.games} games, {s.positions} positions, {s.steps} steps, weight version "
           f"{s.weight_version}, {s.seconds:.0f} s; checkpoints in {run_dir / 'checkpoints'}")

@@ -9,7 +9,6 @@ Run directory layout:
 """
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
@@ -23,9 +22,9 @@ from ..data.replay import ReplayBuffer, TrainBatch
 from ..data.store import ShardStore
 from ..net.io import read_checkpoint
 from ..net.model import PolicyValueNet, count_flops
-from .checkpoint import load_training_state, save_checkpoint
+from .checkpoint import load_training_state, resume_candidate, save_checkpoint
 from .metrics import MetricsWriter
-from .trainer import Trainer, evaluate
+from .trainer import Diverged, Trainer, evaluate, weights_finite
 
 PROBE_EVERY = 10        # every 10th game goes to the probe set instead of training
 PROBE_POSITIONS = 512
@@ -84,6 +83,9 @@ class Learner:
         self.reanalysed = 0
         self._reanalyser = None
         self.wall_offset = 0.0   # seconds of training before this process (resume / init)
+        self.resume_warnings: list[str] = []
+        self.last_good: Path | None = None     # newest checkpoint written (or resumed from)
+        self.diverged: Diverged | None = None  # set once training diverged: no checkpoint after it
         self._t0 = time.time()
         if resume:
             self._resume()
@@ -105,6 +107,8 @@ class Learner:
         self.metrics = MetricsWriter(self.run_dir)
         if getattr(self, "init_record", None):
             self.log(self.init_record)
+        for m in self.resume_warnings:
+            self.log({"event": "resume_fallback", "message": m})
         for m in getattr(self, "lost_shards", []):
             self.log({"event": "shard_lost", "message": m})
 
@@ -139,10 +143,12 @@ class Learner:
                             "init_games": int(meta.get("games", 0)), "added_heads": added}
 
     def _resume(self) -> None:
-        latest = self.ckpt_dir / "latest.pt"
         known_games, next_shard = 0, None
-        if latest.exists():
-            meta = load_training_state(latest, self.model, self.trainer.optimizer, expect=self.expect())
+        found = resume_candidate(self.ckpt_dir, self.expect(),
+                                 warn=lambda m: (self.resume_warnings.append(m), print(f"warning: resume: {m}", flush=True)))
+        if found is not None:
+            self.last_good = found[0]
+            meta = load_training_state(found[0], self.model, self.trainer.optimizer, data=found[1])
             self.trainer.step_count = meta["step"]
             self.weight_version = meta["weight_version"]
             for k, v in meta["ledger"].items():
@@ -270,6 +276,8 @@ class Learner:
         return int(self.pending_samples // self.cfg.train.batch_size)
 
     def train(self, steps: int, on_step=None) -> list[dict]:
+        """Up to `steps` training steps (checkpoints every run.checkpoint_every). Raises Diverged
+        (naming the last good checkpoint) at a non-finite loss or weights; nothing is saved then."""
         out = []
         for _ in range(steps):
             if len(self.replay) == 0:
@@ -277,7 +285,10 @@ class Learner:
             t = self.cfg.train
             batch = self.replay.sample(t.batch_size, t.target,
                                        soft_temperature=t.soft_policy_temperature if t.soft_policy_weight > 0 else None)
-            m = self.trainer.step(batch)
+            try:
+                m = self.trainer.step(batch)
+            except Diverged as exc:
+                raise self._diverged(exc) from None
             self.pending_samples = max(0.0, self.pending_samples - self.cfg.train.batch_size)
             m.update(games=self.games, positions=self.positions, weight_version=self.weight_version, reanalysed=self.reanalysed,
                      wall_s=self.wall_s())
@@ -297,11 +308,23 @@ class Learner:
         target = self.cfg.train.target if self.cfg.train.target != "reinforce" else "action"
         return self.probe.batch(np.arange(n), target, symmetries=False)
 
+    def _diverged(self, exc: Diverged) -> Diverged:
+        """exc naming the last good checkpoint; from now on nothing is checkpointed."""
+        self.diverged = Diverged(exc.step, exc.what, str(self.last_good) if self.last_good else None)
+        self.log({"event": "diverged", "message": self.diverged.line()})
+        return self.diverged
+
     def checkpoint(self) -> Path:
-        """New weight version; step checkpoint + latest, atomically; realized bits on the probe."""
-        self.weight_version += 1
+        """New weight version; step checkpoint + latest, atomically; realized bits on the probe.
+        Non-finite weights are never written (Diverged). The version counts only once the files
+        are on disk: a failed write leaves the previous version in force."""
+        if self.diverged is not None:
+            raise self.diverged
+        if not weights_finite(self.model):
+            raise self._diverged(Diverged(self.trainer.step_count, "the weights are non-finite"))
+        version = self.weight_version + 1
         record = {"step": self.trainer.step_count, "flops": self.trainer.ledger.flops, "event": "checkpoint",
-                  "weight_version": self.weight_version, "wall_s": self.wall_s()}
+                  "weight_version": version, "wall_s": self.wall_s()}
         probe = self.probe_batch() if self.shared_probe is None else None
         ev = None
         if self.shared_probe is not None:  # the shared file: same positions for every run and arm
@@ -318,10 +341,11 @@ class Learner:
                 record.update(realized_bits(self.last_probe, ev, self.trainer.ledger.flops - self.last_probe["flops"]))
             self.last_probe = {**ev, "flops": self.trainer.ledger.flops}
         path = self.ckpt_dir / f"step_{self.trainer.step_count:07d}.pt"
-        save_checkpoint(path, self.model, self.meta(), self.trainer.optimizer)
-        tmp = self.ckpt_dir / ".latest.pt.tmp"
-        shutil.copyfile(path, tmp)
-        tmp.replace(self.ckpt_dir / "latest.pt")
+        # latest.pt is written exactly like the step file (temp, fsync, rename, directory fsync)
+        save_checkpoint(path, self.model, {**self.meta(), "weight_version": version}, self.trainer.optimizer,
+                        also=(self.ckpt_dir / "latest.pt",))
+        self.weight_version = version
+        self.last_good = path
         self.metrics.write(record)
         return path
 
