@@ -273,3 +273,101 @@ def test_resume_refuses_when_no_checkpoint_is_intact(games, tmp_path):
         p.write_bytes(b"not a checkpoint")
     with pytest.raises(CheckpointError, match="no intact checkpoint in"):
         _learner(TINY, run, resume=True)
+
+
+# ============================================================== (3) GTP limits
+
+@pytest.fixture(scope="module")
+def gtp_player():
+    from alphago.play.player import SearchPlayer
+    return SearchPlayer(None, sims=8, evaluator="uniform")
+
+
+@pytest.fixture
+def gtp(gtp_player):
+    from alphago.play.gtp import GtpEngine
+    return GtpEngine(gtp_player, size=5, komi=7.5)
+
+
+def _answer(engine, line: str) -> str:
+    resp, _ = engine.handle(line)
+    assert resp is not None and resp.endswith("\n\n")
+    return resp[:-2]
+
+
+def test_gtp_overlong_line_is_refused_and_the_engine_goes_on(gtp):
+    from alphago.play.gtp import MAX_LINE
+    assert _answer(gtp, "7 komi " + "1" * MAX_LINE) == f"?7 line too long (more than {MAX_LINE} characters)"
+    assert gtp.komi == 7.5
+    assert _answer(gtp, "8 name") == "=8 alphago"
+
+
+def test_gtp_run_skips_a_10_mb_line_without_holding_it(gtp):
+    """The reader takes at most MAX_LINE + 1 characters of a line; the rest is skipped."""
+    import io
+    from alphago.play.gtp import MAX_LINE
+    inp = io.StringIO("1 play b " + "x" * 10_000_000 + "\n2 name\n3 quit\n")
+    out = io.StringIO()
+    gtp.run(inp, out)
+    assert out.getvalue() == f"?1 line too long (more than {MAX_LINE} characters)\n\n=2 alphago\n\n=3\n\n"
+
+
+@pytest.mark.parametrize("line,answer", [
+    ("boardsize " + "9" * 5000, "? unacceptable size"),
+    ("boardsize 00020", "? unacceptable size"),
+    ("fixed_handicap " + "9" * 5000, "? invalid number of stones"),
+    ("time_settings inf 0 0", "? invalid time 'inf': seconds must be finite and >= 0"),
+    ("time_settings 10 nan 1", "? invalid time 'nan': seconds must be finite and >= 0"),
+    ("time_settings -1 0 0", "? invalid time '-1': seconds must be finite and >= 0"),
+    ("time_settings 10 5 " + "9" * 5000, "? invalid stone count"),
+    ("time_left b inf 0", "? invalid time 'inf': seconds must be finite and >= 0"),
+    ("time_left w nan 0", "? invalid time 'nan': seconds must be finite and >= 0"),
+    ("time_left b -5 0", "? invalid time '-5': seconds must be finite and >= 0"),
+    ("time_left b 5 -1", "? syntax error"),
+])
+def test_gtp_numbers_out_of_range_are_refused_and_change_nothing(gtp, line, answer):
+    _answer(gtp, "time_settings 60 5 1")
+    assert _answer(gtp, line) == answer
+    assert gtp.time_settings == (60.0, 5.0, 1) and gtp.time_left == {} and gtp.state.n == 5
+
+
+def test_gtp_boardsize_is_refused_when_the_tree_would_not_fit(monkeypatch):
+    from alphago.play import player as player_mod
+    from alphago.play.gtp import GtpEngine
+    p = player_mod.SearchPlayer(None, sims=100_000, evaluator="uniform")
+    e = GtpEngine(p, size=5)
+    monkeypatch.setattr(player_mod, "available_memory", lambda: 2 * 2 ** 30)   # a 2 GiB machine
+    resp = _answer(e, "boardsize 19")
+    assert resp.startswith("? unacceptable size: --sims 100000 needs") and "at most" in resp
+    assert e.state.n == 5
+
+
+def test_sims_are_capped_against_memory():
+    from alphago.play.player import SearchPlayer, available_memory
+    p = SearchPlayer(None, sims=10 ** 9, evaluator="uniform")
+    with pytest.raises(ValueError, match=r"--sims 1000000000 needs .* GiB for the search tree on 9x9.*at most"):
+        p.check_fits(9)
+    SearchPlayer(None, sims=200, evaluator="uniform").check_fits(19)   # the default fits anywhere
+    assert available_memory() > 0
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--size", "50"], "argument --size: must be an integer from 2 to 19, got 50"),
+    (["--size", "-1"], "argument --size: must be an integer from 2 to 19, got -1"),
+    (["--threads", "0"], "argument --threads: must be an integer from 1 to 1024, got 0"),
+    (["--komi", "nan"], "argument --komi: must be a finite number >= -1000 and <= 1000, got 'nan'"),
+    (["--sims", "0"], "argument --sims: must be an integer >= 1, got 0"),
+    (["--sims", "1000000000"], "alphago gtp: --sims 1000000000 needs"),
+])
+def test_gtp_command_line_refuses_bad_numbers(args, needle):
+    r = _cli("gtp", "--evaluator", "uniform", *args, timeout=120)
+    _one_clear_line(r, needle)
+
+
+@pytest.mark.parametrize("sims,actions", [(8, 26), (800, 82), (50, 362)])
+def test_tree_nbytes_is_what_the_search_allocates(sims, actions):
+    from alphago.mcts.config import SearchConfig
+    from alphago.mcts.search import Search, tree_nbytes
+    cfg = SearchConfig(num_simulations=sims)
+    s = Search(cfg, 2, actions)
+    assert abs(tree_nbytes(cfg, 2, actions) - (s.trees.nbytes + s._paths.nbytes)) <= 2 * 8  # alignment padding

@@ -28,6 +28,19 @@ def masked_softmax(logits: np.ndarray, legal: np.ndarray) -> np.ndarray:
     return (e / e.sum(axis=-1, keepdims=True)).astype(np.float32)
 
 
+def tree_nbytes(config: SearchConfig, batch_size: int, num_actions: int) -> int:
+    """Bytes a Search preallocates for its trees (about 2 nodes x 17 bytes x A per simulation):
+    callers that let a user choose the simulation count check it against the memory at hand."""
+    C, A = config.tree_capacity, num_actions
+    max_sims = max(config.num_simulations, config.fast_simulations)
+    # tree.tree_dtype's fields, counted without building it (numpy refuses records over 2 GiB)
+    tree = C * A * (4 + 1 + 4 + 4 + 4) + C * (4 + 1 + 4 + 4) + 2 * 4 * A + 4 * max_sims + 8
+    return batch_size * (tree + 4 * (C + 1))
+
+
+MAX_TREE_BYTES = 2 ** 31 - 1  # numpy's limit for one record (one game's tree)
+
+
 class Search:
     """Holds B trees (reused across moves) and per-game random streams.
 
