@@ -371,3 +371,113 @@ def test_tree_nbytes_is_what_the_search_allocates(sims, actions):
     cfg = SearchConfig(num_simulations=sims)
     s = Search(cfg, 2, actions)
     assert abs(tree_nbytes(cfg, 2, actions) - (s.trees.nbytes + s._paths.nbytes)) <= 2 * 8  # alignment padding
+
+
+# ============================================================== (4) bad input: one line, no traceback
+
+def _write_cfg(tmp: Path, **sections) -> Path:
+    path = tmp / "cfg.yaml"
+    path.write_text(yaml.safe_dump(_raw(**sections)))
+    return path
+
+
+@pytest.fixture
+def shard_dir(games, tmp_path) -> Path:
+    from alphago.data.store import ShardStore
+    store = ShardStore(tmp_path / "shards")
+    store.write(games[:4])
+    store.write(games[4:])
+    return store.dir
+
+
+def test_train_offline_with_a_truncated_shard(shard_dir, tmp_path):
+    bad = shard_dir / "shard_00000001.npz"
+    bad.write_bytes(bad.read_bytes()[:200])
+    run = tmp_path / "run"
+    r = _cli("train-offline", "--no-progress", "--data", str(shard_dir), "--config", str(TINY_PATH),
+             "--run-dir", str(run), timeout=300)
+    _one_clear_line(r, "alphago train-offline: ", "shard_00000001.npz")
+    assert not run.exists(), "nothing is written before every shard has been read"
+
+
+def test_train_offline_with_missing_data_creates_nothing(tmp_path):
+    r = _cli("train-offline", "--no-progress", "--data", str(tmp_path / "nonexistent"), "--config", str(TINY_PATH),
+             "--run-dir", str(tmp_path / "run"), timeout=300)
+    _one_clear_line(r, f"--data {tmp_path / 'nonexistent'} is not a directory")
+    assert not (tmp_path / "nonexistent").exists() and not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("sections,needle", [
+    ({"rules": {"komi": float("nan")}}, "rules.komi must be a finite number"),
+    ({"train": {"device": "banana"}}, "train.device must be one of cpu, cuda, cuda:N, mps, got 'banana'"),
+    ({"train": {"probe": "/nonexistent/probe.npz"}}, "train.probe: cannot read probe set /nonexistent/probe.npz"),
+])
+@pytest.mark.parametrize("command", ["train", "train-offline"])
+def test_bad_config_values_stop_before_anything_starts(sections, needle, command, shard_dir, tmp_path):
+    cfg = _write_cfg(tmp_path, **sections)
+    run = tmp_path / "run"
+    extra = ["--data", str(shard_dir)] if command == "train-offline" else []
+    r = _cli(command, "--no-progress", "--config", str(cfg), "--run-dir", str(run), *extra, timeout=300)
+    _one_clear_line(r, needle)
+    assert not run.exists()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA device")
+@pytest.mark.parametrize("device", ["cuda", "cuda:0"])
+def test_a_cuda_device_on_a_cpu_only_machine(device, tmp_path):
+    cfg = _write_cfg(tmp_path, train={"device": device})
+    r = _cli("train", "--no-progress", "--config", str(cfg), "--run-dir", str(tmp_path / "run"), timeout=300)
+    _one_clear_line(r, f"train.device is '{device}' but this machine has no CUDA device")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA device")
+def test_learner_gpus_on_a_cpu_only_machine_stops_instead_of_waiting(tmp_path):
+    """Today's behaviour was a learner waiting for a GPU for ever."""
+    cfg = _write_cfg(tmp_path, run={"learner_gpus": 1})
+    r = _cli("train", "--no-progress", "--config", str(cfg), "--run-dir", str(tmp_path / "run"), timeout=300)
+    _one_clear_line(r, "run.learner_gpus is 1 but the Ray cluster has 0 GPU(s)")
+
+
+def _tiny_run(games, run: Path) -> Path:
+    learner = _learner(TINY, run)
+    try:
+        learner.ingest(games)
+        return learner.checkpoint()
+    finally:
+        learner.close()
+
+
+def test_resume_with_a_config_for_another_net(games, tmp_path):
+    run = tmp_path / "run"
+    _tiny_run(games, run)
+    r = _cli("train", "--no-progress", "--resume", str(run), "--config", str(ROOT / "configs" / "5x5.yaml"),
+             timeout=300)
+    _one_clear_line(r, "alphago train: ", "does not fit", "latest.pt")
+
+
+def test_resume_of_a_missing_run_dir(tmp_path):
+    r = _cli("train", "--no-progress", "--resume", str(tmp_path / "nope"), "--config", str(TINY_PATH), timeout=300)
+    _one_clear_line(r, f"--resume {tmp_path / 'nope'}: no such run directory")
+    assert not (tmp_path / "nope").exists()
+
+
+@pytest.mark.parametrize("with_config", [False, True])
+def test_train_init_from_a_file_that_is_not_a_checkpoint(with_config, tmp_path):
+    probe = ROOT / "checkpoints" / "probe_5x5.npz"
+    args = ["--config", str(TINY_PATH)] if with_config else []
+    r = _cli("train", "--no-progress", "--init", str(probe), "--run-dir", str(tmp_path / "run"), *args, timeout=300)
+    err = _one_clear_line(r, "alphago train --init", "probe_5x5.npz", "cannot load checkpoint")
+    assert "bad config None" not in err
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--shard-games", "0"], "argument --shard-games: must be an integer >= 1, got 0"),
+    (["--games", "-3"], "argument --games: must be an integer >= 1, got -3"),
+    (["--threads", "0"], "argument --threads: must be an integer from 1 to 1024, got 0"),
+])
+def test_selfplay_refuses_bad_numbers(args, needle, tmp_path):
+    r = _cli("selfplay", "--config", str(TINY_PATH), "--out", str(tmp_path / "out"), "--games", "2", *args,
+             timeout=120)
+    _one_clear_line(r, needle)
+    assert not (tmp_path / "out").exists()

@@ -19,6 +19,7 @@ import yaml
 from ..config import Config
 from ..data.records import GameRecord
 from ..data.replay import ReplayBuffer, TrainBatch
+from ..data.lock import lock_dir
 from ..data.store import ShardStore
 from ..net.io import read_checkpoint
 from ..net.model import PolicyValueNet, count_flops
@@ -31,22 +32,61 @@ PROBE_POSITIONS = 512
 
 
 def lock_run_dir(run_dir: Path, wait: float = 60.0):
-    """Hold an exclusive lock on the run directory for this process's lifetime. A learner of
-    a killed driver can outlive it by seconds (Ray reaps it); a resumed run waits for it to go
-    rather than write beside it. The OS drops the lock when the holder dies."""
-    import fcntl
-    import time
-    f = open(run_dir / ".lock", "w")
-    end = time.time() + wait
-    while True:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return f
-        except BlockingIOError:
-            if time.time() > end:
-                f.close()
-                raise RuntimeError(f"another process holds {run_dir / '.lock'}: is a run still writing there?")
-            time.sleep(0.5)
+    """The learner's own lock on the run directory (.learner.lock), held for this process's
+    lifetime. The commands that start a learner take the directory's .lock first and refuse at
+    once when it is taken (data/lock.py); this one waits, because the learner of a killed driver
+    can outlive it by seconds (Ray reaps it) and a resumed run must not write beside it."""
+    return lock_dir(run_dir, ".learner.lock", wait=wait, what="the learner of an earlier run")
+
+
+def check_device(device: str) -> None:
+    """ConfigError unless train.device exists on this machine (a CUDA device asked of a CPU-only
+    machine would otherwise fail deep inside the learner, or inside a Ray actor)."""
+    from ..config import ConfigError
+    d = torch.device(device)  # the syntax is TrainConfig's to check
+    if d.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise ConfigError(f"train.device is {device!r} but this machine has no CUDA device; use cpu")
+        if d.index is not None and d.index >= count:
+            raise ConfigError(f"train.device is {device!r} but this machine has {count} CUDA device(s)")
+    elif d.type == "mps" and not torch.backends.mps.is_available():
+        raise ConfigError(f"train.device is {device!r} but MPS is not available here; use cpu")
+
+
+def check_start(cfg: Config, run_dir: str | Path, resume: bool = False, local: bool = True) -> None:
+    """What would stop a Learner from starting, checked by the caller first (before Ray starts,
+    before anything is written), as ConfigError or CheckpointError with one line: the device
+    (local runs: a cluster's learner may sit on another machine), the shared probe set, and on
+    resume a checkpoint that reads and fits the config."""
+    from ..config import ConfigError
+    if local:
+        check_device(cfg.train.device)
+    if cfg.train.probe:
+        _load_probe(cfg)
+    if resume:
+        run_dir = Path(run_dir)
+        if not run_dir.is_dir():
+            raise ConfigError(f"--resume {run_dir}: no such run directory")
+        resume_candidate(run_dir / "checkpoints", _expect(cfg))  # the learner warns about a fallback
+
+
+def _expect(cfg: Config) -> dict:
+    return {"board_size": cfg.size, "in_planes": cfg.features.num_planes, "net": cfg.net.__dict__}
+
+
+def _load_probe(cfg: Config):
+    """The shared probe set of train.probe; ConfigError naming the key when it cannot serve this run."""
+    from ..config import ConfigError
+    from ..experiments.probe import ProbeSet
+    try:
+        probe = ProbeSet.load(cfg.train.probe)
+    except (OSError, ValueError, KeyError) as exc:
+        raise ConfigError(f"train.probe: {exc}") from None
+    if probe.size != cfg.size:
+        raise ConfigError(f"train.probe: {cfg.train.probe} holds {probe.size}x{probe.size} positions, "
+                          f"the run is {cfg.size}x{cfg.size}")
+    return probe
 
 
 class Learner:
@@ -95,14 +135,7 @@ class Learner:
             (self.run_dir / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
         self.shared_probe = None
         if cfg.train.probe:
-            from ..experiments.probe import ProbeSet
-            try:
-                self.shared_probe = ProbeSet.load(cfg.train.probe)
-            except (OSError, ValueError) as exc:
-                raise ValueError(f"train.probe: {exc}") from None
-            if self.shared_probe.size != cfg.size:
-                raise ValueError(f"train.probe: {cfg.train.probe} holds {self.shared_probe.size}x"
-                                 f"{self.shared_probe.size} positions, the run is {cfg.size}x{cfg.size}")
+            self.shared_probe = _load_probe(cfg)
             self._shared_planes = self.shared_probe.planes(cfg.features)
         self.metrics = MetricsWriter(self.run_dir)
         if getattr(self, "init_record", None):
@@ -114,8 +147,7 @@ class Learner:
 
     # ------------------------------------------------------------------ meta and resume
     def expect(self) -> dict:
-        return {"board_size": self.cfg.size, "in_planes": self.cfg.features.num_planes,
-                "net": self.cfg.net.__dict__}
+        return _expect(self.cfg)
 
     def meta(self) -> dict:
         return {**self.expect(), "step": self.trainer.step_count, "weight_version": self.weight_version,
