@@ -481,3 +481,93 @@ def test_selfplay_refuses_bad_numbers(args, needle, tmp_path):
              timeout=120)
     _one_clear_line(r, needle)
     assert not (tmp_path / "out").exists()
+
+
+# ============================================================== (5) a checkpoint cannot run a command
+
+def _crafted_checkpoint(games, tmp: Path, marker: Path) -> Path:
+    """A real tiny checkpoint whose stored run config evaluates against `gtp:sh -c 'touch MARKER'`
+    at every step (what an attacker would hand out as a 'trained net')."""
+    from alphago.net.io import read_checkpoint
+    step = _tiny_run(games, tmp / "donor")
+    data = read_checkpoint(step)
+    stored = json.loads(data["meta"]["config_json"])
+    stored["run"].update(eval_every=1, eval_reference=[f"gtp:sh -c 'touch {marker}'"])
+    data["meta"]["config_json"] = json.dumps(stored)
+    path = tmp / "crafted.pt"
+    torch.save(data, path)
+    return path
+
+
+def test_a_command_stored_in_a_checkpoint_is_refused(games, tmp_path):
+    from alphago.config import load_run_config
+    marker = tmp_path / "pwned"
+    crafted = _crafted_checkpoint(games, tmp_path, marker)
+    with pytest.raises(ConfigError, match="sets run.eval_reference to the command"):
+        load_run_config(None, crafted)
+    run = tmp_path / "run"
+    r = _cli("train", "--no-progress", "--init", str(crafted), "--run-dir", str(run), timeout=300)
+    _one_clear_line(r, f"alphago train --init {crafted}", "commands are taken only from your own config file")
+    assert not marker.exists() and not run.exists()
+    r = _cli("selfplay", "--checkpoint", str(crafted), "--out", str(tmp_path / "out"), "--games", "1", timeout=300)
+    _one_clear_line(r, "sets run.eval_reference to the command")
+    assert not marker.exists()
+
+
+def test_a_command_in_the_users_own_config_is_allowed(tmp_path):
+    """The user may evaluate against any GTP engine: the command comes from their own file."""
+    from alphago.config import load_run_config, stored_commands
+    cfg = load_run_config(_write_cfg(tmp_path, run={"eval_reference": ["gtp:gnugo --mode gtp", "rollout"]}))
+    assert stored_commands(cfg) == ["gtp:gnugo --mode gtp"]
+
+
+# ============================================================== (6) one writer per directory
+
+def test_a_locked_run_dir_is_refused_at_once_by_every_writer(shard_dir, tmp_path):
+    from alphago.data.lock import lock_dir
+    run = tmp_path / "run"
+    held = lock_dir(run)            # another process's run, as far as the commands can tell
+    try:
+        for args in (["train", "--no-progress", "--config", str(TINY_PATH), "--run-dir", str(run)],
+                     ["train-offline", "--no-progress", "--config", str(TINY_PATH), "--run-dir", str(run),
+                      "--data", str(shard_dir)],
+                     ["selfplay", "--config", str(TINY_PATH), "--out", str(run), "--games", "1", "--no-progress"]):
+            r = _cli(*args, timeout=300)
+            _one_clear_line(r, f"{run} is in use by another process")
+    finally:
+        held.close()
+    assert sorted(p.name for p in run.iterdir()) == [".lock"], "a refused writer wrote something"
+
+
+def test_train_offline_twice_into_one_run_dir(shard_dir, tmp_path):
+    run = tmp_path / "run"
+    args = ["train-offline", "--no-progress", "--data", str(shard_dir), "--config", str(TINY_PATH),
+            "--run-dir", str(run), "--steps", "2", "--threads", "1"]
+    first = _cli(*args, timeout=300)
+    assert first.returncode == 0, first.stderr[-2000:]
+    before = {p.name: p.read_bytes() for p in (run / "checkpoints").iterdir()}
+    metrics = (run / "metrics.jsonl").read_text()
+    second = _cli(*args, timeout=300)
+    _one_clear_line(second, f"{run} already holds a run")
+    assert {p.name: p.read_bytes() for p in (run / "checkpoints").iterdir()} == before
+    assert (run / "metrics.jsonl").read_text() == metrics
+
+
+def test_selfplay_seeds_differ_by_default(tmp_path):
+    from alphago.data.records import read_shard
+    outs, seeds = [], []
+    for k in range(2):
+        out = tmp_path / f"out{k}"
+        r = _cli("selfplay", "--config", str(TINY_PATH), "--out", str(out), "--games", "2", "--no-progress",
+                 timeout=300)
+        assert r.returncode == 0, r.stderr[-2000:]
+        seeds.append(int(r.stdout.split("seed ", 1)[1].split()[0]))
+        outs.append(read_shard(out / "shard_00000000.npz"))
+    assert seeds[0] != seeds[1]
+    assert [g.actions.tolist() for g in outs[0]] != [g.actions.tolist() for g in outs[1]]
+    # the printed seed plays the same games again
+    again = tmp_path / "again"
+    r = _cli("selfplay", "--config", str(TINY_PATH), "--out", str(again), "--games", "2", "--no-progress",
+             "--seed", str(seeds[0]), timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert [g.actions.tolist() for g in read_shard(again / "shard_00000000.npz")] == [g.actions.tolist() for g in outs[0]]

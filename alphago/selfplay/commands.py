@@ -24,6 +24,7 @@ def _selfplay(args: argparse.Namespace) -> int:
         lock = lock_dir(args.out, what="another selfplay")
     except RunDirLocked as exc:
         raise SystemExit(f"alphago selfplay: {exc}")
+    torch.manual_seed(args.seed)  # before the net is built: a random net's weights follow the seed
     worker = Worker(cfg, worker_id=args.seed, threads=args.threads)
     if args.checkpoint:
         try:
@@ -32,8 +33,6 @@ def _selfplay(args: argparse.Namespace) -> int:
         except CheckpointError as exc:
             raise SystemExit(f"alphago selfplay: {exc}")
         worker.set_weights(model.state_dict(), int(meta.get("weight_version", 0)))
-    else:
-        torch.manual_seed(args.seed)
     store = ShardStore(args.out)
     bar = tqdm(total=args.games, unit="game", disable=args.no_progress)
     done = 0
