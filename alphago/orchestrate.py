@@ -158,21 +158,38 @@ def _train(cfg: Config, run_dir: Path, address: str | None, resume: bool, progre
         return ray.get(actor.__ray_call__.remote(lambda self: ray.get_runtime_context().get_node_id()))
 
     failures = [0] * r.workers   # consecutive failures of each worker slot
+    restarts = 0                 # replacement workers started, counted as each one starts
+
+    def give_up(i: int, why: str) -> None:
+        failures[i] += 1
+        if failures[i] >= WORKER_RESTARTS:
+            raise RunStopped(f"self-play worker {i} failed {failures[i]} times in a row (last: {why})")
 
     def start_worker(i: int):
-        """A new worker in slot i, running (its node id known); after a failure, a back-off
-        first. RunStopped after WORKER_RESTARTS consecutive failures."""
+        """A new worker in slot i, running (its node id known). After a failure: a back-off,
+        then the restart is counted and said. RunStopped after WORKER_RESTARTS consecutive failures."""
+        nonlocal restarts
         while True:
             if failures[i]:
                 time.sleep(min(RESTART_BACKOFF_S[0] * 2 ** (failures[i] - 1), RESTART_BACKOFF_S[1]))
+                restarts += 1
+                tqdm.write(f"warning: starting self-play worker {i} again (restart {restarts})")
             w = WorkerActor.options(num_cpus=r.worker_cpus).remote(cfg, i, _threads(r.worker_cpus))
             try:
                 return w, node_of(w)
             except ray.exceptions.RayActorError as exc:
-                failures[i] += 1
-                if failures[i] >= WORKER_RESTARTS:
-                    raise RunStopped(f"self-play worker {i} could not start ({failures[i]} attempts): "
-                                     f"{_one_line(exc)}") from None
+                give_up(i, f"could not start: {_one_line(exc)}")
+
+    def replace_worker(i: int, exc: BaseException) -> None:
+        """Worker i died: start another in its slot (or stop the run)."""
+        why = _one_line(exc)
+        tqdm.write(f"warning: self-play worker {i} died ({why})")
+        give_up(i, f"died: {why}")
+        try:
+            ray.kill(workers[i])
+        except Exception:  # already gone
+            pass
+        workers[i], nodes[i] = start_worker(i)
 
     workers, nodes = [], []
     try:
@@ -186,21 +203,6 @@ def _train(cfg: Config, run_dir: Path, address: str | None, resume: bool, progre
         ray.get(learner.close.remote())
         raise
     start = time.time()
-    restarts = 0
-
-    def replace_worker(i: int, exc: BaseException) -> None:
-        """Worker i died: count it now, then start another in its slot (or stop the run)."""
-        nonlocal restarts
-        restarts += 1
-        failures[i] += 1
-        bar.write(f"warning: self-play worker {i} died ({_one_line(exc)}); restart {restarts}")
-        if failures[i] >= WORKER_RESTARTS:
-            raise RunStopped(f"self-play worker {i} died {failures[i]} times in a row (last: {_one_line(exc)})")
-        try:
-            ray.kill(workers[i])
-        except Exception:  # already gone
-            pass
-        workers[i], nodes[i] = start_worker(i)
     busy = 0.0
     previous_eval: str | None = None
     last_eval_step = steps
