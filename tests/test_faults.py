@@ -26,6 +26,9 @@ from alphago.data.records import read_shard
 ROOT = Path(__file__).resolve().parents[1]
 TINY = yaml.safe_load((ROOT / "configs" / "tiny.yaml").read_text())
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}   # Ray's defaults: token authentication stays on
+# `ray start` nodes joining a cluster (and drivers connecting to one) assume no authentication
+# unless told: the head's token (~/.ray/auth_token, made by `ray start --head`) is used with this
+CLUSTER_ENV = {**ENV, "RAY_AUTH_MODE": "token"}
 RAY_CLI = Path(sys.executable).parent / "ray"     # the `ray` of this interpreter, not whatever PATH finds
 
 
@@ -54,9 +57,9 @@ def _end_process_groups():
         proc.wait()
 
 
-def _train(*args: str) -> subprocess.Popen:
+def _train(*args: str, env: dict | None = None) -> subprocess.Popen:
     proc = subprocess.Popen([sys.executable, "-m", "alphago.cli", "train", "--no-progress", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env or ENV,
                             start_new_session=True)
     _STARTED.append(proc)
     return proc
@@ -238,15 +241,16 @@ def test_two_nodes_on_loopback(tmp_path):
     ray_cmd = str(RAY_CLI)
     head = subprocess.run([ray_cmd, "start", "--head", f"--port={port}", "--num-cpus=1",
                            "--include-dashboard=false", "--disable-usage-stats"],
-                          capture_output=True, text=True, env=ENV, timeout=120)
+                          capture_output=True, text=True, env=CLUSTER_ENV, timeout=120)
     assert head.returncode == 0, head.stderr[-2000:]
     try:
         node2 = subprocess.run([ray_cmd, "start", f"--address=127.0.0.1:{port}", "--num-cpus=1"],
-                               capture_output=True, text=True, env=ENV, timeout=120)
+                               capture_output=True, text=True, env=CLUSTER_ENV, timeout=120)
         assert node2.returncode == 0, node2.stderr[-2000:]
         run = tmp_path / "run"
         cfg = _config(tmp_path, workers=2, worker_cpus=1, games_per_phase=8, total_games=16)
-        out = _finish(_train("--config", str(cfg), "--run-dir", str(run), "--address", f"127.0.0.1:{port}"))
+        out = _finish(_train("--config", str(cfg), "--run-dir", str(run), "--address", f"127.0.0.1:{port}",
+                             env=CLUSTER_ENV))
         assert "workers on 2 node(s)" in out, out[-2000:]
         assert _games_on_disk(run) >= 16
     finally:
