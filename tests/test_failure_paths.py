@@ -571,3 +571,31 @@ def test_selfplay_seeds_differ_by_default(tmp_path):
              "--seed", str(seeds[0]), timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     assert [g.actions.tolist() for g in read_shard(again / "shard_00000000.npz")] == [g.actions.tolist() for g in outs[0]]
+
+
+def test_save_checkpoint_refuses_non_finite_weights(tmp_path):
+    """The last line of defence for every writer (train, pretrain, distill): no NaN file, no temp."""
+    from alphago.net.io import CheckpointError
+    from alphago.net.model import PolicyValueNet
+    from alphago.train.checkpoint import save_checkpoint
+    model = PolicyValueNet(TINY.size, TINY.features.num_planes, TINY.net)
+    with torch.no_grad():
+        next(model.parameters())[0].fill_(float("nan"))
+    with pytest.raises(CheckpointError, match="refusing to write non-finite weights"):
+        save_checkpoint(tmp_path / "a.pt", model, {"step": 1})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_resume_with_a_truncated_latest_goes_on_from_a_step_file(games, tmp_path):
+    """Issue 25: a truncated latest.pt made --resume fail with a Ray traceback although intact
+    step files existed; now a warning and the run goes on from the newest intact one."""
+    from alphago.net.io import read_checkpoint
+    run = tmp_path / "run"
+    step = _tiny_run(games, run)
+    latest = run / "checkpoints" / "latest.pt"
+    latest.write_bytes(latest.read_bytes()[:500])
+    r = _cli("train", "--no-progress", "--resume", str(run), timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "Traceback" not in r.stderr
+    assert f"going on from {step.name}" in r.stdout + r.stderr
+    assert read_checkpoint(latest)["meta"]["games"] >= TINY.run.total_games

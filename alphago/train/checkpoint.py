@@ -14,8 +14,11 @@ def save_checkpoint(path: str | Path, model: torch.nn.Module, meta: dict,
                     optimizer: torch.optim.Optimizer | None = None, also: tuple = ()) -> Path:
     """Write {format, version, meta, model, optimizer} to `path`, then the same bytes to each
     path in `also` (e.g. latest.pt); readers never see a partial file at any of them."""
-    data = {"format": FORMAT, "version": VERSION, "meta": meta,
-            "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+    weights = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    if not all(torch.isfinite(v).all() for v in weights.values() if v.is_floating_point()):
+        # a NaN net would be loaded by every reader after it (self-play, --resume, play)
+        raise CheckpointError(f"{path}: refusing to write non-finite weights")
+    data = {"format": FORMAT, "version": VERSION, "meta": meta, "model": weights,
             "optimizer": optimizer.state_dict() if optimizer is not None else None}
     buf = io.BytesIO()
     torch.save(data, buf)
