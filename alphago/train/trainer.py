@@ -123,8 +123,9 @@ class Diverged(RuntimeError):
 
 
 def weights_finite(model: torch.nn.Module) -> bool:
-    """Every parameter and buffer (batch-norm statistics too) finite."""
-    return all(bool(torch.isfinite(t).all()) for t in model.state_dict().values() if t.is_floating_point())
+    """Every parameter and buffer (batch-norm statistics too) finite; one device sync, not one per tensor."""
+    flags = [torch.isfinite(t).all() for t in model.state_dict().values() if t.is_floating_point()]
+    return bool(torch.stack(flags).all()) if flags else True
 
 
 class Trainer:
