@@ -175,11 +175,11 @@ class SearchPlayer:
         need = tree_nbytes(self.search_config, 1, n * n + 1)
         budget = min(available_memory() // 2, MAX_TREE_BYTES)
         if need > budget:
-            per_sim = tree_nbytes(replace(self.search_config, num_simulations=1000, fast_simulations=1), 1, n * n + 1) / 1000
+            thousand = replace(self.search_config, num_simulations=1000, fast_simulations=1)
+            per_sim = tree_nbytes(thousand, 1, n * n + 1) / 1000
             raise ValueError(f"--sims {self.search_config.num_simulations} needs {need / 2 ** 30:.1f} GiB for the "
-                             f"search tree on {n}x{n}, more than {budget / 2 ** 30:.1f} GiB (half the memory available, "
-                             f"at most 2 GiB per tree); "
-                             f"at most {int(budget / per_sim):,} simulations fit")
+                             f"search tree on {n}x{n}, more than {budget / 2 ** 30:.1f} GiB (half the memory "
+                             f"available, at most 2 GiB per tree); at most {int(budget / per_sim):,} simulations fit")
 
     def set_sims(self, sims: int) -> None:
         self.search_config = replace(self.search_config, num_simulations=max(1, sims))

@@ -176,8 +176,10 @@ class Learner:
 
     def _resume(self) -> None:
         known_games, next_shard = 0, None
-        found = resume_candidate(self.ckpt_dir, self.expect(),
-                                 warn=lambda m: (self.resume_warnings.append(m), print(f"warning: resume: {m}", flush=True)))
+        def warn(message: str) -> None:  # said now, and logged to metrics.jsonl once the writer exists
+            self.resume_warnings.append(message)
+            print(f"warning: resume: {message}", flush=True)
+        found = resume_candidate(self.ckpt_dir, self.expect(), warn=warn)
         if found is not None:
             self.last_good = found[0]
             meta = load_training_state(found[0], self.model, self.trainer.optimizer, data=found[1])

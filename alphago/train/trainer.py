@@ -115,7 +115,8 @@ class Diverged(RuntimeError):
         super().__init__(self.line())
 
     def line(self) -> str:
-        good = f"the last good checkpoint is {self.last_good}" if self.last_good else "no checkpoint was written before it"
+        good = (f"the last good checkpoint is {self.last_good}" if self.last_good
+                else "no checkpoint was written before it")
         return f"training diverged at step {self.step} ({self.what}); {good} (lower train.lr?)"
 
     def __reduce__(self):  # Ray pickles it between the learner and the driver
