@@ -318,9 +318,9 @@ def _train(cfg: Config, run_dir: Path, address: str | None, resume: bool, progre
         except ray.exceptions.RayActorError as exc:
             learner_alive = False
             stopped = _learner_died(exc, run_dir)
-        except ray.exceptions.RayTaskError as exc:
-            stopped = RunStopped(f"the final checkpoint failed: {_one_line(exc)}; the previous checkpoint stays "
-                                 f"the newest")
+        except ray.exceptions.RayTaskError as exc:  # e.g. the disk that failed the run is still full
+            note = f"the final checkpoint failed: {_one_line(exc)}; the previous checkpoint stays the newest"
+            stopped = RunStopped(f"{stopped}; {note}" if stopped is not None else note)
             learner_alive = False  # its counters are not on disk: report the failure alone
         finally:
             bar.close()

@@ -599,3 +599,25 @@ def test_cli_resume_with_a_truncated_latest_goes_on_from_a_step_file(games, tmp_
     assert "Traceback" not in r.stderr
     assert f"going on from {step.name}" in r.stdout + r.stderr
     assert read_checkpoint(latest)["meta"]["games"] >= TINY.run.total_games
+
+
+def test_resume_passes_over_a_nan_latest_from_an_older_version(games, tmp_path):
+    """A NaN latest.pt written before this fix (issue 25: `--resume` carried on from it) is not
+    intact: the run goes on from the newest finite step file, with a warning."""
+    from alphago.net.io import read_checkpoint
+    run = tmp_path / "run"
+    step = _tiny_run(games, run)
+    latest = run / "checkpoints" / "latest.pt"
+    data = read_checkpoint(latest)
+    for v in data["model"].values():
+        if v.is_floating_point():
+            v.fill_(float("nan"))
+    torch.save(data, latest)
+    resumed = _learner(TINY, run, resume=True)
+    try:
+        assert resumed.last_good == step
+        from alphago.train.trainer import weights_finite
+        assert weights_finite(resumed.model)
+        assert any("non-finite weights" in w for w in resumed.resume_warnings)
+    finally:
+        resumed.close()
