@@ -252,7 +252,6 @@ def test_cells_run_as_ray_tasks(tmp_path, monkeypatch):
     """--ray: the same cells, trained as Ray tasks on the embedded local Ray (on a cluster they
     spread over its nodes); the result is the same done.json a process pool writes."""
     from alphago.cli import main
-    monkeypatch.setenv("RAY_AUTH_MODE", "disabled")
     spec = _write(tmp_path, GOOD)
     out = tmp_path / "out"
     try:
