@@ -32,7 +32,8 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class RunConfig:
     schedule: str = "alternating"   # alternating self-play / training phases (small machines) or async (clusters)
-    workers: int = 1                # self-play actors
+    workers: int | str = 1          # self-play actors, or "auto": the cluster's CPUs (less the learner's in the
+    #                                 async schedule) divided by worker_cpus, read when the run starts
     worker_cpus: float = 1.0        # Ray CPUs per self-play actor (its torch and numba threads follow)
     learner_cpus: float = 1.0
     learner_gpus: float = 0.0
@@ -51,7 +52,10 @@ class RunConfig:
     def __post_init__(self) -> None:
         if self.schedule not in SCHEDULES:
             raise ValueError(f"run.schedule must be one of {SCHEDULES}, got {self.schedule!r}")
-        for key in ("workers", "games_per_phase", "total_games", "checkpoint_every", "eval_games", "eval_sims"):
+        if isinstance(self.workers, str) and self.workers != "auto":
+            raise ValueError(f"run.workers must be an integer >= 1 or \"auto\", got {self.workers!r}")
+        for key in ("games_per_phase", "total_games", "checkpoint_every", "eval_games", "eval_sims",
+                    *(("workers",) if self.workers != "auto" else ())):
             v = getattr(self, key)
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
                 raise ValueError(f"run.{key} must be an integer >= 1, got {v!r}")

@@ -71,6 +71,8 @@ def check_resources(cfg: Config, address: str | None) -> None:
         return
     cpus = os.cpu_count() or 1
     r = cfg.run
+    if r.workers == "auto":  # sized from the cluster once Ray is up (train)
+        return
     need = r.workers * r.worker_cpus + (r.learner_cpus if r.schedule == "async" else 0.0)
     if need > cpus + 1e-9:
         what = "run.workers * run.worker_cpus" + (" + run.learner_cpus" if r.schedule == "async" else "")
@@ -88,6 +90,15 @@ def check_address(address: str, timeout: float = 5.0) -> None:
             pass
     except (OSError, ValueError) as exc:
         raise ConnectionError(f"cannot reach a Ray cluster at {address}: {exc}") from None
+
+
+def workers_for(r, cluster_cpus: float) -> int:
+    """run.workers, or for "auto" the cluster's CPUs less the learner's (async schedule: it runs beside
+    self-play) divided by run.worker_cpus, at least 1."""
+    if r.workers != "auto":
+        return int(r.workers)
+    spare = cluster_cpus - (r.learner_cpus if r.schedule == "async" else 0.0)
+    return max(1, int(math.floor(spare / r.worker_cpus + 1e-9)))
 
 
 def _threads(cpus: float) -> int:
@@ -141,12 +152,19 @@ def _train(cfg: Config, run_dir: Path, address: str | None, resume: bool, progre
         raise ConfigError(f"run.learner_gpus is {r.learner_gpus:g} but the Ray cluster has {have_gpus:g} GPU(s); "
                           f"set run.learner_gpus: 0 (or pass --address to use a cluster with GPUs)")
 
+    n_workers = workers_for(r, ray.cluster_resources().get("CPU", 0.0))
     # No restarts by Ray: the driver replaces a dead worker itself (bounded, with back-off, counted)
     WorkerActor = ray.remote(max_restarts=0, max_task_retries=0)(Worker)
     # In the alternating schedule the learner never runs beside self-play: it reserves no CPU.
     LearnerActor = ray.remote(Learner)
+    # The learner owns the run directory (shards, checkpoints, metrics), which lives on the machine the
+    # command runs on: it is pinned to the driver's node (hard affinity), so on a cluster nothing is
+    # written to another node's disk and the in-run evaluation finds the checkpoints it is told about.
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+    driver_node = ray.get_runtime_context().get_node_id()
     learner = LearnerActor.options(
         num_cpus=r.learner_cpus if r.schedule == "async" else 0, num_gpus=r.learner_gpus,
+        scheduling_strategy=NodeAffinitySchedulingStrategy(node_id=driver_node, soft=False),
     ).remote(cfg, str(run_dir), resume, learner_threads, init,
              reanalyse_inline=r.schedule == "async")   # alternating: the workers reanalyse (below)
     try:
@@ -157,7 +175,7 @@ def _train(cfg: Config, run_dir: Path, address: str | None, resume: bool, progre
     def node_of(actor) -> str:
         return ray.get(actor.__ray_call__.remote(lambda self: ray.get_runtime_context().get_node_id()))
 
-    failures = [0] * r.workers   # consecutive failures of each worker slot
+    failures = [0] * n_workers   # consecutive failures of each worker slot
     restarts = 0                 # replacement workers started, counted as each one starts
 
     def give_up(i: int, why: str) -> None:
@@ -193,7 +211,7 @@ def _train(cfg: Config, run_dir: Path, address: str | None, resume: bool, progre
 
     workers, nodes = [], []
     try:
-        for i in range(r.workers):
+        for i in range(n_workers):
             w, node = start_worker(i)
             workers.append(w)
             nodes.append(node)
@@ -202,6 +220,12 @@ def _train(cfg: Config, run_dir: Path, address: str | None, resume: bool, progre
             ray.kill(w)
         ray.get(learner.close.remote())
         raise
+    learner_node = node_of(learner)
+    placement = {"event": "placement", "driver_node": driver_node, "learner_node": learner_node,
+                 "worker_nodes": list(nodes), "nodes": len(set(nodes) | {learner_node}), "run_dir": str(run_dir.resolve())}
+    ray.get(learner.log.remote(placement))
+    tqdm.write(f"{len(workers)} self-play workers on {len(set(nodes))} node(s); the learner and the run directory "
+               f"on the driver's node ({driver_node[:8]})")
     start = time.time()
     busy = 0.0
     previous_eval: str | None = None
@@ -226,7 +250,7 @@ def _train(cfg: Config, run_dir: Path, address: str | None, resume: bool, progre
     try:
         # the learner's return value already lives in the object store: workers fetch it by ref
         weights = learner.state_dict.remote()
-        per_worker = max(1, math.ceil(r.games_per_phase / r.workers))
+        per_worker = max(1, math.ceil(r.games_per_phase / n_workers))
         pending = {w.play_with.remote(weights, version, per_worker): i for i, w in enumerate(workers)}
         while games < r.total_games and (r.max_steps is None or steps < r.max_steps):
             done, _ = ray.wait(list(pending), num_returns=1)

@@ -1,6 +1,6 @@
 """Faults in `alphago train` (issues 5 and 25): a self-play worker killed with SIGKILL (once:
 replaced; every time: the run stops in one line), the learner killed (one line, then --resume),
-the whole driver killed and resumed, and a run over two Ray nodes started on loopback.
+the whole driver killed and resumed, and a run over three Ray nodes started on loopback.
 
 Each test runs the real CLI in a subprocess on a tiny 5x5 config (an embedded Ray per run,
 or a two-node cluster made with `ray start`), so they take a minute or two each. Every process
@@ -74,7 +74,14 @@ def _wait_for(cond, timeout: float, what: str, proc: subprocess.Popen | None = N
             out = proc.stdout.read() if proc.stdout else ""
             raise AssertionError(f"process ended (rc {proc.returncode}) before {what}:\n{out[-3000:]}")
         time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
+    out = ""
+    if proc is not None:  # what the run said, so a hang can be read
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        out = proc.communicate()[0] or ""
+    raise AssertionError(f"timed out waiting for {what}:\n{out[-3000:]}")
 
 
 def _games_on_disk(run: Path) -> int:
@@ -234,27 +241,73 @@ def _free_port() -> int:
 
 
 @pytest.mark.skipif(not RAY_CLI.exists(), reason=f"no `ray` command beside {sys.executable}")
-def test_two_nodes_on_loopback(tmp_path):
-    """`ray start --head` plus a second `ray start --address` (one CPU each): the two
-    self-play workers land on different nodes and the run completes."""
+def test_three_nodes_on_loopback(tmp_path):
+    """A head at 127.0.0.1 and two nodes at 127.0.0.2 and 127.0.0.3, each with its own temp dir: the
+    learner runs on the driver's node (the placement row says so), the workers spread, a worker node
+    killed mid-run is survived (its worker is replaced on another node), and no shard or checkpoint
+    is written anywhere but the run directory."""
     port = _free_port()
     ray_cmd = str(RAY_CLI)
-    head = subprocess.run([ray_cmd, "start", "--head", f"--port={port}", "--num-cpus=1",
-                           "--include-dashboard=false", "--disable-usage-stats"],
-                          capture_output=True, text=True, env=CLUSTER_ENV, timeout=120)
+    import shutil
+    import tempfile
+    # short paths: Ray's unix sockets live under the temp dir (107 bytes at most)
+    temps = {ip: Path(tempfile.mkdtemp(prefix=f"ag{ip.rsplit('.', 1)[1]}_")) for ip in ("127.0.0.1", "127.0.0.2", "127.0.0.3")}
+    head = subprocess.run([ray_cmd, "start", "--head", f"--port={port}", "--node-ip-address=127.0.0.1",
+                           "--num-cpus=2", f"--temp-dir={temps['127.0.0.1']}", "--include-dashboard=false",
+                           "--disable-usage-stats"], capture_output=True, text=True, env=CLUSTER_ENV, timeout=120)
     assert head.returncode == 0, head.stderr[-2000:]
     try:
-        node2 = subprocess.run([ray_cmd, "start", f"--address=127.0.0.1:{port}", "--num-cpus=1"],
-                               capture_output=True, text=True, env=CLUSTER_ENV, timeout=120)
-        assert node2.returncode == 0, node2.stderr[-2000:]
+        for ip in ("127.0.0.2", "127.0.0.3"):
+            node = subprocess.run([ray_cmd, "start", f"--address=127.0.0.1:{port}", f"--node-ip-address={ip}",
+                                   "--num-cpus=1", f"--temp-dir={temps[ip]}"],
+                                  capture_output=True, text=True, env=CLUSTER_ENV, timeout=120)
+            assert node.returncode == 0, node.stderr[-2000:]
         run = tmp_path / "run"
-        cfg = _config(tmp_path, workers=2, worker_cpus=1, games_per_phase=8, total_games=16)
-        out = _finish(_train("--config", str(cfg), "--run-dir", str(run), "--address", f"127.0.0.1:{port}",
-                             env=CLUSTER_ENV))
-        assert "workers on 2 node(s)" in out, out[-2000:]
-        assert _games_on_disk(run) >= 16
+        cfg = _config(tmp_path, workers=3, worker_cpus=1, games_per_phase=12, total_games=96, checkpoint_every=5)
+        proc = _train("--config", str(cfg), "--run-dir", str(run), "--address", f"127.0.0.1:{port}", env=CLUSTER_ENV)
+        _wait_for(lambda: _placement(run) is not None and list((run / "checkpoints").glob("step_*.pt")), 300,
+                  "the placement row and a first checkpoint", proc)
+        place = _placement(run)
+        assert place["learner_node"] == place["driver_node"] and place["run_dir"] == str(run.resolve())
+        assert len(set(place["worker_nodes"])) >= 2, place
+        # kill the raylet (and with it the workers) of a node that is not the driver's
+        victim = next(ip for ip in ("127.0.0.2", "127.0.0.3")
+                      if any(str(temps[ip]) in _cmdline(p) for p in _raylets()))
+        for p in _raylets():
+            if str(temps[victim]) in _cmdline(p):
+                for q in [p, *_descendants(p)]:
+                    try:
+                        os.kill(q, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+        out = _finish(proc, timeout=600)
+        assert "done: " in out and _games_on_disk(run) >= 96, out[-3000:]
+        # nothing the run wrote lives outside its directory: no shard or checkpoint in any node's temp dir
+        strays = [p for t in temps.values() for p in t.rglob("*") if p.suffix in (".pt", ".npz")]
+        assert not strays, strays
     finally:
         _stop_cluster(port)
+        for t in temps.values():
+            shutil.rmtree(t, ignore_errors=True)
+
+
+def _placement(run: Path) -> dict | None:
+    """The run's placement row (orchestrate: driver, learner and worker nodes), or None yet."""
+    path = run / "metrics.jsonl"
+    if not path.exists():
+        return None
+    for line in path.read_text().splitlines():
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue
+        if row.get("event") == "placement":
+            return row
+    return None
+
+
+def _raylets() -> list[int]:
+    return [int(d) for d in os.listdir("/proc") if d.isdigit() and "raylet" in _cmdline(int(d)).split(" ")[0]]
 
 
 def test_unreachable_address_fails_fast(tmp_path):
