@@ -265,7 +265,7 @@ def test_three_nodes_on_loopback(tmp_path):
         run = tmp_path / "run"
         cfg = _config(tmp_path, workers=3, worker_cpus=1, games_per_phase=12, total_games=96, checkpoint_every=5)
         proc = _train("--config", str(cfg), "--run-dir", str(run), "--address", f"127.0.0.1:{port}", env=CLUSTER_ENV)
-        _wait_for(lambda: _placement(run) is not None and list((run / "checkpoints").glob("step_*.pt")), 300,
+        _wait_for(lambda: _placement(run) is not None and list((run / "checkpoints").glob("step_*.pt")), 900,
                   "the placement row and a first checkpoint", proc)
         place = _placement(run)
         assert place["learner_node"] == place["driver_node"] and place["run_dir"] == str(run.resolve())
@@ -280,7 +280,7 @@ def test_three_nodes_on_loopback(tmp_path):
                         os.kill(q, signal.SIGKILL)
                     except ProcessLookupError:
                         pass
-        out = _finish(proc, timeout=600)
+        out = _finish(proc, timeout=900)
         assert "done: " in out and _games_on_disk(run) >= 96, out[-3000:]
         # nothing the run wrote lives outside its directory: no shard or checkpoint in any node's temp dir
         strays = [p for t in temps.values() for p in t.rglob("*") if p.suffix in (".pt", ".npz")]
