@@ -1,13 +1,15 @@
 """eval.ladder: every evaluated checkpoint of an ablation rated on one Elo scale (eval/ladder_*.py).
 
 The store is REPORT_DIR/ladder/games.jsonl, committed with the report (the games are the result; the
-checkpoints are not committed, so a cell is rated in the session that trained it). The anchors play
-first (resuming what the store holds), then each evaluation row whose checkpoint is here and that has
-no `ladder_key` plays eval.ladder.games games against its nearest rated opponents: the anchors and
-the already rated checkpoints of the other arms (a checkpoint never plays its own arm, so no arm is
-rated on a chain of itself). Its first estimate is the rating of its cell's previous point (at first
-the rating of the arm's warm start when that is an anchor). The row gains ladder_key, ladder_label
-and ladder_spec (the checkpoint path and simulations that played); the ratings themselves come from one fit over the whole store when the report is made.
+checkpoints are not committed, so a cell is rated in the session that trained it). First the anchors'
+chain (each adjacent pair; resuming what the store holds); then each evaluation row whose checkpoint is
+here and that has no `ladder_key` plays eval.ladder.games games against its nearest rated opponents: the
+anchors and the already rated checkpoints of the other arms (a checkpoint never plays its own arm, so no
+arm is rated on a chain of itself). Its first estimate is the rating of its cell's previous point (at
+first the rating of the arm's warm start when that is an anchor). The row gains ladder_key, ladder_label
+and ladder_spec (the checkpoint path and simulations that played). The anchors' extra games, chosen by
+information, come last: checkpoints exist only while their cell's run directory does, the anchors for
+ever. The ratings themselves come from one fit over the whole store when the report is made.
 """
 from __future__ import annotations
 
@@ -115,8 +117,10 @@ def ladder_rows(loaded: LoadedAblation, out: Path, report_dir: Path, parallel: i
     store = store_path(report_dir)
     anchors = [player(_spec_path(a, ROOT)) for a in lad.anchors]
     anchor = player(_spec_path(lad.anchor, ROOT)).key
-    play_anchors(store, anchors, st, games_per_pair=lad.anchor_games, max_ci=lad.max_ci,
-                 max_games=lad.max_anchor_games, log=log)
+    # the chain of adjacent anchors first (every rating needs it), the anchors' extra games by information
+    # last: checkpoints exist only while their cell's run directory does, the anchors for ever
+    chain = min(lad.max_anchor_games, lad.anchor_games * (len(anchors) - 1))
+    play_anchors(store, anchors, st, games_per_pair=lad.anchor_games, max_ci=lad.max_ci, max_games=chain, log=log)
     arm_order = list(spec.arms)
     n = 0
     for r in sorted(todo, key=lambda r: (r["seed"], arm_order.index(r["arm"]), r["point"])):
@@ -139,6 +143,8 @@ def ladder_rows(loaded: LoadedAblation, out: Path, report_dir: Path, parallel: i
         log(f"ladder: {me.label} ({r['flops']:.3g} FLOPs): {elo:+.0f} Elo (point estimate)" if elo is not None
             else f"ladder: {me.label}: not rated")
     direct_rows(loaded, rows, store, st, log)
+    play_anchors(store, anchors, st, games_per_pair=lad.anchor_games, max_ci=lad.max_ci,
+                 max_games=lad.max_anchor_games, log=log)
     return n
 
 
