@@ -269,7 +269,7 @@ def test_cells_run_as_ray_tasks(tmp_path, monkeypatch):
 def _hand_probe(policy_move: int):
     """Three 5x5 positions as move sequences, one-hot reference labels on `policy_move`."""
     import numpy as np
-    from alphago.experiments.probe import ProbeSet
+    from alphago.train.probe import ProbeSet
     actions = np.array([[-1, -1], [12, -1], [12, 6]], np.int16)
     policy = np.zeros((3, 26), np.float32)
     policy[:, policy_move] = 1.0
@@ -284,7 +284,7 @@ def test_eval_probe_scores_the_evaluated_checkpoints_after_training(tmp_path):
     from alphago.cli import main
     from alphago.experiments.ablate import _checkpoints
     from alphago.experiments.ablation_results import file_sha256
-    from alphago.experiments.probe import ProbeSet, score
+    from alphago.train.probe import ProbeSet, score
     from alphago.go.features import FeatureConfig
     from alphago.net.io import load_model
     spec = _write(tmp_path, GOOD)

@@ -227,7 +227,7 @@ def probe_rows(loaded: LoadedAblation, out: Path, log=print) -> int:
     from ..go.features import FeatureConfig
     from ..net.io import load_model
     from .ablation_results import read_eval_rows, write_eval_rows
-    from .probe import ProbeSet, score
+    from ..train.probe import ProbeSet, score
     spec = loaded.spec
     path = out / "evaluations.jsonl"
     probe_file = _require_probe(loaded)

@@ -93,7 +93,7 @@ class Learner:
             (self.run_dir / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
         self.shared_probe = None
         if cfg.train.probe:
-            from ..experiments.probe import ProbeSet
+            from .probe import ProbeSet
             try:
                 self.shared_probe = ProbeSet.load(cfg.train.probe)
             except (OSError, ValueError) as exc:
@@ -306,7 +306,7 @@ class Learner:
         probe = self.probe_batch() if self.shared_probe is None else None
         ev = None
         if self.shared_probe is not None:  # the shared file: same positions for every run and arm
-            from ..experiments.probe import score
+            from .probe import score
             ev = score(self.model, self.shared_probe, self.cfg.features, self._shared_planes)
             record.update(ev)
             ev = {"policy_ce_bits": ev["probe_policy_ce_bits"], "value_ce_bits": ev["probe_value_ce_bits"]}
