@@ -14,9 +14,7 @@ from .go import batch_ops as ops
 from .go.features import FeatureConfig, compute_features
 from .go.state import GoBatch
 from .mcts.types import Observation
-
-
-PASS_RULES = ("any", "settled")  # "settled": go/settled.py; "any": every legal move incl. pass
+from .selfplay.config import PASS_RULES  # "settled": go/settled.py; "any": every legal move incl. pass
 
 
 class GoEnv:

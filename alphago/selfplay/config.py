@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..goenv import PASS_RULES
+# the moves the search is offered (goenv.GoEnv): "settled" go/settled.py's mask (no own-eye fills,
+# pass only when nothing else is left); "any" every legal move incl. pass
+PASS_RULES = ("any", "settled")
 
 
 @dataclass(frozen=True)
