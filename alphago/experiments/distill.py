@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from .ablation_results import append_rows, file_sha256
-from .distill_spec import DistillSpec, cell_name, label_temperature, load_distill
+from .distill_spec import DistillSpec, cell_name, finished_cells, label_temperature, load_distill
 
 CHUNK_GAMES = 64  # teacher games per shard: a crash loses at most one chunk
 
@@ -171,19 +171,6 @@ def cell_fingerprint(spec: DistillSpec, label: str, n: int, seed: int, teacher_s
     settings = {k: v for k, v in dataclasses.asdict(spec).items() if k not in ("labels", "positions", "seeds")}
     blob = json.dumps({"settings": settings, "cell": [label, n, seed], "teacher_sha256": teacher_sha}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
-
-
-def finished_cells(cells_path: Path) -> dict[str, dict]:
-    """cell name -> row of every whole line of OUT/cells.jsonl."""
-    done = {}
-    if cells_path.exists():
-        for line in cells_path.read_text().splitlines():
-            try:
-                r = json.loads(line)
-                done[cell_name(r["label"], r["positions"], r["seed"])] = r
-            except (ValueError, KeyError):
-                continue  # a line cut short by a crash: that cell runs again
-    return done
 
 
 def restore_committed(spec: DistillSpec, teacher_sha: str, out: Path, report_dir: Path, log=print) -> int:
