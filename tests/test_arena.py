@@ -156,7 +156,7 @@ def test_every_game_gets_its_own_seeds(fake):
 
 def test_distinct_games_are_counted(tmp_path):
     def rec(i, moves):
-        return arena.GameRecord(i, "a", "b", 1 if i % 2 == 0 else -1, 1, "passes", "B+1", 1.0, moves)
+        return arena.RefereeGame(i, "a", "b", 1 if i % 2 == 0 else -1, 1, "passes", "B+1", 1.0, moves)
     games = [rec(0, ["C3", "D4", "pass", "pass"]), rec(1, ["C3", "D4", "pass", "pass"]),
              rec(2, ["C3", "D3", "pass", "pass"]), rec(3, ["C3", "D4", "pass"]), rec(4, ["C3", "D4", "pass", "pass"])]
     m = arena.MatchResult("a", "b", 5, 0.5, games)

@@ -68,7 +68,7 @@ from .engines import (EngineSpec, gnugo_argv, gnugo_binary, match_board, ours_ar
                       parse_spec, spec_checkpoint)
 from .gtp_client import (EngineStartError, GtpClient, GtpClientError, GtpDied, GtpGarbage,  # noqa: F401
                          GtpRefused, GtpTimeout)
-from .referee import (ArenaError, GameRecord, arena_rules, count_without, game_seeds,  # noqa: F401
+from .referee import (ArenaError, RefereeGame, arena_rules, count_without, game_seeds,  # noqa: F401
                       parse_score, play_game, random_opening, reconcile, replay_moves, write_sgf)
 
 
@@ -78,7 +78,7 @@ class MatchResult:
     b: str
     size: int
     komi: float
-    games: list[GameRecord]
+    games: list[RefereeGame]
     seconds: float = 0.0
 
     def counts(self) -> dict:
@@ -163,7 +163,7 @@ def run_match(a: EngineSpec, b: EngineSpec, games: int, size: int, komi: float, 
     todo: queue.Queue[int] = queue.Queue()
     for i in range(games):
         todo.put(i)
-    results: list[GameRecord] = []
+    results: list[RefereeGame] = []
     lock = threading.Lock()
     clients: list[GtpClient] = []
     ever_ok: set[str] = set()
@@ -237,7 +237,7 @@ def run_match(a: EngineSpec, b: EngineSpec, games: int, size: int, komi: float, 
 # command line
 
 
-def progress_line(rec: GameRecord) -> str:
+def progress_line(rec: RefereeGame) -> str:
     s = f"game {rec.index}: {rec.black} (B) vs {rec.white} (W): {rec.result} by {rec.reason}, " \
         f"{len(rec.moves)} moves, {rec.seconds:.1f} s"
     for label, sc in rec.engine_scores.items():
