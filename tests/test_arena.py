@@ -314,7 +314,7 @@ def test_rollout_player_vs_gnugo_full_game(tmp_path):
 
 
 def test_games_against_gnugo_differ_thanks_to_seeds(tmp_path):
-    """Issue 9: our search and GNU Go level 1 are deterministic for a given seed, so the same
+    """Our search and GNU Go level 1 are deterministic for a given seed, so the same
     pairing with the same colours replays one game; different seeds (set_random_seed) give a
     different game, the same seeds the very same game again."""
     require(arena.gnugo_binary() is not None, "GNU Go", "apt-get install gnugo")

@@ -1,4 +1,4 @@
-"""The learning regression check (issue 9): a short real run must produce a net that beats
+"""The learning regression check: a short real run must produce a net that beats
 the untrained net of the same config and a uniform-random player by a clear margin.
 
 It fails when the system stops learning (a bug in features, targets, perspectives,

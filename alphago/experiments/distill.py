@@ -1,5 +1,5 @@
 """`alphago distill SPEC`: how much a soft label teaches compared with a hard one, at equal
-positions and equal FLOPs (issue 12's distillation arm; the spec: experiments/distill_spec.py).
+positions and equal FLOPs (the soft-vs-hard study's distillation arm, docs/results/distill_5x5; the spec: experiments/distill_spec.py).
 
 1. The teacher plays `games` self-play games (+ `test_games` held out) with a noise-free search of
    `teacher_sims` simulations on every move (sampling its first `temperature_moves` moves from the
@@ -289,7 +289,7 @@ def main(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("distill", help="students trained on a teacher's soft vs hard search labels (issue 12)")
+    p = sub.add_parser("distill", help="students trained on a teacher's soft vs hard search labels, equal positions and FLOPs")
     p.add_argument("spec", help="distillation file (configs/ablation/distill_5x5.yaml)")
     p.add_argument("--out", help="working directory: teacher games, students, cells.jsonl (default runs/distill/NAME)")
     p.add_argument("--report-dir", help="where report.md and plots go (default docs/results/NAME)")

@@ -35,7 +35,7 @@ Colours alternate (A is black in even-numbered games). --opening-moves K starts 
 with K random legal moves chosen by the arena and sent to both engines (the same opening for
 games 2k and 2k+1, once with each colour), so deterministic engines play different games.
 
-Randomness (issue 9: a hundred games that are a few games repeated prove nothing). Our search
+Randomness (a hundred games that are a few games repeated prove nothing). Our search
 is deterministic for a given seed and GNU Go nearly so, so with randomize (the default) every
 game gets its own seeds, derived from (--seed, game index) only, and each engine is sent
 `set_random_seed SEED` after clear_board (GNU Go and our engine know it; an engine that
@@ -96,7 +96,7 @@ class MatchResult:
 
     def distinct_games(self) -> int:
         """How many games differ: distinct full move sequences (random openings included).
-        Repeats of one game add no evidence; issue 9."""
+        Repeats of one game add no evidence."""
         return len({tuple(g.moves) for g in self.games})
 
     def elo(self) -> MatchElo | None:

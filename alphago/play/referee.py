@@ -194,7 +194,7 @@ def arena_rules(size: int, komi: float, move_cap: int | None = None) -> Rules:
     one numba game-record layout per board size: the move cap sets the size of the superko
     table in the record, numba names a record type by a process-local counter, and kernels for
     two layouts that were compiled and cached by different processes can then share a symbol
-    name and crash when both are loaded into one process (numba issue #10486)."""
+    name and crash when both are loaded into one process (https://github.com/numba/numba/issues/10486)."""
     return Rules(komi=komi, max_moves=move_cap if move_cap is not None else move_cap_for("referee", size))
 
 
