@@ -192,3 +192,42 @@ def test_the_check_sees_lazy_imports():
     """A function-level import counts: orchestrate imports ray only inside its functions."""
     assert "ray" in GRAPH["alphago.orchestrate"]
     assert "alphago.orchestrate" in GRAPH["alphago.bench.selfplay"]
+
+
+def test_no_issue_numbers_a_reader_cannot_follow():
+    """A comment or help text gives the reason, or a link a reader can open, not '(issue 12)'."""
+    import re
+    pattern = re.compile(r"\bissues? #?\d+", re.IGNORECASE)
+    files = [p for d in ("alphago", "scripts", "configs") for p in (ROOT / d).rglob("*")
+             if p.suffix in (".py", ".sh", ".yaml", ".js", ".html")]
+    bad = [f"{p.relative_to(ROOT)}:{i}" for p in files for i, line in enumerate(p.read_text().splitlines(), 1)
+           if pattern.search(line.replace("github.com/numba/numba/issues/", ""))]
+    assert not bad, bad
+
+
+TARGET_NAMES = ("visits", "pruned", "gumbel", "action", "argmax", "reinforce")
+
+
+@pytest.mark.parametrize("module", ["alphago.data.replay", "alphago.train.learner", "alphago.train.bits",
+                                   "alphago.train.config"])
+def test_target_kinds_are_read_from_their_attributes(module):
+    """mcts/targets.py's TargetKind says what a target is (soft, weighting, reanalysable, ...): no
+    module compares a target's name with a string to find it out."""
+    tree = ast.parse(MODULES[module].read_text())
+
+    def names_a_target(e: ast.expr) -> bool:  # `target`, `kind`, `self.cfg.train.target`, ...
+        return any(w in ast.unparse(e) for w in ("target", "kind"))
+
+    bad = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Compare)
+           if any(isinstance(c, ast.Constant) and c.value in TARGET_NAMES for c in [n.left, *n.comparators])
+           and any(names_a_target(c) for c in [n.left, *n.comparators] if not isinstance(c, ast.Constant))]
+    bad += [n.lineno for n in ast.walk(tree) if isinstance(n, (ast.Tuple, ast.List))
+            and len(n.elts) > 1 and all(isinstance(e, ast.Constant) and e.value in TARGET_NAMES for e in n.elts)]
+    assert not bad, f"{module}: lines {bad}"
+
+
+def test_reanalysable_is_an_attribute_of_the_target_kind():
+    from alphago.mcts.targets import TARGETS
+    from alphago.train.config import REANALYSABLE
+    assert REANALYSABLE == ("visits", "gumbel", "argmax")
+    assert REANALYSABLE == tuple(k for k, t in TARGETS.items() if t.reanalysable)

@@ -21,6 +21,7 @@ from ..config import Config
 from ..data.records import GameRecord
 from ..data.replay import ReplayBuffer, TrainBatch
 from ..data.store import ShardStore
+from ..mcts.targets import TARGETS
 from ..net.io import read_checkpoint
 from ..net.model import PolicyValueNet, count_flops
 from .checkpoint import load_training_state, save_checkpoint
@@ -253,7 +254,11 @@ class Learner:
         """Bits in the data (train/bits.py): once per game, when self-play makes it."""
         from .bits import data_policy_bits
         kind = self.cfg.train.target
-        if kind == "pruned" and g.pruned is None:
+        if TARGETS[kind].needs_forced_playouts and g.pruned is None:
+            # A game recorded without pruned visits is counted as its visit distribution. Kept, not
+            # refused: the pruned arm of the committed target_kinds_5x5 ablation
+            # (docs/results/target_kinds_5x5) was counted under this rule, and its cells' fingerprint
+            # hashes the run config, not the code, so a refusal could change what rerunning them gives.
             kind = "visits"
         bits, labels = data_policy_bits(kind, g.visits, g.prior, g.actions.astype(np.int64), g.full_search,
                                         g.improved, g.pruned)
@@ -295,7 +300,9 @@ class Learner:
         n = len(self.probe)
         if n == 0:
             return None
-        target = self.cfg.train.target if self.cfg.train.target != "reinforce" else "action"
+        target = self.cfg.train.target
+        if TARGETS[target].weighting == "outcome":  # reinforce: the move played, unweighted
+            target = "action"
         return self.probe.batch(np.arange(n), target, symmetries=False)
 
     def checkpoint(self) -> Path:
