@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -31,7 +32,8 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class RunConfig:
     schedule: str = "alternating"   # alternating self-play / training phases (small machines) or async (clusters)
-    workers: int = 1                # self-play actors
+    workers: int | str = 1          # self-play actors, or "auto": the cluster's CPUs (less the learner's in the
+    #                                 async schedule) divided by worker_cpus, read when the run starts
     worker_cpus: float = 1.0        # Ray CPUs per self-play actor (its torch and numba threads follow)
     learner_cpus: float = 1.0
     learner_gpus: float = 0.0
@@ -50,7 +52,10 @@ class RunConfig:
     def __post_init__(self) -> None:
         if self.schedule not in SCHEDULES:
             raise ValueError(f"run.schedule must be one of {SCHEDULES}, got {self.schedule!r}")
-        for key in ("workers", "games_per_phase", "total_games", "checkpoint_every", "eval_games", "eval_sims"):
+        if isinstance(self.workers, str) and self.workers != "auto":
+            raise ValueError(f"run.workers must be an integer >= 1 or \"auto\", got {self.workers!r}")
+        for key in ("games_per_phase", "total_games", "checkpoint_every", "eval_games", "eval_sims",
+                    *(("workers",) if self.workers != "auto" else ())):
             v = getattr(self, key)
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
                 raise ValueError(f"run.{key} must be an integer >= 1, got {v!r}")
@@ -137,6 +142,10 @@ def _check_type(value, tp, key: str):
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{key} must be a number, got {value!r}")
+        # YAML reads .inf and .nan as floats: an infinite lr or a NaN komi would be accepted
+        # and fail far from here (NaN steps, searches that never end), so refuse them at the key
+        if not math.isfinite(value):
+            raise ConfigError(f"{key} must be a finite number, got {value!r}")
         return float(value)
     if tp is str:
         if not isinstance(value, str):
@@ -213,6 +222,23 @@ def load_run_config(path: str | Path | None, checkpoint: str | Path | None = Non
         raise ConfigError("give --config or --checkpoint")
     from .net.io import CheckpointError, read_checkpoint  # torch: only when a checkpoint is read
     try:
-        return config_from_dict(json.loads(read_checkpoint(checkpoint)["meta"]["config_json"]))
-    except (CheckpointError, KeyError, ValueError) as exc:
+        cfg = config_from_dict(json.loads(read_checkpoint(checkpoint)["meta"]["config_json"]))
+    except (CheckpointError, KeyError, ValueError, TypeError) as exc:
         raise ConfigError(f"no usable config in {checkpoint}: {exc}") from None
+    refuse_stored_commands(cfg, checkpoint)
+    return cfg
+
+
+def stored_commands(cfg: Config) -> list[str]:
+    """The settings of cfg that run a program of the config's choosing: gtp:COMMAND references."""
+    return [spec for spec in cfg.run.eval_reference if spec.strip().lower().startswith("gtp:")]
+
+
+def refuse_stored_commands(cfg: Config, source) -> None:
+    """A checkpoint is data: a command inside its stored config would run as soon as a run
+    evaluates (a crafted file with eval_every: 1 runs `sh -c ...` at the first evaluation).
+    Commands come only from the user's own config file or command line."""
+    cmds = stored_commands(cfg)
+    if cmds:
+        raise ConfigError(f"the run config stored in {source} sets run.eval_reference to the command "
+                          f"{cmds[0]!r}; commands are taken only from your own config file: give one with --config")

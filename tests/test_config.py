@@ -208,3 +208,16 @@ def test_ownership_weight_needs_the_head():
     assert cfg.net.score_head and cfg.train.score_weight == 0.05
     with pytest.raises(ConfigError, match="soft_policy_temperature"):
         config_from_dict(_with(train={"soft_policy_temperature": 0.5}))
+
+
+def test_run_workers_auto_is_sized_from_the_cluster():
+    from alphago.config import RunConfig
+    from alphago.orchestrate import workers_for
+    assert workers_for(RunConfig(workers="auto", worker_cpus=1.0), 8.0) == 8
+    assert workers_for(RunConfig(workers="auto", worker_cpus=2.0, schedule="async", learner_cpus=2.0), 8.0) == 3
+    assert workers_for(RunConfig(workers="auto", worker_cpus=4.0), 2.0) == 1      # at least one
+    assert workers_for(RunConfig(workers=3), 64.0) == 3                           # a number is kept
+    with pytest.raises(ValueError, match='run.workers must be an integer >= 1 or "auto"'):
+        RunConfig(workers="many")
+    with pytest.raises(ValueError, match="run.workers must be an integer >= 1"):
+        RunConfig(workers=0)

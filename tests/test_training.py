@@ -40,7 +40,7 @@ from alphago.train.trainer import Trainer, evaluate
 ROOT = Path(__file__).resolve().parents[1]
 TINY_PATH = ROOT / "configs" / "tiny.yaml"
 TINY = load_config(TINY_PATH)   # 5x5, history 2, a 2x16 net, 16 simulations, batch 64
-ENV = {**os.environ, "RAY_AUTH_MODE": "disabled", "PYTHONUNBUFFERED": "1"}
+ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}   # Ray's defaults: token authentication stays on
 
 
 @pytest.fixture(autouse=True, scope="module")

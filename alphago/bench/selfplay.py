@@ -18,7 +18,6 @@ from .common import emit, machine_info
 
 
 def main(args) -> int:
-    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     from ..orchestrate import selfplay_throughput, train
     cfg = load_config(args.config)
     result = {"config": args.config, "machine": machine_info(), "runs": []}

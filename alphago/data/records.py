@@ -117,13 +117,45 @@ _PER_GAME = ("size", "komi", "winner", "score", "resigned", "evaluations", "weig
 _PER_GAME_DEFAULTS = {"would_resign": 0}  # fields newer than some shards: older shards load with these
 
 
+def _file_mode() -> int:
+    """The mode open() gives a new file (0666 less the umask): mkstemp's temp files are 0600,
+    and every artifact of a run (shards, checkpoints, latest.pt) should read the same way."""
+    try:  # Linux: read it without changing it (os.umask would race with other threads)
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def fsync_dir(directory: Path) -> None:
+    """Make a rename in `directory` durable (a crash after os.replace may otherwise undo it)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return  # a platform without directory handles: nothing more to do
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write via a temp file in the same directory + rename, so readers never see half a file."""
+    """Write via a temp file in the same directory, fsync, rename, fsync the directory, so
+    readers never see half a file and a crash leaves the old file or the new one. On failure
+    (a full disk) the temp file is removed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name, suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), _file_mode())
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
@@ -132,6 +164,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+    fsync_dir(path.parent)
 
 
 def write_shard(path: Path, games: list[GameRecord]) -> None:

@@ -79,4 +79,26 @@ def ladder_rows(loaded: LoadedAblation, out: Path, report_dir: Path, parallel: i
         n += 1
         log(f"ladder: {me.label} ({r['flops']:.3g} FLOPs): {elo:+.0f} Elo (point estimate)" if elo is not None
             else f"ladder: {me.label}: not rated")
+    direct_rows(loaded, rows, store, st, log)
     return n
+
+
+def direct_rows(loaded: LoadedAblation, rows: list[dict], store: Path, st, log: Callable[[str], None] = print) -> int:
+    """eval.ladder.direct: the two arms' rated checkpoints of the same seed at the point play
+    eval.ladder.games games against each other (resuming what the store holds). Returns games played."""
+    from ..eval.ladder_play import pair_games, play_block
+    from ..eval.ladder_store import Player, read_games
+    lad = loaded.spec.eval.ladder
+    played = 0
+    for a, b, point in lad.direct_matches():
+        for seed in sorted(set(loaded.spec.seeds_of(a)) & set(loaded.spec.seeds_of(b))):
+            ra, rb = (next((r for r in rows if r["arm"] == arm and r["seed"] == seed and r["point"] == point
+                            and "ladder_key" in r and Path(r["ladder_spec"].rpartition("@")[0]).is_file()), None)
+                      for arm in (a, b))
+            if ra is None or rb is None:
+                continue
+            pa, pb = (Player(r["ladder_key"], r["ladder_spec"], r["ladder_label"]) for r in (ra, rb))
+            while (have := pair_games(read_games(store), pa.key, pb.key)) < lad.games:
+                n = min(st.block, lad.games - have)
+                played += len(play_block(store, pa, pb, n + n % 2, st, log))
+    return played

@@ -33,6 +33,9 @@ LEVELS = (0.25, 0.5, 0.75)
 COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:gray")
 
 
+SATURATED = 0.95   # a reference every arm beats (or loses to) this often cannot order the arms
+
+
 def ref_names(rows: list[dict], spec: AblationSpec | None = None) -> list[str]:
     """Metric names of the references the rows were played against; with `spec`, only those its
     eval.references and eval.extra_references name, in that order (a reference dropped from the file
@@ -151,7 +154,8 @@ def summarize(loaded: LoadedAblation, rows: list[dict]) -> dict:
                  "flops": mean_sd([r["flops"] for r in rs])[0] if rs else math.nan}
             for ref in refs:
                 p[ref] = pooled(rs, ref)
-            for key in ("probe_policy_ce_bits", "probe_top1", "probe_value_ece", "data_policy_bits_per_label",
+            for key in ("probe_policy_ce_bits", "probe_value_ce_bits", "probe_top1", "probe_value_ece",
+                        "data_policy_bits_per_label",
                         "data_bits_per_flop", "samples_per_flop", "bits_per_sample", "bits_per_flop",
                         "target_entropy"):
                 p[key] = mean_sd([fig(r, key) for r in rs])
@@ -161,6 +165,18 @@ def summarize(loaded: LoadedAblation, rows: list[dict]) -> dict:
             for level in LEVELS:
                 out["arms"][arm]["to_level"][str(level)] = flops_to_level(points, refs[0], level)
     return out
+
+
+def realized(points: list[dict]) -> float:
+    """(policy + value probe cross-entropy at the first point - at the last) / FLOPs between: realized
+    bits per probe position per FLOP (NaN without both points scored)."""
+    first, last = points[0], points[-1]
+    try:
+        ce = [p["probe_policy_ce_bits"][0] + p["probe_value_ce_bits"][0] for p in (first, last)]
+        d = last["flops"] - first["flops"]
+    except (KeyError, TypeError):
+        return math.nan
+    return (ce[0] - ce[1]) / d if d > 0 and all(map(math.isfinite, ce)) else math.nan
 
 
 def _fmt(x, spec=".3g") -> str:
@@ -394,6 +410,12 @@ def write_report(loaded: LoadedAblation, out: Path, report_dir: Path, command: s
                 cells.append("n/a" if not q.get("games") else
                              f"{q['score']:.2f} [{q['lo']:.2f}, {q['hi']:.2f}] ({', '.join(map(str, q['per_seed']))})")
             L.append(f"| {arm} | " + " | ".join(cells) + " |")
+        at_edge = [arm for arm in arms if summary["arms"][arm]["points"][-1][ref].get("games")
+                   and not 1 - SATURATED < summary["arms"][arm]["points"][-1][ref]["score"] < SATURATED]
+        if at_edge:
+            L += ["", f"**`{ref}` saturates at the budget for {', '.join(f'`{a}`' for a in at_edge)}** (a score of "
+                  f"{SATURATED:.2f} or more, or {1 - SATURATED:.2f} or less): it cannot say how much stronger (or "
+                  "weaker) that arm is; read differences involving it as bounds, not as effects."]
         L += ["", f"Difference from `{base}` at the budget (last point):", ""]
         b = summary["arms"][base]["points"][-1][ref]
         for arm in arms[1:]:
@@ -427,9 +449,14 @@ def write_report(loaded: LoadedAblation, out: Path, report_dir: Path, command: s
         for arm in arms:
             p = summary["arms"][arm]["points"][-1]
             f = lambda k, s=".3g": f"{_fmt(p[k][0], s)} +- {_fmt(p[k][1], '.2g')}"
+            summary["arms"][arm]["realized_probe_bits_per_flop"] = realized(summary["arms"][arm]["points"])
             L.append(f"| {arm} | {f('probe_policy_ce_bits', '.3f')} | {f('probe_top1', '.3f')} | "
                      f"{f('probe_value_ece', '.3f')} | {f('data_policy_bits_per_label')} | {f('data_bits_per_flop')} | "
                      f"{f('samples_per_flop')} | {f('bits_per_sample')} | {f('target_entropy', '.2f')} |")
+        L += ["", "Realized bits on the probe (docs/accounting.md): the drop in policy + value cross-entropy per probe "
+              "position from the first matched point to the budget, per FLOP spent in between (seed means):", ""]
+        L += [f"- `{arm}`: {_fmt(summary['arms'][arm].get('realized_probe_bits_per_flop'))} bits per position per FLOP"
+              for arm in arms]
         L += heads_table(spec, done)
         if refs:
             L += ["", f"## FLOPs to reach a score against `{refs[0]}`", "",

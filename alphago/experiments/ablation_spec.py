@@ -66,6 +66,8 @@ class LadderSpec:
           max_ci: 150.0             # ... while a gap between close anchors is wider than this (Elo)
           opening_moves: 2          # random moves of each opening of the bank
           bank_seed: 2026           # the bank every pairing shares
+          direct: ["visits-action@3"]   # direct matches: at matched point 3 the two arms' checkpoints of
+                                    # the same seed play `games` games against each other (in the store)
     """
     anchors: tuple[str, ...]
     anchor: str = "gnugo:10"
@@ -76,8 +78,22 @@ class LadderSpec:
     max_ci: float = 150.0
     opening_moves: int = 2
     bank_seed: int = 2026
+    direct: tuple[str, ...] = ()
+
+    def direct_matches(self) -> list[tuple[str, str, int]]:
+        """(arm a, arm b, point) of every `direct` entry "A-B@POINT"."""
+        out = []
+        for d in self.direct:
+            arms, _, point = d.rpartition("@")
+            a, _, b = arms.partition("-")
+            out.append((a, b, int(point)))
+        return out
 
     def __post_init__(self) -> None:
+        for d in self.direct:
+            arms, at, point = d.rpartition("@") if isinstance(d, str) else ("", "", "")
+            if not (at and point.isdigit() and "-" in arms and all(arms.partition("-")[::2])):
+                raise ValueError(f"eval.ladder.direct entries are 'ARM_A-ARM_B@POINT', got {d!r}")
         if not isinstance(self.anchors, tuple) or len(self.anchors) < 2 or not all(
                 isinstance(a, str) and a for a in self.anchors):
             raise ValueError(f"eval.ladder.anchors must list at least two players (weakest first), got {self.anchors!r}")

@@ -108,7 +108,24 @@ def analyse(loaded: LoadedAblation, rows: list[dict], store: Path, anchor: str,
             i = fit.keys.index(key)
             anchors[key] = {"label": fit.labels[key], "elo": float(fit.elo[i]), "ci_low": float(fit.ci_low[i]),
                             "ci_high": float(fit.ci_high[i]), "games": int(fit.games[i])}
+    direct = {}
+    lad = spec.eval.ladder
+    for a_arm, b_arm, point in (lad.direct_matches() if lad is not None else []):
+        keyed = {(r["arm"], r["seed"]): r["ladder_key"] for r in rows if r["point"] == point and r.get("ladder_key")}
+        per_seed = {}
+        for seed_ in sorted(set(spec.seeds_of(a_arm)) & set(spec.seeds_of(b_arm))):
+            ka, kb = keyed.get((a_arm, seed_)), keyed.get((b_arm, seed_))
+            gs = [g for g in games if ka and kb and {g.black.key, g.white.key} == {ka, kb}]
+            if gs:
+                per_seed[seed_] = sum(g.black_points() if g.black.key == kb else 1 - g.black_points() for g in gs) / len(gs)
+        p = paired_by_seed(per_seed, {k: 0.5 for k in per_seed})
+        direct[f"{b_arm} vs {a_arm} at point {point}"] = {
+            "per_seed": {str(k): v for k, v in per_seed.items()},
+            "score": None if p is None else 0.5 + p.mean, "lo": None if p is None else 0.5 + p.lo,
+            "hi": None if p is None else 0.5 + p.hi, "p": None if p is None else p.p, "seeds": len(per_seed),
+            "grid_flops": grid[point]}
     return {"anchor": anchor, "games": len(games), "players": len(fit.keys), "grid": grid, "curves": curves,
+            "direct": direct,
             "seeds": {a: len(seeds_full[a]) for a in arms}, "multipliers": mult, "anchors": anchors,
             "distinct_games": len({(g.black.key, g.white.key, g.opening_index, g.bank_seed) for g in games})}
 
@@ -150,6 +167,13 @@ def section(loaded: LoadedAblation, a: dict | None) -> list[str]:
         est = _m(m["estimate"]) if math.isfinite(m["estimate"]) else f"n/a ({m['bound']})"
         L.append(f"| {arm} | {est} | [{_m(m['ci_low'])}, {_m(m['ci_high'])}] | {m['overlap']} of {len(a['grid'])} | "
                  f"{m['replicates_censored']} of {m['replicates']} | {diff} |")
+    if a.get("direct"):
+        L += ["", "Direct matches at matched FLOPs (the two arms' checkpoints of the same seed; score of the first "
+              "named arm, mean over seeds with a t-interval over seeds and the sign-flip p against 0.5):", ""]
+        for name, d in a["direct"].items():
+            L.append(f"- {name} ({d['grid_flops']:.3g} FLOPs): " + ("no games yet" if d["score"] is None else
+                     f"{d['score']:.3f} [{_m(d['lo'], '.3f')}, {_m(d['hi'], '.3f')}], {d['seeds']} seeds, "
+                     f"p = {d['p']:.3g}; per seed " + ", ".join(f"{v:.2f}" for v in d["per_seed"].values())))
     L += ["", "Published anchors for the multiplier: KataGo's 1.25x (forced playouts and policy-target pruning), "
           "1.37x (playout-cap randomization) and 1.65x (auxiliary ownership and score targets); Expert Iteration "
           "found soft targets about 50 Elo stronger than hard ones at equal top-1."]

@@ -60,6 +60,20 @@ def main(args: argparse.Namespace) -> int:
     from ..config import ConfigError, config_from_dict, load_config
     from ..net.io import CheckpointError, load_model
     try:
+        if args.untrained:  # a freshly initialised net of the config: what a run from zero starts with
+            if not args.config:
+                raise ConfigError("--untrained needs --config (the net to initialise)")
+            import torch
+
+            from ..net.model import PolicyValueNet
+            cfg = load_config(args.config)
+            torch.manual_seed(args.seed)
+            model = PolicyValueNet(cfg.size, cfg.features.num_planes, cfg.net)
+            out = measure(cfg, model, games=args.games, max_positions=args.positions, seed=args.seed)
+            print(json.dumps({"checkpoint": None, "untrained": True, "config": args.config, **out}, indent=1))
+            return 0
+        if not args.checkpoint:
+            raise ConfigError("give --checkpoint, or --untrained with --config")
         model, meta = load_model(args.checkpoint)
         if args.config:
             cfg = load_config(args.config)
@@ -79,7 +93,8 @@ def main(args: argparse.Namespace) -> int:
 
 def add_parser(ps) -> None:
     s = ps.add_parser("soft-bits", help="the part of a soft label's data bits a noise-free search agrees with")
-    s.add_argument("--checkpoint", required=True)
+    s.add_argument("--checkpoint", help="the net that plays and searches")
+    s.add_argument("--untrained", action="store_true", help="a freshly initialised net of --config instead")
     s.add_argument("--config", help="the run config whose search and self-play settings to use (default: the "
                                     "checkpoint's own)")
     s.add_argument("--games", type=int, default=16, help="self-play games to sample positions from")

@@ -1,6 +1,7 @@
 """The rules in force for a game: typed, validated, and stated (DESIGN.md section 2)."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,6 +45,8 @@ class Rules:
             raise ValueError(f"rules.ko must be one of {sorted(KO_RULES)}, got {self.ko!r}")
         if not isinstance(self.suicide, bool):
             raise ValueError(f"rules.suicide must be true or false, got {self.suicide!r}")
+        if isinstance(self.komi, bool) or not isinstance(self.komi, (int, float)) or not math.isfinite(self.komi):
+            raise ValueError(f"rules.komi must be a finite number, got {self.komi!r}")
         if self.max_moves is not None and (not isinstance(self.max_moves, int) or self.max_moves < 1):
             raise ValueError(f"rules.max_moves must be a positive integer or null, got {self.max_moves!r}")
 

@@ -29,6 +29,19 @@ def masked_softmax(logits: np.ndarray, legal: np.ndarray) -> np.ndarray:
     return (e / e.sum(axis=-1, keepdims=True)).astype(np.float32)
 
 
+def tree_nbytes(config: SearchConfig, batch_size: int, num_actions: int) -> int:
+    """Bytes a Search preallocates for its trees (about 2 nodes x 17 bytes x A per simulation):
+    callers that let a user choose the simulation count check it against the memory at hand."""
+    C, A = config.tree_capacity, num_actions
+    max_sims = max(config.num_simulations, config.fast_simulations)
+    # tree.tree_dtype's fields, counted without building it (numpy refuses records over 2 GiB)
+    tree = C * A * (4 + 1 + 4 + 4 + 4) + C * (4 + 1 + 4 + 4) + 2 * 4 * A + 4 * max_sims + 8
+    return batch_size * (tree + 4 * (C + 1))
+
+
+MAX_TREE_BYTES = 2 ** 31 - 1  # numpy's limit for one record (one game's tree)
+
+
 class Search:
     """Holds B trees (reused across moves) and per-game random streams.
 
@@ -214,6 +227,13 @@ class Search:
         if logits.shape != (len(idx), self.A) or values.shape != (len(idx),):
             raise ValueError(f"evaluator returned logits {logits.shape} and values {values.shape}; "
                              f"expected ({len(idx)}, {self.A}) and ({len(idx)},)")
+        # a NaN value or prior never compares greater than anything: selection would loop on it
+        # for ever (a diverged net's workers spun without end), so it is the evaluator's error
+        legal = obs.legal[idx].astype(bool)
+        if not (np.isfinite(values).all() and np.isfinite(logits[legal]).all()):
+            raise ValueError(f"evaluator {type(evaluator).__name__} returned non-finite "
+                             f"{'values' if not np.isfinite(values).all() else 'logits on legal moves'} "
+                             f"(a diverged net?); the search cannot use them")
         return logits, values
 
     def _result(self, active, full, noisy, done, evals, reused, temperature, kind, forced_k):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ..cli_common import finite_float, int_in
+
 
 def _player(args: argparse.Namespace):
     """(SearchPlayer, board size, komi): a checkpoint's net fixes the size (a --size that
@@ -19,6 +21,7 @@ def _player(args: argparse.Namespace):
             size, komi = checkpoint_board(player.meta, args.size, args.komi, name=args.checkpoint)
         else:
             size, komi = args.size or 9, 7.5 if args.komi is None else args.komi
+        player.check_fits(size)
     except (CheckpointError, ValueError) as exc:
         raise SystemExit(f"alphago {args.command}: {exc}")
     return player, size, komi
@@ -60,9 +63,10 @@ def _arena(args: argparse.Namespace) -> int:
 
 def _add_player_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint", help="trained net (default: search with --evaluator, no net)")
-    p.add_argument("--sims", type=int, default=200, help="simulations per move (upper bound under time control)")
+    p.add_argument("--sims", type=int_in(1), default=200,
+                   help="simulations per move (upper bound under time control; capped by the memory its tree needs)")
     p.add_argument("--search", choices=("puct", "gumbel"), default="puct")
-    p.add_argument("--threads", type=int, default=1, help="torch threads")
+    p.add_argument("--threads", type=int_in(1, 1024), default=1, help="torch threads")
     p.add_argument("--evaluator", choices=("rollout", "uniform"), default="rollout",
                    help="without a checkpoint: random-rollout values or a uniform prior with value 0")
     p.add_argument("--resign-below", type=float, default=0.05, help="resign below this win probability")
@@ -73,8 +77,8 @@ def _add_player_args(p: argparse.ArgumentParser) -> None:
 def add_parsers(sub) -> None:
     g = sub.add_parser("gtp", help="GTP v2 engine on stdin/stdout (Sabaki, GoGui, GNU Go, ...)")
     _add_player_args(g)
-    g.add_argument("--size", type=int, help="initial board size (default: the net's, else 9)")
-    g.add_argument("--komi", type=float, help="default: the komi the net was trained with, else 7.5")
+    g.add_argument("--size", type=int_in(2, 19), help="initial board size (default: the net's, else 9)")
+    g.add_argument("--komi", type=finite_float(-1000, 1000), help="default: the komi the net was trained with, else 7.5")
     g.add_argument("--root-noise", type=float, default=0.0, metavar="FRACTION",
                    help="Dirichlet noise in the root prior, drawn from the set_random_seed seed (0 = none)")
     g.add_argument("--ko", choices=("positional", "situational", "simple"), default="positional")
@@ -85,8 +89,8 @@ def add_parsers(sub) -> None:
     pl = sub.add_parser("play", help="play a game against the engine in the terminal")
     _add_player_args(pl)
     pl.add_argument("--color", choices=("black", "white"), default="black", help="your colour")
-    pl.add_argument("--size", type=int, help="board size (default: the net's, else 9)")
-    pl.add_argument("--komi", type=float, help="default: the komi the net was trained with, else 7.5")
+    pl.add_argument("--size", type=int_in(2, 19), help="board size (default: the net's, else 9)")
+    pl.add_argument("--komi", type=finite_float(-1000, 1000), help="default: the komi the net was trained with, else 7.5")
     pl.add_argument("--sgf", help="where to save the game (default: alphago-DATE-TIME.sgf here)")
     pl.set_defaults(func=_play)
 
@@ -107,8 +111,9 @@ def add_parsers(sub) -> None:
                     "uniform[@SIMS], gnugo[:LEVEL] or gtp:COMMAND")
     ar.add_argument("--b", required=True, metavar="SPEC", help="player B (same forms)")
     ar.add_argument("--games", type=int, default=10)
-    ar.add_argument("--size", type=int, help="board size (default: the checkpoints' net's, else 9)")
-    ar.add_argument("--komi", type=float, help="default: the komi the first checkpoint was trained with, else 7.5")
+    ar.add_argument("--size", type=int_in(2, 19), help="board size (default: the checkpoints' net's, else 9)")
+    ar.add_argument("--komi", type=finite_float(-1000, 1000),
+                    help="default: the komi the first checkpoint was trained with, else 7.5")
     ar.add_argument("--sims", type=int, default=200, help="simulations per move for our players without @SIMS")
     ar.add_argument("--sgf-dir", help="write every game here as game_NNNN.sgf")
     ar.add_argument("--parallel", type=int, default=0, help="games at a time (default: number of cores)")

@@ -46,10 +46,32 @@ def handicap_points(n: int, count: int) -> list[int]:
     return [pts[i][1] * n + pts[i][0] for i in _HANDICAP_ORDER[count]]
 
 
-def _uint(arg: str) -> int:
+# The longest command line read (GTP sets no limit; real commands are far shorter): a longer
+# line is answered "? line too long" and skipped, never held in memory whole.
+MAX_LINE = 64 * 1024
+_MAX_DIGITS = 18  # an integer argument with more digits is out of every range here (and of int64)
+
+
+def _uint(arg: str, hi: int | None = None, error: str = "syntax error") -> int:
+    """A non-negative integer argument; `error` when it exceeds hi (huge digit strings included:
+    int() of 5,000 digits is refused by Python itself)."""
     if not (arg.isascii() and arg.isdigit()):
         raise GtpError("syntax error")
-    return int(arg)
+    digits = arg.lstrip("0") or "0"
+    if len(digits) > _MAX_DIGITS or (hi is not None and int(digits) > hi):
+        raise GtpError(error)
+    return int(digits)
+
+
+def _seconds(arg: str) -> float:
+    """A finite, non-negative number of seconds (inf, nan and negatives are refused)."""
+    try:
+        t = float(arg)
+    except ValueError:
+        raise GtpError("syntax error") from None
+    if not (t == t and 0.0 <= t < 1e9):
+        raise GtpError(f"invalid time {arg!r}: seconds must be finite and >= 0")
+    return t
 
 
 def free_handicap_points(n: int, count: int) -> list[int]:
@@ -138,9 +160,13 @@ class GtpEngine:
     def cmd_boardsize(self, args: list[str]) -> str:
         if len(args) != 1:
             raise GtpError("syntax error")
-        n = _uint(args[0])
+        n = _uint(args[0], hi=19, error="unacceptable size")
         if not 2 <= n <= 19 or (self.player.board_size and n != self.player.board_size):
             raise GtpError("unacceptable size")
+        try:
+            self.player.check_fits(n)
+        except ValueError as exc:
+            raise GtpError(f"unacceptable size: {exc}") from None
         self._new_game(n)
         return ""
 
@@ -209,7 +235,7 @@ class GtpEngine:
     def cmd_handicap(self, args: list[str], free: bool) -> str:
         if len(args) != 1:
             raise GtpError("syntax error")
-        count = _uint(args[0])
+        count = _uint(args[0], hi=self.state.n ** 2, error="invalid number of stones")
         if self.state.actions or self.state.board.any():
             raise GtpError("board not empty")
         pts = (free_handicap_points if free else handicap_points)(self.state.n, count)
@@ -245,18 +271,18 @@ class GtpEngine:
         return ""
 
     def cmd_time_settings(self, args: list[str]) -> str:
-        try:
-            main, byo, stones = float(args[0]), float(args[1]), int(args[2])
-            self.clock.set_settings(main, byo, stones)
-        except (IndexError, ValueError):
-            raise GtpError("syntax error") from None
+        if len(args) != 3:
+            raise GtpError("syntax error")
+        main, byo = _seconds(args[0]), _seconds(args[1])
+        stones = _uint(args[2], hi=100_000, error="invalid stone count")
+        self.clock.set_settings(main, byo, stones)
         return ""
 
     def cmd_time_left(self, args: list[str]) -> str:
-        try:
-            color, t, stones = _color(args[0]), float(args[1]), int(args[2])
-        except (IndexError, ValueError):
-            raise GtpError("syntax error") from None
+        if len(args) != 3:
+            raise GtpError("syntax error")
+        color, t = _color(args[0]), _seconds(args[1])
+        stones = _uint(args[2], hi=100_000, error="invalid stone count")
         self.clock.set_left(color, t, stones)
         return ""
 
@@ -305,6 +331,9 @@ class GtpEngine:
 
     def handle(self, raw: str) -> tuple[str | None, bool]:
         """One input line -> (response text or None for empty/comment lines, quit?)."""
+        if len(raw.rstrip("\r\n")) > MAX_LINE:
+            m = self._ID.match(raw[:32])
+            return f"?{m.group(1) if m else ''} line too long (more than {MAX_LINE} characters)\n\n", False
         parsed = self.parse(raw)
         if parsed is None:
             return None, False
@@ -336,8 +365,16 @@ class GtpEngine:
 
         def reader():
             try:
-                for raw in inp:
-                    self.pending.put(raw)
+                while True:
+                    raw = inp.readline(MAX_LINE + 1)
+                    if not raw:
+                        break
+                    if len(raw) > MAX_LINE and not raw.endswith("\n"):
+                        while True:  # skip the rest of an overlong line, a chunk at a time
+                            rest = inp.readline(MAX_LINE)
+                            if not rest or rest.endswith("\n"):
+                                break
+                    self.pending.put(raw)  # handle() answers a line this long with an error
             finally:
                 self.pending.put(None)  # end of input, or a read error: stop serving
 

@@ -15,11 +15,13 @@ class GtpClock:
     left: dict[int, tuple[float, int]] = field(default_factory=dict)  # colour (1/-1) -> (seconds, stones)
 
     def set_settings(self, main: float, byo: float, stones: int) -> None:
-        if main < 0 or byo < 0 or stones < 0:
-            raise ValueError("time_settings values must be >= 0")
+        if not (_finite(main) and _finite(byo)) or main < 0 or byo < 0 or stones < 0:
+            raise ValueError("time_settings values must be finite and >= 0")
         self.settings = (main, byo, stones)
 
     def set_left(self, color: int, seconds: float, stones: int) -> None:
+        if not _finite(seconds) or seconds < 0 or stones < 0:
+            raise ValueError("time_left values must be finite and >= 0")
         if self.settings is None:  # time_left without time_settings: treat it as main time
             self.settings = (seconds, 0.0, 0)
         self.left[color] = (seconds, stones)
@@ -40,3 +42,7 @@ class GtpClock:
             return max(0.05, 0.8 * t / stones - 0.05)
         moves_left = max(10, (board_points - move_number) // 2)
         return max(0.05, 0.8 * t / moves_left)
+
+
+def _finite(x: float) -> bool:
+    return x == x and abs(x) != float("inf")

@@ -16,6 +16,7 @@ the same position, and a different seed (GTP set_random_seed) can play another:
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -62,6 +63,21 @@ def checkpoint_board(meta: dict, size: int | None = None, komi: float | None = N
     if komi is None:
         komi = float((meta.get("rules") or {}).get("komi", 7.5))
     return n, komi
+
+
+def available_memory() -> int:
+    """Bytes of memory available to a new allocation (Linux MemAvailable; else physical pages free)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 1 << 62  # unknown: do not refuse
 
 
 class SearchPlayer:
@@ -152,6 +168,20 @@ class SearchPlayer:
         ss = np.random.SeedSequence([self.seed % 2 ** 63, move_number])
         search_seed, rollout_seed, tie_seed = (int(x) for x in ss.generate_state(3, np.uint32))
         return search_seed, rollout_seed, np.random.default_rng(tie_seed)
+
+    def check_fits(self, n: int) -> None:
+        """ValueError (naming the limit) when the search tree of this player's simulation count on
+        an n x n board would take more than half the memory available now: the tree is
+        preallocated, so a huge --sims would otherwise fail in the allocator or swap the machine."""
+        from ..mcts.search import MAX_TREE_BYTES, tree_nbytes
+        need = tree_nbytes(self.search_config, 1, n * n + 1)
+        budget = min(available_memory() // 2, MAX_TREE_BYTES)
+        if need > budget:
+            thousand = replace(self.search_config, num_simulations=1000, fast_simulations=1)
+            per_sim = tree_nbytes(thousand, 1, n * n + 1) / 1000
+            raise ValueError(f"--sims {self.search_config.num_simulations} needs {need / 2 ** 30:.1f} GiB for the "
+                             f"search tree on {n}x{n}, more than {budget / 2 ** 30:.1f} GiB (half the memory "
+                             f"available, at most 2 GiB per tree); at most {int(budget / per_sim):,} simulations fit")
 
     def set_sims(self, sims: int) -> None:
         self.search_config = replace(self.search_config, num_simulations=max(1, sims))

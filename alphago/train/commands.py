@@ -6,14 +6,17 @@ from __future__ import annotations
 import argparse
 import os
 
-from ..cli_common import run_config_or_exit
+from ..cli_common import int_in, run_config_or_exit
 
 
 def _train(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ..config import ConfigError, load_config, load_run_config
-    from ..orchestrate import train
+    from ..data.lock import RunDirLocked
+    from ..net.io import CheckpointError
+    from ..orchestrate import RunStopped, train
+    from .trainer import Diverged
     if args.resume:
         run_dir = Path(args.resume)
         config_path = Path(args.config) if args.config else run_dir / "config.yaml"
@@ -33,6 +36,8 @@ def _train(args: argparse.Namespace) -> int:
         else:
             cfg = load_config(config_path)
     except ConfigError as exc:
+        if config_path is None:
+            raise SystemExit(f"alphago train --init {args.init}: {exc}")
         raise SystemExit(f"bad config {config_path}: {exc}")
     if args.init:  # a net that cannot start this config is refused here, before Ray starts
         from ..net.io import CheckpointError, check_warm_start, read_checkpoint
@@ -46,7 +51,7 @@ def _train(args: argparse.Namespace) -> int:
     try:
         s = train(cfg, run_dir, address=address, resume=bool(args.resume), progress=not args.no_progress,
                   init=args.init)
-    except (ConfigError, ConnectionError) as exc:
+    except (ConfigError, ConnectionError, Diverged, CheckpointError, RunStopped, RunDirLocked) as exc:
         raise SystemExit(f"alphago train: {exc}")
     print(f"done: {s.games} games, {s.positions} positions, {s.steps} steps, weight version "
           f"{s.weight_version}, {s.seconds:.0f} s; checkpoints in {run_dir / 'checkpoints'}")
@@ -59,23 +64,48 @@ def _train_offline(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
+    from ..config import ConfigError
+    from ..data.lock import RunDirLocked, lock_dir
     from ..data.records import read_shard
     from ..data.store import ShardStore
-    from ..train.learner import Learner
+    from ..train.learner import Learner, check_start
+    from .trainer import Diverged
     cfg = run_config_or_exit(args.config, None)
-    run_dir = Path(args.run_dir or Path("runs") / f"offline_{Path(args.config).stem}")
-    learner = Learner(cfg, run_dir, resume=False, threads=args.threads)
-    shards = ShardStore(args.data).shards()
+    data = Path(args.data)
+    if not data.is_dir():  # never created: a mistyped path is an error, not an empty store
+        raise SystemExit(f"alphago train-offline: --data {data} is not a directory")
+    shards = ShardStore(data).shards()
     if not shards:
-        raise SystemExit(f"no shards (shard_*.npz) in {args.data}")
-    for p in shards:
-        learner.ingest(read_shard(p))
-    steps = args.steps if args.steps else learner.steps_due()
-    bar = tqdm(total=steps, unit="step", disable=args.no_progress)
-    learner.train(steps, on_step=lambda m: (bar.update(1), bar.set_postfix(loss=f"{m['loss']:.3f}")))
-    bar.close()
-    path = learner.checkpoint()
-    learner.close()
+        raise SystemExit(f"alphago train-offline: no shards (shard_*.npz) in {data}")
+    games = []
+    for p in shards:  # every shard read before anything is written: a bad one stops the run cleanly
+        try:
+            games.append(read_shard(p))
+        except ValueError as exc:
+            raise SystemExit(f"alphago train-offline: {exc}")
+    run_dir = Path(args.run_dir or Path("runs") / f"offline_{Path(args.config).stem}")
+    if (run_dir / "metrics.jsonl").exists() or any((run_dir / "checkpoints").glob("*.pt")):
+        raise SystemExit(f"alphago train-offline: {run_dir} already holds a run (its step files and metrics "
+                         f"would be overwritten); use another --run-dir")
+    try:
+        check_start(cfg, run_dir)
+        lock = lock_dir(run_dir)
+    except (ConfigError, RunDirLocked) as exc:
+        raise SystemExit(f"alphago train-offline: {exc}")
+    learner = Learner(cfg, run_dir, resume=False, threads=args.threads)
+    try:
+        for part in games:
+            learner.ingest(part)
+        steps = args.steps if args.steps else learner.steps_due()
+        bar = tqdm(total=steps, unit="step", disable=args.no_progress)
+        learner.train(steps, on_step=lambda m: (bar.update(1), bar.set_postfix(loss=f"{m['loss']:.3f}")))
+        bar.close()
+        path = learner.checkpoint()
+    except Diverged as exc:
+        raise SystemExit(f"alphago train-offline: {exc}")
+    finally:
+        learner.close()
+        lock.close()
     print(f"{steps} steps on {learner.games} games; checkpoint {path}")
     return 0
 
@@ -95,8 +125,8 @@ def add_parsers(sub) -> None:
     to.add_argument("--data", required=True, help="directory of shard_*.npz")
     to.add_argument("--config", required=True)
     to.add_argument("--run-dir")
-    to.add_argument("--steps", type=int, default=0, help="training steps (default: replay ratio x positions)")
-    to.add_argument("--threads", type=int, default=2)
+    to.add_argument("--steps", type=int_in(0), default=0, help="training steps (default: replay ratio x positions)")
+    to.add_argument("--threads", type=int_in(1, 1024), default=2)
     to.add_argument("--no-progress", action="store_true")
     to.set_defaults(func=_train_offline)
 

@@ -1,6 +1,7 @@
 """Learner settings: typed, frozen, validated; torch-free so that configs load without torch."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ..mcts.targets import TARGET_KINDS, TARGETS
@@ -72,5 +73,7 @@ class TrainConfig:
         if self.label_smoothing > 0 and (kind.soft or kind.weighting != "full_search"):
             raise ValueError(f"train.label_smoothing > 0 needs a one-hot train.target (action or argmax), "
                              f"got {self.target!r}")
+        if not isinstance(self.device, str) or not re.fullmatch(r"cpu|cuda(:[0-9]+)?|mps", self.device):
+            raise ValueError(f"train.device must be one of cpu, cuda, cuda:N, mps, got {self.device!r}")
         if self.weight_decay < 0 or self.value_weight < 0 or not 0 <= self.momentum < 1:
             raise ValueError("train.weight_decay and train.value_weight must be >= 0, train.momentum in [0, 1)")

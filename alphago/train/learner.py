@@ -9,7 +9,6 @@ Run directory layout:
 """
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
@@ -20,35 +19,75 @@ import yaml
 from ..config import Config
 from ..data.records import GameRecord
 from ..data.replay import ReplayBuffer, TrainBatch
+from ..data.lock import lock_dir
 from ..data.store import ShardStore
 from ..mcts.targets import TARGETS
 from ..net.io import read_checkpoint
 from ..net.model import PolicyValueNet, count_flops
-from .checkpoint import load_training_state, save_checkpoint
+from .checkpoint import load_training_state, resume_candidate, save_checkpoint
 from .metrics import MetricsWriter
-from .trainer import Trainer, evaluate
+from .trainer import Diverged, Trainer, evaluate, weights_finite
 
 PROBE_EVERY = 10        # every 10th game goes to the probe set instead of training
 PROBE_POSITIONS = 512
 
 
 def lock_run_dir(run_dir: Path, wait: float = 60.0):
-    """Hold an exclusive lock on the run directory for this process's lifetime. A learner of
-    a killed driver can outlive it by seconds (Ray reaps it); a resumed run waits for it to go
-    rather than write beside it. The OS drops the lock when the holder dies."""
-    import fcntl
-    import time
-    f = open(run_dir / ".lock", "w")
-    end = time.time() + wait
-    while True:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return f
-        except BlockingIOError:
-            if time.time() > end:
-                f.close()
-                raise RuntimeError(f"another process holds {run_dir / '.lock'}: is a run still writing there?")
-            time.sleep(0.5)
+    """The learner's own lock on the run directory (.learner.lock), held for this process's
+    lifetime. The commands that start a learner take the directory's .lock first and refuse at
+    once when it is taken (data/lock.py); this one waits, because the learner of a killed driver
+    can outlive it by seconds (Ray reaps it) and a resumed run must not write beside it."""
+    return lock_dir(run_dir, ".learner.lock", wait=wait, what="the learner of an earlier run")
+
+
+def check_device(device: str) -> None:
+    """ConfigError unless train.device exists on this machine (a CUDA device asked of a CPU-only
+    machine would otherwise fail deep inside the learner, or inside a Ray actor)."""
+    from ..config import ConfigError
+    d = torch.device(device)  # the syntax is TrainConfig's to check
+    if d.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise ConfigError(f"train.device is {device!r} but this machine has no CUDA device; use cpu")
+        if d.index is not None and d.index >= count:
+            raise ConfigError(f"train.device is {device!r} but this machine has {count} CUDA device(s)")
+    elif d.type == "mps" and not torch.backends.mps.is_available():
+        raise ConfigError(f"train.device is {device!r} but MPS is not available here; use cpu")
+
+
+def check_start(cfg: Config, run_dir: str | Path, resume: bool = False, local: bool = True) -> None:
+    """What would stop a Learner from starting, checked by the caller first (before Ray starts,
+    before anything is written), as ConfigError or CheckpointError with one line: the device
+    (local runs: a cluster's learner may sit on another machine), the shared probe set, and on
+    resume a checkpoint that reads and fits the config."""
+    from ..config import ConfigError
+    if local:
+        check_device(cfg.train.device)
+    if cfg.train.probe:
+        _load_probe(cfg)
+    if resume:
+        run_dir = Path(run_dir)
+        if not run_dir.is_dir():
+            raise ConfigError(f"--resume {run_dir}: no such run directory")
+        resume_candidate(run_dir / "checkpoints", _expect(cfg))  # the learner warns about a fallback
+
+
+def _expect(cfg: Config) -> dict:
+    return {"board_size": cfg.size, "in_planes": cfg.features.num_planes, "net": cfg.net.__dict__}
+
+
+def _load_probe(cfg: Config):
+    """The shared probe set of train.probe; ConfigError naming the key when it cannot serve this run."""
+    from ..config import ConfigError
+    from .probe import ProbeSet
+    try:
+        probe = ProbeSet.load(cfg.train.probe)
+    except (OSError, ValueError, KeyError) as exc:
+        raise ConfigError(f"train.probe: {exc}") from None
+    if probe.size != cfg.size:
+        raise ConfigError(f"train.probe: {cfg.train.probe} holds {probe.size}x{probe.size} positions, "
+                          f"the run is {cfg.size}x{cfg.size}")
+    return probe
 
 
 class Learner:
@@ -85,6 +124,9 @@ class Learner:
         self.reanalysed = 0
         self._reanalyser = None
         self.wall_offset = 0.0   # seconds of training before this process (resume / init)
+        self.resume_warnings: list[str] = []
+        self.last_good: Path | None = None     # newest checkpoint written (or resumed from)
+        self.diverged: Diverged | None = None  # set once training diverged: no checkpoint after it
         self._t0 = time.time()
         if resume:
             self._resume()
@@ -94,25 +136,19 @@ class Learner:
             (self.run_dir / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
         self.shared_probe = None
         if cfg.train.probe:
-            from .probe import ProbeSet
-            try:
-                self.shared_probe = ProbeSet.load(cfg.train.probe)
-            except (OSError, ValueError) as exc:
-                raise ValueError(f"train.probe: {exc}") from None
-            if self.shared_probe.size != cfg.size:
-                raise ValueError(f"train.probe: {cfg.train.probe} holds {self.shared_probe.size}x"
-                                 f"{self.shared_probe.size} positions, the run is {cfg.size}x{cfg.size}")
+            self.shared_probe = _load_probe(cfg)
             self._shared_planes = self.shared_probe.planes(cfg.features)
         self.metrics = MetricsWriter(self.run_dir)
         if getattr(self, "init_record", None):
             self.log(self.init_record)
+        for m in self.resume_warnings:
+            self.log({"event": "resume_fallback", "message": m})
         for m in getattr(self, "lost_shards", []):
             self.log({"event": "shard_lost", "message": m})
 
     # ------------------------------------------------------------------ meta and resume
     def expect(self) -> dict:
-        return {"board_size": self.cfg.size, "in_planes": self.cfg.features.num_planes,
-                "net": self.cfg.net.__dict__}
+        return _expect(self.cfg)
 
     def meta(self) -> dict:
         return {**self.expect(), "step": self.trainer.step_count, "weight_version": self.weight_version,
@@ -140,10 +176,14 @@ class Learner:
                             "init_games": int(meta.get("games", 0)), "added_heads": added}
 
     def _resume(self) -> None:
-        latest = self.ckpt_dir / "latest.pt"
         known_games, next_shard = 0, None
-        if latest.exists():
-            meta = load_training_state(latest, self.model, self.trainer.optimizer, expect=self.expect())
+        def warn(message: str) -> None:  # said now, and logged to metrics.jsonl once the writer exists
+            self.resume_warnings.append(message)
+            print(f"warning: resume: {message}", flush=True)
+        found = resume_candidate(self.ckpt_dir, self.expect(), warn=warn)
+        if found is not None:
+            self.last_good = found[0]
+            meta = load_training_state(found[0], self.model, self.trainer.optimizer, data=found[1])
             self.trainer.step_count = meta["step"]
             self.weight_version = meta["weight_version"]
             for k, v in meta["ledger"].items():
@@ -275,6 +315,8 @@ class Learner:
         return int(self.pending_samples // self.cfg.train.batch_size)
 
     def train(self, steps: int, on_step=None) -> list[dict]:
+        """Up to `steps` training steps (checkpoints every run.checkpoint_every). Raises Diverged
+        (naming the last good checkpoint) at a non-finite loss or weights; nothing is saved then."""
         out = []
         for _ in range(steps):
             if len(self.replay) == 0:
@@ -283,7 +325,10 @@ class Learner:
             batch = self.replay.sample(t.batch_size, t.target,
                                        soft_temperature=t.soft_policy_temperature if t.soft_policy_weight > 0 else None,
                                        label_smoothing=t.label_smoothing)
-            m = self.trainer.step(batch)
+            try:
+                m = self.trainer.step(batch)
+            except Diverged as exc:
+                raise self._diverged(exc) from None
             self.pending_samples = max(0.0, self.pending_samples - self.cfg.train.batch_size)
             m.update(games=self.games, positions=self.positions, weight_version=self.weight_version, reanalysed=self.reanalysed,
                      wall_s=self.wall_s())
@@ -305,11 +350,23 @@ class Learner:
             target = "action"
         return self.probe.batch(np.arange(n), target, symmetries=False)
 
+    def _diverged(self, exc: Diverged) -> Diverged:
+        """exc naming the last good checkpoint; from now on nothing is checkpointed."""
+        self.diverged = Diverged(exc.step, exc.what, str(self.last_good) if self.last_good else None)
+        self.log({"event": "diverged", "message": self.diverged.line()})
+        return self.diverged
+
     def checkpoint(self) -> Path:
-        """New weight version; step checkpoint + latest, atomically; realized bits on the probe."""
-        self.weight_version += 1
+        """New weight version; step checkpoint + latest, atomically; realized bits on the probe.
+        Non-finite weights are never written (Diverged). The version counts only once the files
+        are on disk: a failed write leaves the previous version in force."""
+        if self.diverged is not None:
+            raise self.diverged
+        if not weights_finite(self.model):
+            raise self._diverged(Diverged(self.trainer.step_count, "the weights are non-finite"))
+        version = self.weight_version + 1
         record = {"step": self.trainer.step_count, "flops": self.trainer.ledger.flops, "event": "checkpoint",
-                  "weight_version": self.weight_version, "wall_s": self.wall_s()}
+                  "weight_version": version, "wall_s": self.wall_s()}
         probe = self.probe_batch() if self.shared_probe is None else None
         ev = None
         if self.shared_probe is not None:  # the shared file: same positions for every run and arm
@@ -326,10 +383,11 @@ class Learner:
                 record.update(realized_bits(self.last_probe, ev, self.trainer.ledger.flops - self.last_probe["flops"]))
             self.last_probe = {**ev, "flops": self.trainer.ledger.flops}
         path = self.ckpt_dir / f"step_{self.trainer.step_count:07d}.pt"
-        save_checkpoint(path, self.model, self.meta(), self.trainer.optimizer)
-        tmp = self.ckpt_dir / ".latest.pt.tmp"
-        shutil.copyfile(path, tmp)
-        tmp.replace(self.ckpt_dir / "latest.pt")
+        # latest.pt is written exactly like the step file (temp, fsync, rename, directory fsync)
+        save_checkpoint(path, self.model, {**self.meta(), "weight_version": version}, self.trainer.optimizer,
+                        also=(self.ckpt_dir / "latest.pt",))
+        self.weight_version = version
+        self.last_good = path
         self.metrics.write(record)
         return path
 

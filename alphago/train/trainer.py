@@ -106,6 +106,29 @@ def score_two_hot(margin: torch.Tensor, bins: int) -> torch.Tensor:
     return t
 
 
+class Diverged(RuntimeError):
+    """Training produced a non-finite loss or weights at `step`; nothing after the last good
+    checkpoint is usable (`last_good`: its path, filled in by the learner, None if none yet)."""
+
+    def __init__(self, step: int, what: str, last_good: str | None = None):
+        self.step, self.what, self.last_good = step, what, last_good
+        super().__init__(self.line())
+
+    def line(self) -> str:
+        good = (f"the last good checkpoint is {self.last_good}" if self.last_good
+                else "no checkpoint was written before it")
+        return f"training diverged at step {self.step} ({self.what}); {good} (lower train.lr?)"
+
+    def __reduce__(self):  # Ray pickles it between the learner and the driver
+        return (Diverged, (self.step, self.what, self.last_good))
+
+
+def weights_finite(model: torch.nn.Module) -> bool:
+    """Every parameter and buffer (batch-norm statistics too) finite; one device sync, not one per tensor."""
+    flags = [torch.isfinite(t).all() for t in model.state_dict().values() if t.is_floating_point()]
+    return bool(torch.stack(flags).all()) if flags else True
+
+
 class Trainer:
     """Owns the model's optimizer and step counter; step(batch) trains on one batch."""
 
@@ -143,10 +166,16 @@ class Trainer:
         out = losses(logits, value, t, self.cfg.target, self.cfg.value_weight, aux.get("ownership"),
                      self.cfg.ownership_weight, aux.get("soft_policy_logits"), self.cfg.soft_policy_weight,
                      aux.get("score_logits"), self.cfg.score_weight)
+        # a non-finite loss would turn every weight into NaN and the checkpoints and self-play
+        # after it with them: stop before the update, with the weights of the last good step
+        if not torch.isfinite(out["loss"].detach()).all():
+            raise Diverged(self.step_count + 1, f"the loss is {float(out['loss'].detach())}")
         self.optimizer.zero_grad(set_to_none=True)
         out["loss"].backward()
         self.optimizer.step()
         self.step_count += 1
+        if not weights_finite(self.model):  # a finite loss can still take a step too far (lr: 1e12)
+            raise Diverged(self.step_count, "the update made some weights non-finite")
         n = len(batch.value)
         obits = float(out["ownership_bits"].sum()) if "ownership_bits" in out else 0.0
         sbits = float(out["soft_policy_bits"].sum()) if "soft_policy_bits" in out else 0.0
