@@ -5,7 +5,8 @@ the order a process first meets each record layout. With cache=True, two process
 compiled different layouts (board size, move cap, history; tree capacity) can store
 kernels under the same symbol; a third process loading both from __pycache__ then runs
 one layout's code on the other's memory (heap corruption, SIGSEGV). Seen here with GTP
-`boardsize` changes and the test suite. Same family as numba issues #10128 / #10486.
+`boardsize` changes and the test suite. Same family as numba issues
+https://github.com/numba/numba/issues/10128 and https://github.com/numba/numba/issues/10486.
 Hashing the layout key makes the name a function of the layout alone.
 
 Imported (for its side effect) by every module that compiles record kernels.

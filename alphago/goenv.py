@@ -14,16 +14,14 @@ from .go import batch_ops as ops
 from .go.features import FeatureConfig, compute_features
 from .go.state import GoBatch
 from .mcts.types import Observation
-
-
-PASS_RULES = ("any", "settled")  # "settled": go/settled.py; "any": every legal move incl. pass
+from .selfplay.config import PASS_RULES  # "settled": go/settled.py; "any": every legal move incl. pass
 
 
 class GoEnv:
     """pass_rule "settled" offers the search the settled mask (no own-eye fills, pass only
     when nothing but self-ataris is left) so games end with the board settled; "any" offers
-    every legal move. Issue 9: "any" let untrained nets end games by passing on half-empty
-    boards (pass collapse)."""
+    every legal move. "any" let untrained nets end games by passing on half-empty boards
+    (pass collapse: go/settled.py)."""
 
     def __init__(self, roots: GoBatch, features: FeatureConfig, pass_rule: str = "any"):
         if pass_rule not in PASS_RULES:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The measurements issues 12 and 13 still owe, one after another, each resumable: start it in the
+# The measurements of the soft-vs-hard study and of the denser-targets study, one after another, each resumable: start it in the
 # background at the beginning of a session (`nohup bash scripts/experiments_queue.sh > runs/queue.log 2>&1 &`),
 # commit docs/results/ (and checkpoints/7x7_warm.pt once made) before the session ends, and rerun it in the
 # next session. Nothing finished is run again: each command skips what its output directory holds, and on a
@@ -9,12 +9,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p runs
 step() { echo "=== $(date -u +%FT%TZ) $*"; "$@"; }
-# issue 12, distillation arm (done 2026-12-04, restored from docs/results/distill_5x5; ~35 min from scratch)
+# soft vs hard, distillation arm (done 2026-12-04, restored from docs/results/distill_5x5; ~35 min from scratch)
 step alphago distill configs/ablation/distill_5x5.yaml
-# issue 13, denser targets (done 2026-12-04, restored; ~1.6 h from scratch): ownership, auxiliary soft
+# denser targets (done 2026-12-04, restored; ~1.6 h from scratch): ownership, auxiliary soft
 # policy, Reanalyse, score vs plain soft targets
 step alphago ablate configs/ablation/aux_targets_5x5.yaml --jobs 2
-# issue 12, 7x7 (done 2026-12-04, restored): the ~20 min warm start of reproduce_7x7.sh stages 1-2, then
+# soft vs hard, 7x7 (done 2026-12-04, restored): the ~20 min warm start of reproduce_7x7.sh stages 1-2, then
 # soft_vs_hard_7x7 (~1.5 h), then init_7x7 (~50 min: its `pretrained` arm is soft_vs_hard's `visits` runs, reused).
 # The warm start is committed (checkpoints/7x7_warm.pt) once made: the ablations' cells record its hash,
 # and a fresh clone restores their committed results only when it starts from the same bytes.
@@ -35,13 +35,13 @@ step alphago ablate configs/ablation/init_7x7.yaml --jobs 2
 # needs the cells' checkpoints in runs/ablate: on a fresh clone the committed JSONs make it a no-op)
 step python scripts/budget_match.py --ablation docs/results/soft_vs_hard_7x7 --reference gnugo:1 --games 100 \
     --opening-moves 2 --out docs/results/soft_vs_hard_7x7/budget_vs_gnugo1
-# issue 12, simulations axis (done 2026-12-04, restored from docs/results/sims_5x5; ~1.5 h from scratch)
+# soft vs hard, simulations axis (done 2026-12-04, restored from docs/results/sims_5x5; ~1.5 h from scratch)
 step alphago ablate configs/ablation/sims_5x5.yaml --jobs 2
-# issue 12, the horizon axis at a budget where 9x9 cells differ (docs/results/horizon is the 2e12 run): done
+# soft vs hard, the horizon axis at a budget where 9x9 cells differ (docs/results/horizon is the 2e12 run): done
 # 2026-12-04, all 27 cells committed (docs/results/horizon_2e13/cells.json: restored in seconds); ~2.2 h from scratch
 step alphago horizon --sizes 5 7 9 --kinds visits action reinforce --budget 2e13 --seeds 0 1 2 --jobs 2 \
     --out runs/horizon_2e13 --report-dir docs/results/horizon_2e13
-# issue 13 on 7x7 (done 2026-12-04, all 10 cells committed: restored in seconds; ~3 h from scratch): the levers
+# denser targets on 7x7 (done 2026-12-04, all 10 cells committed: restored in seconds; ~3 h from scratch): the levers
 # from the warm start, where the outcome does not fix ownership and margin
 step alphago ablate configs/ablation/aux_targets_7x7.yaml --jobs 2
 # its budget replayed from random openings, 200 games per arm against GNU Go 1 (~15 min; needs the cells'

@@ -17,7 +17,7 @@ def pytest_collection_modifyitems(config, items):
 
 def require(available: bool, what: str, install: str) -> None:
     """Skip a test whose oracle or opponent is missing on a developer's machine, but fail it in
-    CI (CI=true): a CI run where the oracles quietly vanished must not pass (issue 14)."""
+    CI (CI=true): a CI run where the oracles quietly vanished must not pass."""
     import os
     if available:
         return

@@ -268,7 +268,7 @@ def test_cells_run_as_ray_tasks(tmp_path, monkeypatch):
 def _hand_probe(policy_move: int):
     """Three 5x5 positions as move sequences, one-hot reference labels on `policy_move`."""
     import numpy as np
-    from alphago.experiments.probe import ProbeSet
+    from alphago.train.probe import ProbeSet
     actions = np.array([[-1, -1], [12, -1], [12, 6]], np.int16)
     policy = np.zeros((3, 26), np.float32)
     policy[:, policy_move] = 1.0
@@ -281,9 +281,9 @@ def test_eval_probe_scores_the_evaluated_checkpoints_after_training(tmp_path):
     training again (the cells' fingerprints leave it out), with figures equal to `probe.score` of the
     checkpoint, tagged with the file's hash; scores of other bytes at that path are not read as its."""
     from alphago.cli import main
-    from alphago.experiments.ablate import _checkpoints
+    from alphago.experiments.ablation_results import cell_checkpoints
     from alphago.experiments.ablation_results import file_sha256
-    from alphago.experiments.probe import ProbeSet, score
+    from alphago.train.probe import ProbeSet, score
     from alphago.go.features import FeatureConfig
     from alphago.net.io import load_model
     spec = _write(tmp_path, GOOD)
@@ -305,7 +305,7 @@ def test_eval_probe_scores_the_evaluated_checkpoints_after_training(tmp_path):
     sha = file_sha256(probe)
     assert len(rows) == 4 and all(r["probe_sha256"] == sha and r["probe_positions"] == 3 for r in rows)
     r = next(r for r in rows if r["arm"] == "visits" and r["point"] == 1)
-    ckpt = next(p for p, m in _checkpoints(out / "runs" / "visits" / "seed0") if m["step"] == r["step"])
+    ckpt = next(p for p, m in cell_checkpoints(out / "runs" / "visits" / "seed0") if m["step"] == r["step"])
     model, meta = load_model(str(ckpt))
     want = score(model, ProbeSet.load(probe), FeatureConfig(**meta["features"]))
     for k in ("probe_top1", "probe_policy_ce_bits", "probe_value_ece"):
@@ -331,7 +331,7 @@ def test_extra_references_play_after_training(tmp_path):
     nothing is trained again, the cells keep their fingerprints (so committed results still restore),
     a second evaluate plays nothing, and the report gains a section for it."""
     from alphago.cli import main
-    from alphago.experiments.ablate import _checkpoints
+    from alphago.experiments.ablation_results import cell_checkpoints
     from alphago.experiments.ablation_results import restore_committed
     from alphago.play.evaluation import evaluate_checkpoint
     spec = _write(tmp_path, GOOD)
@@ -350,7 +350,7 @@ def test_extra_references_play_after_training(tmp_path):
     assert all("eval_uniform2_score" in r for r in rows)   # the first references' figures are kept
     # the same match, played by hand with the row's checkpoint and seed, gives the same figures
     r = next(r for r in rows if r["arm"] == "action" and r["point"] == 1)
-    ckpt = next(p for p, m in _checkpoints(out / "runs" / "action" / "seed0") if m["step"] == r["step"])
+    ckpt = next(p for p, m in cell_checkpoints(out / "runs" / "action" / "seed0") if m["step"] == r["step"])
     want = evaluate_checkpoint(str(ckpt), ["rollout@4"], 2, 2, 5, 0.5, seed=1000 * 0 + 1)
     assert {k: r[k] for k in want if k.startswith("eval_rollout4")} == {k: v for k, v in want.items()
                                                                        if k.startswith("eval_rollout4")}

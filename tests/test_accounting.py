@@ -304,7 +304,7 @@ class _ConstantNet(torch.nn.Module):
 def test_probe_scores_and_realized_bits_by_hand():
     """Two probe positions on a 2x2 board (A = 5): reference policies one-hot on action 0 and
     uniform over actions 0 and 1; outcomes +1 and -1 for the player to move."""
-    from alphago.experiments.probe import ProbeSet, score
+    from alphago.train.probe import ProbeSet, score
     from alphago.go.features import FeatureConfig
     probe = ProbeSet(2, 0.5, np.array([[-1], [0]], np.int16), np.array([0, 1], np.int32),
                      np.array([[1, 0, 0, 0, 0], [0.5, 0.5, 0, 0, 0]], np.float32), np.array([1.0, -1.0], np.float32),

@@ -156,7 +156,7 @@ def test_every_game_gets_its_own_seeds(fake):
 
 def test_distinct_games_are_counted(tmp_path):
     def rec(i, moves):
-        return arena.GameRecord(i, "a", "b", 1 if i % 2 == 0 else -1, 1, "passes", "B+1", 1.0, moves)
+        return arena.RefereeGame(i, "a", "b", 1 if i % 2 == 0 else -1, 1, "passes", "B+1", 1.0, moves)
     games = [rec(0, ["C3", "D4", "pass", "pass"]), rec(1, ["C3", "D4", "pass", "pass"]),
              rec(2, ["C3", "D3", "pass", "pass"]), rec(3, ["C3", "D4", "pass"]), rec(4, ["C3", "D4", "pass", "pass"])]
     m = arena.MatchResult("a", "b", 5, 0.5, games)
@@ -314,7 +314,7 @@ def test_rollout_player_vs_gnugo_full_game(tmp_path):
 
 
 def test_games_against_gnugo_differ_thanks_to_seeds(tmp_path):
-    """Issue 9: our search and GNU Go level 1 are deterministic for a given seed, so the same
+    """Our search and GNU Go level 1 are deterministic for a given seed, so the same
     pairing with the same colours replays one game; different seeds (set_random_seed) give a
     different game, the same seeds the very same game again."""
     require(arena.gnugo_binary() is not None, "GNU Go", "apt-get install gnugo")

@@ -120,7 +120,7 @@ def test_bad_target_names_the_allowed_values():
     ({"kind": "puct", "forced_playouts": False}, "pruned", ("train.target: pruned", "search.forced_playouts")),
 ])
 def test_target_the_search_cannot_produce_is_an_error(search, target, keys):
-    """A soft target that would silently be another one (issue 11) fails at load, naming both keys."""
+    """A soft target that would silently be another one fails at load, naming both keys."""
     msg = _error(_with(search=search, train={"target": target}))
     for k in keys:
         assert k in msg

@@ -1,5 +1,5 @@
 """`alphago distill`: the spec is checked before compute, labels are what they claim, and a tiny run
-produces a report with finite numbers (issue 12's distillation arm)."""
+produces a report with finite numbers (the soft-vs-hard study's distillation arm)."""
 from __future__ import annotations
 
 import dataclasses

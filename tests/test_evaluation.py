@@ -1,4 +1,4 @@
-"""In-process matches (play/match.py), the evaluation yardstick (play/evaluation.py, `alphago
+"""In-process matches (tests/inprocess_match.py), the evaluation yardstick (play/evaluation.py, `alphago
 evaluate`), the Ray-free driver's budgets (driver.py) and multi-reference configs."""
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from alphago.driver import run_local
 from alphago.go import Rules
 from alphago.net.model import NetConfig, PolicyValueNet
 from alphago.play.evaluation import pick_checkpoints, reference_name
-from alphago.play.match import MatchOutcome, RandomPlayer, play_match
+from inprocess_match import MatchOutcome, RandomPlayer, play_match
 from alphago.train.checkpoint import save_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -413,7 +413,7 @@ def test_genmove_respects_time_left():
     seconds, sims = calls[-1]
     assert seconds == pytest.approx(max(0.05, 0.8 / max(10, 81 // 2)))  # floor: 0.05 s
     assert 0 < sims < budget  # the deadline stopped the search (no wall-clock bound: a loaded machine
-    #                           compiling a cold numba cache took 43 s here, issue 14)
+    #                           compiling a cold numba cache took 43 s here)
     ok(e, "time_settings 0 0 0")  # no limit
     slow.set_sims(50)
     ok(e, "genmove b")

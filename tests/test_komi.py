@@ -1,4 +1,4 @@
-"""Komi as an input (issue 13): a per-game komi in the engine, a komi plane for the player to move,
+"""Komi as an input: a per-game komi in the engine, a komi plane for the player to move,
 komi randomisation in self-play, and stores that keep planes as uint8 putting the plane back."""
 from __future__ import annotations
 

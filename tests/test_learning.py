@@ -1,9 +1,9 @@
-"""The learning regression check (issue 9): a short real run must produce a net that beats
+"""The learning regression check: a short real run must produce a net that beats
 the untrained net of the same config and a uniform-random player by a clear margin.
 
 It fails when the system stops learning (a bug in features, targets, perspectives,
 augmentation, search or training). configs/learn_check.yaml: ~80 s of self-play and training
-on 2 cores, Ray-free (alphago/driver.py), then 2 x 64 games in-process (play/match.py), with
+on 2 cores, Ray-free (alphago/driver.py), then 2 x 64 games in-process (tests/inprocess_match.py), with
 colours alternating over shared random openings. Measured on 2026-12-03: 64-0 against both.
 
 The margin: >= 48 of 64 (75%) with the 95% Elo interval above 0; under the null of equal
@@ -21,7 +21,7 @@ from alphago.driver import run_local
 from alphago.net.evaluator import TorchEvaluator
 from alphago.net.io import load_model
 from alphago.net.model import PolicyValueNet
-from alphago.play.match import RandomPlayer, SearchPlayer, play_match
+from inprocess_match import BatchSearchPlayer, RandomPlayer, play_match
 
 ROOT = Path(__file__).resolve().parent.parent
 GAMES = 64
@@ -38,9 +38,9 @@ def test_short_run_learns_to_beat_untrained_net_and_random(tmp_path):
     A = cfg.size * cfg.size + 1
 
     def trained_player():
-        return SearchPlayer(TorchEvaluator(model), cfg.features, SIMS, GAMES, A)
+        return BatchSearchPlayer(TorchEvaluator(model), cfg.features, SIMS, GAMES, A)
 
-    vs_untrained = play_match(trained_player(), SearchPlayer(TorchEvaluator(untrained), cfg.features, SIMS, GAMES, A),
+    vs_untrained = play_match(trained_player(), BatchSearchPlayer(TorchEvaluator(untrained), cfg.features, SIMS, GAMES, A),
                               GAMES, cfg.size, cfg.rules, seed=1)
     vs_random = play_match(trained_player(), RandomPlayer(seed=1), GAMES, cfg.size, cfg.rules, seed=2)
     for name, res in (("untrained net", vs_untrained), ("uniform random", vs_random)):

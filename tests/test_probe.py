@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from alphago.config import load_config
-from alphago.experiments.probe import SOURCES, ProbeSet, build_probe, score
+from alphago.experiments.probe import build_probe
+from alphago.train.probe import SOURCES, ProbeSet, score
 from alphago.go.features import FeatureConfig
 from alphago.net.io import load_model
 

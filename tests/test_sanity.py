@@ -1,4 +1,4 @@
-"""Pipeline sanity checks (issue 9): bugs in features, targets, perspectives or augmentation
+"""Pipeline sanity checks: bugs in features, targets, perspectives or augmentation
 show here in seconds, where self-play would hide them for hours.
 
 - the net can overfit a small fixed set of real positions to near-zero loss (features carry

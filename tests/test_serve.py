@@ -1,4 +1,4 @@
-"""`alphago serve` (issue 26): the message protocol, the game session, the analysis it reports, the
+"""`alphago serve` (alphago/play/web): the message protocol, the game session, the analysis it reports, the
 WebSocket server, and the principal variations GTP analysis now gives. On the 5x5 net, few simulations."""
 import json
 import threading

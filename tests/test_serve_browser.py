@@ -1,4 +1,4 @@
-"""`alphago serve` end to end in a real headless browser (issue 26): Playwright driving Debian's
+"""`alphago serve` end to end in a real headless browser: Playwright driving Debian's
 chromium against the server on a free port. A whole 5x5 game by clicking, undo, the territory at the
 end, and the saved SGF parsed with sgfmill. Skips without chromium or playwright on a developer's
 machine; fails in CI (conftest.require)."""

@@ -139,7 +139,7 @@ def test_env_uses_the_rule_it_is_given():
 
 
 class PassLovingEvaluator:
-    """A collapsed net: most prior mass on pass, value 0 (issue 9's 7x7 net put pass first)."""
+    """A collapsed net: most prior mass on pass, value 0 (an early 7x7 net put pass first)."""
 
     def __call__(self, features, legal):
         logits = np.zeros(legal.shape, np.float32)

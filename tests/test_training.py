@@ -495,7 +495,7 @@ def test_sigterm_stops_a_run_cleanly_and_it_resumes(tmp_path):
 
 
 def test_resume_moves_an_unreadable_shard_aside_and_goes_on(net_games, tmp_path):
-    """Bit rot in one shard: --resume says which file and goes on with the rest (issue 14)."""
+    """Bit rot in one shard: --resume says which file and goes on with the rest."""
     from alphago.train.learner import Learner
     run = tmp_path / "run"
     learner = Learner(TINY, run, threads=1)
@@ -526,7 +526,7 @@ def _pending_at_checkpoint(run: Path) -> float:
     return float(read_checkpoint(run / "checkpoints" / "latest.pt")["meta"]["pending_samples"])
 
 
-# ============================================================== ownership target (issue 13)
+# ============================================================== ownership target
 
 def test_records_carry_the_final_ownership(net_games, tmp_path):
     for g in net_games:
@@ -680,7 +680,7 @@ def test_auxiliary_heads_learn_and_are_counted(tmp_path):
     assert count_flops(with_head, n_planes, cfg.size) == count_flops(plain, n_planes, cfg.size)  # play: no head
 
 
-# ============================================================== Reanalyse (issue 13)
+# ============================================================== Reanalyse
 
 def test_reanalyse_rebuilds_the_stored_positions(net_games):
     """The positions Reanalyse searches are the stored ones: their planes equal the buffer's."""

@@ -17,7 +17,7 @@ from ..go import GoBatch, Rules
 from ..go.features import FeatureConfig, compute_features, komi_plane_value, restore_komi
 from ..go.rules import move_cap_for
 from ..go.symmetry import NUM_SYMMETRIES, apply_planes, action_permutation
-from ..mcts.targets import policy_target
+from ..mcts.targets import TARGETS, policy_target
 from .records import PER_MOVE, GameRecord, read_shard
 
 
@@ -170,7 +170,7 @@ class ReplayBuffer:
             v = m["visits"].astype(np.float64) ** (1.0 / soft_temperature)
             soft = (v / np.maximum(v.sum(-1, keepdims=True), 1e-12)).astype(np.float32)
         weight = m["full_search"].astype(np.float32)
-        if target == "reinforce":
+        if TARGETS[target].weighting == "outcome":  # reinforce
             weight = self.outcome[idx].copy()  # every move played is a sample; the sign says reinforce or avoid
         if symmetries:
             sym = self.rng.integers(0, NUM_SYMMETRIES, size=len(idx))

@@ -34,8 +34,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .ablation_results import (ROOT, atomic_json, cell_dir, cell_fingerprint, evaluated_points, file_sha256,
-                               import_reused, probe_path, restore_committed)
+from .ablation_results import (ROOT, atomic_json, cell_checkpoints, cell_dir, cell_fingerprint, evaluated_points,
+                               file_sha256, import_reused, probe_path, restore_committed, row_checkpoint)
 
 if TYPE_CHECKING:  # the CLI builds its parser without importing torch (config imports the net)
     from .ablation_spec import LoadedAblation
@@ -72,17 +72,6 @@ def train_cell(spec_path: str, out: str, arm: str, seed: int, threads: int = 1) 
         summary["init_sha256"] = file_sha256(start)
     atomic_json(done, summary)
     return summary
-
-
-def _checkpoints(run_dir: Path) -> list[tuple[Path, dict]]:
-    from ..net.io import read_checkpoint
-    from ..train.bits import ledger_flops
-    out = []
-    for p in sorted((run_dir / "checkpoints").glob("step_*.pt")):
-        meta = read_checkpoint(p)["meta"]
-        led = meta.get("ledger", {})
-        out.append((p, {**meta, "flops": ledger_flops(led)}))
-    return out
 
 
 def nearest(checkpoints: list[tuple[Path, dict]], flops: float) -> tuple[Path, dict]:
@@ -132,7 +121,7 @@ def evaluate_cells(loaded: LoadedAblation, out: Path, parallel: int, log=print) 
         todo = [(i, target) for i, target in enumerate(spec.grid()) if (arm, seed, i) not in have]
         if not todo:  # every point evaluated: its checkpoints need not be read
             continue
-        cks = _checkpoints(run_dir)
+        cks = cell_checkpoints(run_dir)
         if not cks:  # restored from committed results (restore_committed brings every point's row)
             log(f"evaluate: {arm}/seed{seed} has no checkpoints here; points {[i for i, _ in todo]} not evaluated")
             continue
@@ -152,16 +141,6 @@ def evaluate_cells(loaded: LoadedAblation, out: Path, parallel: int, log=print) 
             scores = ", ".join(f"{k[5:-6]} {row[k]:.2f}" for k in row if k.startswith("eval_") and k.endswith("_score"))
             log(f"evaluate: {arm}/seed{seed} point {i} ({meta['flops']:.3g} FLOPs, step {row['step']}): {scores}")
     return path
-
-
-def _row_checkpoint(out: Path, row: dict, cache: dict) -> tuple[Path, dict] | None:
-    """(path, meta) of the checkpoint an evaluation row was played with (its cell's checkpoint of the
-    row's step), or None when it is not here (a restored or reused cell). cache: (arm, seed) ->
-    {step: (path, meta)}, so each cell's checkpoints are read once."""
-    cell = (row["arm"], row["seed"])
-    if cell not in cache:
-        cache[cell] = {int(m.get("step", -1)): (p, m) for p, m in _checkpoints(cell_dir(out, *cell))}
-    return cache[cell].get(int(row.get("step", -1)))
 
 
 def _require_probe(loaded: LoadedAblation) -> Path | None:
@@ -197,7 +176,7 @@ def extra_reference_rows(loaded: LoadedAblation, out: Path, parallel: int, log=p
         refs = [ref for ref in spec.eval.extra_references if f"eval_{reference_name(ref)}_score" not in r]
         if not refs or r["arm"] in spec.reuse:
             continue
-        found = _row_checkpoint(out, r, cache)
+        found = row_checkpoint(out, r, cache)
         if found is None:
             log(f"extra references: {r['arm']}/seed{r['seed']} point {r['point']}: no checkpoint of step "
                 f"{r.get('step')} here; {', '.join(refs)} not played")
@@ -227,7 +206,7 @@ def probe_rows(loaded: LoadedAblation, out: Path, log=print) -> int:
     from ..go.features import FeatureConfig
     from ..net.io import load_model
     from .ablation_results import read_eval_rows, write_eval_rows
-    from .probe import ProbeSet, score
+    from ..train.probe import ProbeSet, score
     spec = loaded.spec
     path = out / "evaluations.jsonl"
     probe_file = _require_probe(loaded)
@@ -243,7 +222,7 @@ def probe_rows(loaded: LoadedAblation, out: Path, log=print) -> int:
     cache: dict = {}
     n = 0
     for r in todo:
-        found = _row_checkpoint(out, r, cache)
+        found = row_checkpoint(out, r, cache)
         if found is None:
             log(f"probe: {r['arm']}/seed{r['seed']} point {r['point']}: no checkpoint of step {r.get('step')} here; "
                 f"not scored on {spec.eval.probe}")

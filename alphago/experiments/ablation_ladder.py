@@ -13,69 +13,11 @@ ever. The ratings themselves come from one fit over the whole store when the rep
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
     from .ablation_spec import LoadedAblation
-
-
-@dataclass(frozen=True)
-class LadderSpec:
-    """eval.ladder of an ablation file (every key but anchors has a default):
-
-        ladder:
-          anchors: [gnugo:1, gnugo:5, gnugo:10, checkpoints/7x7.pt@64]   # fixed players, weakest first
-          anchor: gnugo:10          # rated 0
-          games: 24                 # rated games per evaluated checkpoint
-          block: 8                  # games per pairing at a time (even: both colours)
-          anchor_games: 40          # games between anchors adjacent in the list
-          max_anchor_games: 800     # more anchor games, by information, up to this many in the store
-          max_ci: 150.0             # ... while a gap between close anchors is wider than this (Elo)
-          opening_moves: 2          # random moves of each opening of the bank
-          bank_seed: 2026           # the bank every pairing shares
-          direct: ["visits-action@3"]   # direct matches: at matched point 3 the two arms' checkpoints of
-                                    # the same seed play `games` games against each other (in the store)
-    """
-    anchors: tuple[str, ...]
-    anchor: str = "gnugo:10"
-    games: int = 24
-    block: int = 8
-    anchor_games: int = 40
-    max_anchor_games: int = 800
-    max_ci: float = 150.0
-    opening_moves: int = 2
-    bank_seed: int = 2026
-    direct: tuple[str, ...] = ()
-
-    def direct_matches(self) -> list[tuple[str, str, int]]:
-        """(arm a, arm b, point) of every `direct` entry "A-B@POINT"."""
-        out = []
-        for d in self.direct:
-            arms, _, point = d.rpartition("@")
-            a, _, b = arms.partition("-")
-            out.append((a, b, int(point)))
-        return out
-
-    def __post_init__(self) -> None:
-        for d in self.direct:
-            arms, at, point = d.rpartition("@") if isinstance(d, str) else ("", "", "")
-            if not (at and point.isdigit() and "-" in arms and all(arms.partition("-")[::2])):
-                raise ValueError(f"eval.ladder.direct entries are 'ARM_A-ARM_B@POINT', got {d!r}")
-        if not isinstance(self.anchors, tuple) or len(self.anchors) < 2 or not all(
-                isinstance(a, str) and a for a in self.anchors):
-            raise ValueError(f"eval.ladder.anchors must list at least two players (weakest first), got {self.anchors!r}")
-        for key in ("games", "block", "anchor_games", "max_anchor_games"):
-            v = getattr(self, key)
-            if not isinstance(v, int) or isinstance(v, bool) or v < 2:
-                raise ValueError(f"eval.ladder.{key} must be an integer >= 2, got {v!r}")
-        if self.block % 2:
-            raise ValueError(f"eval.ladder.block must be even (each opening with both colours), got {self.block}")
-        if not isinstance(self.opening_moves, int) or not 0 <= self.opening_moves <= 20:
-            raise ValueError(f"eval.ladder.opening_moves must be an integer in 0..20, got {self.opening_moves!r}")
-        if not self.max_ci > 0:
-            raise ValueError(f"eval.ladder.max_ci must be > 0, got {self.max_ci!r}")
 
 
 def store_path(report_dir: Path) -> Path:
@@ -97,8 +39,7 @@ def ladder_rows(loaded: LoadedAblation, out: Path, report_dir: Path, parallel: i
     from ..eval.ladder_fit import fit_ladder
     from ..eval.ladder_play import LadderSettings, play_anchors, rate_player
     from ..eval.ladder_store import Player, player, read_games
-    from .ablate import _row_checkpoint
-    from .ablation_results import ROOT, read_eval_rows, write_eval_rows
+    from .ablation_results import ROOT, read_eval_rows, row_checkpoint, write_eval_rows
     spec = loaded.spec
     lad = spec.eval.ladder
     path = out / "evaluations.jsonl"
@@ -107,10 +48,10 @@ def ladder_rows(loaded: LoadedAblation, out: Path, report_dir: Path, parallel: i
     rows = read_eval_rows(path)
     cache: dict = {}
     todo = [r for r in rows if "ladder_key" not in r and r["arm"] not in spec.reuse
-            and _row_checkpoint(out, r, cache) is not None]
+            and row_checkpoint(out, r, cache) is not None]
     if not todo:
         return 0
-    meta = _row_checkpoint(out, todo[0], cache)[1]
+    meta = row_checkpoint(out, todo[0], cache)[1]
     st = LadderSettings(int(meta["board_size"]), float(meta.get("rules", {}).get("komi", 7.5)), sims=spec.eval.sims,
                         opening_moves=lad.opening_moves, bank_seed=lad.bank_seed, block=lad.block,
                         parallel=max(1, parallel))
@@ -124,7 +65,7 @@ def ladder_rows(loaded: LoadedAblation, out: Path, report_dir: Path, parallel: i
     arm_order = list(spec.arms)
     n = 0
     for r in sorted(todo, key=lambda r: (r["seed"], arm_order.index(r["arm"]), r["point"])):
-        ckpt, _ = _row_checkpoint(out, r, cache)
+        ckpt, _ = row_checkpoint(out, r, cache)
         me = player(f"{ckpt}@{spec.eval.sims}", label=f"{r['arm']}/seed{r['seed']}/p{r['point']}")
         fit = fit_ladder(read_games(store), anchor, bootstrap=0)
         rated = {k: fit.rating(k) for k in fit.keys}

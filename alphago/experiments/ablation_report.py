@@ -26,7 +26,7 @@ import numpy as np
 from ..data.records import atomic_write_bytes
 from ..play.evaluation import reference_name
 from .ablation_results import (ROOT, cell_dir, cell_series, export_results, ledger_at_budget, probe_sha,
-                               read_eval_rows)
+                               read_rows)
 from .ablation_spec import AblationSpec, LoadedAblation
 
 LEVELS = (0.25, 0.5, 0.75)
@@ -34,18 +34,6 @@ COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:b
 
 
 SATURATED = 0.95   # a reference every arm beats (or loses to) this often cannot order the arms
-
-
-def read_rows(path: Path) -> list[dict]:
-    """The evaluation rows, one per (arm, seed, point): the first of duplicates (two evaluate stages
-    run at once) and lines cut short by a crash are dropped."""
-    rows, seen = [], set()
-    for r in read_eval_rows(path) if path.exists() else []:
-        key = (r["arm"], r["seed"], r["point"])
-        if key not in seen:
-            seen.add(key)
-            rows.append(r)
-    return rows
 
 
 def ref_names(rows: list[dict], spec: AblationSpec | None = None) -> list[str]:

@@ -308,7 +308,6 @@ def export_results(out: Path, report_dir: Path, done: dict[tuple[str, int], dict
                    series: dict[str, dict[str, list]]) -> None:
     """cells.json, evaluations.jsonl and series.json beside the report (module doc); the rows in cell
     order (the file's arms, then seeds) and point order, whatever order the stages wrote them in."""
-    from .ablation_report import read_rows  # lazily: ablation_report imports this module
     atomic_json(report_dir / "cells.json", {f"{arm}/seed{seed}": committed(d) for (arm, seed), d in done.items()})
     atomic_json(report_dir / "series.json", series, indent=None)
     src = out / "evaluations.jsonl"
@@ -318,3 +317,36 @@ def export_results(out: Path, report_dir: Path, done: dict[tuple[str, int], dict
                                                      r["seed"], r["point"]))
         atomic_write_bytes(report_dir / "evaluations.jsonl",
                            "".join(json.dumps(committed(r)) + "\n" for r in rows).encode())
+
+
+def read_rows(path: Path) -> list[dict]:
+    """The evaluation rows, one per (arm, seed, point): the first of duplicates (two evaluate stages
+    run at once) and lines cut short by a crash are dropped."""
+    rows, seen = [], set()
+    for r in read_eval_rows(path) if path.exists() else []:
+        key = (r["arm"], r["seed"], r["point"])
+        if key not in seen:
+            seen.add(key)
+            rows.append(r)
+    return rows
+
+
+def cell_checkpoints(run_dir: Path) -> list[tuple[Path, dict]]:
+    """(path, meta) of a run's step checkpoints, meta["flops"] the cumulative FLOPs of its ledger."""
+    from ..net.io import ledger_flops, read_checkpoint
+    out = []
+    for p in sorted((run_dir / "checkpoints").glob("step_*.pt")):
+        meta = read_checkpoint(p)["meta"]
+        led = meta.get("ledger", {})
+        out.append((p, {**meta, "flops": ledger_flops(led)}))
+    return out
+
+
+def row_checkpoint(out: Path, row: dict, cache: dict) -> tuple[Path, dict] | None:
+    """(path, meta) of the checkpoint an evaluation row was played with (its cell's checkpoint of the
+    row's step), or None when it is not here (a restored or reused cell). cache: (arm, seed) ->
+    {step: (path, meta)}, so each cell's checkpoints are read once."""
+    cell = (row["arm"], row["seed"])
+    if cell not in cache:
+        cache[cell] = {int(m.get("step", -1)): (p, m) for p, m in cell_checkpoints(cell_dir(out, *cell))}
+    return cache[cell].get(int(row.get("step", -1)))

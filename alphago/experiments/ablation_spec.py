@@ -48,9 +48,65 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import Config, ConfigError, _merge, build, read_yaml
-from .ablation_ladder import LadderSpec
 
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+@dataclass(frozen=True)
+class LadderSpec:
+    """eval.ladder of an ablation file (every key but anchors has a default):
+
+        ladder:
+          anchors: [gnugo:1, gnugo:5, gnugo:10, checkpoints/7x7.pt@64]   # fixed players, weakest first
+          anchor: gnugo:10          # rated 0
+          games: 24                 # rated games per evaluated checkpoint
+          block: 8                  # games per pairing at a time (even: both colours)
+          anchor_games: 40          # games between anchors adjacent in the list
+          max_anchor_games: 800     # more anchor games, by information, up to this many in the store
+          max_ci: 150.0             # ... while a gap between close anchors is wider than this (Elo)
+          opening_moves: 2          # random moves of each opening of the bank
+          bank_seed: 2026           # the bank every pairing shares
+          direct: ["visits-action@3"]   # direct matches: at matched point 3 the two arms' checkpoints of
+                                    # the same seed play `games` games against each other (in the store)
+    """
+    anchors: tuple[str, ...]
+    anchor: str = "gnugo:10"
+    games: int = 24
+    block: int = 8
+    anchor_games: int = 40
+    max_anchor_games: int = 800
+    max_ci: float = 150.0
+    opening_moves: int = 2
+    bank_seed: int = 2026
+    direct: tuple[str, ...] = ()
+
+    def direct_matches(self) -> list[tuple[str, str, int]]:
+        """(arm a, arm b, point) of every `direct` entry "A-B@POINT"."""
+        out = []
+        for d in self.direct:
+            arms, _, point = d.rpartition("@")
+            a, _, b = arms.partition("-")
+            out.append((a, b, int(point)))
+        return out
+
+    def __post_init__(self) -> None:
+        for d in self.direct:
+            arms, at, point = d.rpartition("@") if isinstance(d, str) else ("", "", "")
+            if not (at and point.isdigit() and "-" in arms and all(arms.partition("-")[::2])):
+                raise ValueError(f"eval.ladder.direct entries are 'ARM_A-ARM_B@POINT', got {d!r}")
+        if not isinstance(self.anchors, tuple) or len(self.anchors) < 2 or not all(
+                isinstance(a, str) and a for a in self.anchors):
+            raise ValueError(f"eval.ladder.anchors must list at least two players (weakest first), got {self.anchors!r}")
+        for key in ("games", "block", "anchor_games", "max_anchor_games"):
+            v = getattr(self, key)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 2:
+                raise ValueError(f"eval.ladder.{key} must be an integer >= 2, got {v!r}")
+        if self.block % 2:
+            raise ValueError(f"eval.ladder.block must be even (each opening with both colours), got {self.block}")
+        if not isinstance(self.opening_moves, int) or not 0 <= self.opening_moves <= 20:
+            raise ValueError(f"eval.ladder.opening_moves must be an integer in 0..20, got {self.opening_moves!r}")
+        if not self.max_ci > 0:
+            raise ValueError(f"eval.ladder.max_ci must be > 0, got {self.max_ci!r}")
 
 
 @dataclass(frozen=True)

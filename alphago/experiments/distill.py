@@ -1,5 +1,5 @@
 """`alphago distill SPEC`: how much a soft label teaches compared with a hard one, at equal
-positions and equal FLOPs (issue 12's distillation arm; the spec: experiments/distill_spec.py).
+positions and equal FLOPs (the soft-vs-hard study's distillation arm, docs/results/distill_5x5; the spec: experiments/distill_spec.py).
 
 1. The teacher plays `games` self-play games (+ `test_games` held out) with a noise-free search of
    `teacher_sims` simulations on every move (sampling its first `temperature_moves` moves from the
@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from .ablation_results import append_rows, file_sha256
-from .distill_spec import DistillSpec, cell_name, label_temperature, load_distill
+from .distill_spec import DistillSpec, cell_name, finished_cells, label_temperature, load_distill
 
 CHUNK_GAMES = 64  # teacher games per shard: a crash loses at most one chunk
 
@@ -173,19 +173,6 @@ def cell_fingerprint(spec: DistillSpec, label: str, n: int, seed: int, teacher_s
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def finished_cells(cells_path: Path) -> dict[str, dict]:
-    """cell name -> row of every whole line of OUT/cells.jsonl."""
-    done = {}
-    if cells_path.exists():
-        for line in cells_path.read_text().splitlines():
-            try:
-                r = json.loads(line)
-                done[cell_name(r["label"], r["positions"], r["seed"])] = r
-            except (ValueError, KeyError):
-                continue  # a line cut short by a crash: that cell runs again
-    return done
-
-
 def restore_committed(spec: DistillSpec, teacher_sha: str, out: Path, report_dir: Path, log=print) -> int:
     """Rows of REPORT_DIR/cells.jsonl (committed) whose fingerprint matches, for cells OUT has not
     finished, appended to OUT/cells.jsonl (and teacher.json copied when OUT has none)."""
@@ -302,7 +289,7 @@ def main(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("distill", help="students trained on a teacher's soft vs hard search labels (issue 12)")
+    p = sub.add_parser("distill", help="students trained on a teacher's soft vs hard search labels, equal positions and FLOPs")
     p.add_argument("spec", help="distillation file (configs/ablation/distill_5x5.yaml)")
     p.add_argument("--out", help="working directory: teacher games, students, cells.jsonl (default runs/distill/NAME)")
     p.add_argument("--report-dir", help="where report.md and plots go (default docs/results/NAME)")

@@ -15,7 +15,7 @@ import numpy as np
 from ..data.records import atomic_write_bytes
 from .ablation_results import committed
 from .ablation_report import difference, mean_sd, pooled, reading
-from .distill_spec import DistillSpec
+from .distill_spec import DistillSpec, finished_cells
 from .plots import _pyplot
 
 METRICS = (("test_policy_kl_bits", "KL(teacher || student), bits/position", "held-out KL from the teacher's visits"),
@@ -24,7 +24,6 @@ METRICS = (("test_policy_kl_bits", "KL(teacher || student), bits/position", "hel
 
 
 def read_cells(out: Path) -> list[dict]:
-    from .distill import finished_cells
     return list(finished_cells(out / "cells.jsonl").values())
 
 

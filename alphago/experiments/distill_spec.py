@@ -21,6 +21,7 @@ distinct positions they see. Loaded, typed and checked before any compute.
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,3 +115,16 @@ def load_distill(path: str | Path) -> DistillSpec:
         return build(DistillSpec, data)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
+
+
+def finished_cells(cells_path: Path) -> dict[str, dict]:
+    """cell name -> row of every whole line of OUT/cells.jsonl."""
+    done = {}
+    if cells_path.exists():
+        for line in cells_path.read_text().splitlines():
+            try:
+                r = json.loads(line)
+                done[cell_name(r["label"], r["positions"], r["seed"])] = r
+            except (ValueError, KeyError):
+                continue  # a line cut short by a crash: that cell runs again
+    return done

@@ -1,4 +1,4 @@
-"""`alphago horizon`: the horizon axis (issue 12): what a sample costs and teaches as games get longer.
+"""`alphago horizon`: the horizon axis of the soft-vs-hard study: what a sample costs and teaches as games get longer.
 
 The seed's first claim: samples per FLOP fall as the horizon grows, and an outcome-only signal
 (REINFORCE) is spread over more moves, while a per-move search target is not. Measured here

@@ -3,7 +3,7 @@
 Under area scoring (Tromp-Taylor counting, DESIGN.md section 2) stones are never removed
 at the end: a dead stone left on the board counts for its owner and can turn the opponent's
 territory into dame. A game that two passes end on a half-full board is scored on noise.
-Untrained nets do exactly that: issue 9 measured a 7x7 run where 44% of all moves were
+Untrained nets do exactly that: we measured a 7x7 run where 44% of all moves were
 passes, the first pass came at median move 3 and 45% of games were draws at integer komi.
 
 The settled mask is the legal mask minus two kinds of moves, and it lets a player pass

@@ -46,7 +46,7 @@ def _entry(dispatcher, *args):
     """The compiled entry point of numba kernel `dispatcher` for these arguments' types. Calling it
     skips the dispatcher's type resolution, which costs about a microsecond per call on record
     arrays (no fast type fingerprint for structured dtypes): the per-move Python path pays it on
-    every move (issue 14's like-for-like benchmark)."""
+    every move (measured in the like-for-like benchmark, docs/benchmarks.md)."""
     import numba
     return dispatcher.compile(tuple(numba.typeof(a) for a in args))
 

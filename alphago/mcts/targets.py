@@ -28,6 +28,10 @@ class TargetKind:
     #                                   "outcome": also times the game's outcome z (REINFORCE)
     search_kind: str | None = None    # the search.kind it requires (None: any)
     needs_forced_playouts: bool = False
+    reanalysable: bool = False        # a fresh search of a stored position renews it (Reanalyse,
+    #                                   train.reanalyse_ratio): not the move played (action, reinforce:
+    #                                   the game's own move, not a search's) nor pruned visits (a
+    #                                   Reanalyse search records none)
 
     def check(self, search_kind: str, forced_playouts: bool) -> None:
         """ValueError naming both keys when this target cannot come out of that search."""
@@ -41,11 +45,11 @@ class TargetKind:
 
 
 TARGETS: dict[str, TargetKind] = {t.name: t for t in (
-    TargetKind("visits", True, "visits", "full_search"),
+    TargetKind("visits", True, "visits", "full_search", reanalysable=True),
     TargetKind("pruned", True, "pruned", "full_search", needs_forced_playouts=True),
-    TargetKind("gumbel", True, "improved", "full_search", search_kind="gumbel"),
+    TargetKind("gumbel", True, "improved", "full_search", search_kind="gumbel", reanalysable=True),
     TargetKind("action", False, "action", "full_search"),
-    TargetKind("argmax", False, "visits", "full_search"),
+    TargetKind("argmax", False, "visits", "full_search", reanalysable=True),
     TargetKind("reinforce", False, "action", "outcome"),
 )}
 TARGET_KINDS = tuple(TARGETS)

@@ -41,6 +41,14 @@ def read_checkpoint(path: str | Path, map_location: str = "cpu") -> dict:
     return data
 
 
+def ledger_flops(ledger: dict | None) -> float:
+    """Cumulative FLOPs of a ledger saved in a checkpoint's meta (meta["ledger"], written by
+    train/bits.py BitsLedger.state()): self-play, training and Reanalyse, as BitsLedger.flops.
+    Read here so that play and evaluation need not import the trainer."""
+    led = ledger or {}
+    return float(led.get("selfplay_flops", 0.0) + led.get("train_flops", 0.0) + led.get("reanalyse_flops", 0.0))
+
+
 def check_compatible(meta: dict, expect: dict, path: str | Path = "checkpoint") -> None:
     """Raise CheckpointError listing every key of `expect` whose value differs in meta."""
     diffs = []

@@ -35,7 +35,7 @@ Colours alternate (A is black in even-numbered games). --opening-moves K starts 
 with K random legal moves chosen by the arena and sent to both engines (the same opening for
 games 2k and 2k+1, once with each colour), so deterministic engines play different games.
 
-Randomness (issue 9: a hundred games that are a few games repeated prove nothing). Our search
+Randomness (a hundred games that are a few games repeated prove nothing). Our search
 is deterministic for a given seed and GNU Go nearly so, so with randomize (the default) every
 game gets its own seeds, derived from (--seed, game index) only, and each engine is sent
 `set_random_seed SEED` after clear_board (GNU Go and our engine know it; an engine that
@@ -68,7 +68,7 @@ from .engines import (EngineSpec, gnugo_argv, gnugo_binary, match_board, ours_ar
                       parse_spec, spec_checkpoint)
 from .gtp_client import (EngineStartError, GtpClient, GtpClientError, GtpDied, GtpGarbage,  # noqa: F401
                          GtpRefused, GtpTimeout)
-from .referee import (ArenaError, GameRecord, arena_rules, count_without, game_seeds,  # noqa: F401
+from .referee import (ArenaError, RefereeGame, arena_rules, count_without, game_seeds,  # noqa: F401
                       parse_score, play_game, random_opening, reconcile, replay_moves, write_sgf)
 
 
@@ -78,7 +78,7 @@ class MatchResult:
     b: str
     size: int
     komi: float
-    games: list[GameRecord]
+    games: list[RefereeGame]
     seconds: float = 0.0
 
     def counts(self) -> dict:
@@ -96,7 +96,7 @@ class MatchResult:
 
     def distinct_games(self) -> int:
         """How many games differ: distinct full move sequences (random openings included).
-        Repeats of one game add no evidence; issue 9."""
+        Repeats of one game add no evidence."""
         return len({tuple(g.moves) for g in self.games})
 
     def elo(self) -> MatchElo | None:
@@ -163,7 +163,7 @@ def run_match(a: EngineSpec, b: EngineSpec, games: int, size: int, komi: float, 
     todo: queue.Queue[int] = queue.Queue()
     for i in range(games):
         todo.put(i)
-    results: list[GameRecord] = []
+    results: list[RefereeGame] = []
     lock = threading.Lock()
     clients: list[GtpClient] = []
     ever_ok: set[str] = set()
@@ -237,7 +237,7 @@ def run_match(a: EngineSpec, b: EngineSpec, games: int, size: int, komi: float, 
 # command line
 
 
-def progress_line(rec: GameRecord) -> str:
+def progress_line(rec: RefereeGame) -> str:
     s = f"game {rec.index}: {rec.black} (B) vs {rec.white} (W): {rec.result} by {rec.reason}, " \
         f"{len(rec.moves)} moves, {rec.seconds:.1f} s"
     for label, sc in rec.engine_scores.items():

@@ -62,12 +62,11 @@ def pick_checkpoints(run_dir: Path, count: int) -> list[tuple[Path, dict]]:
     is fast, late learning slow), the last one always included. (path, meta) pairs."""
     import math
 
-    from ..net.io import read_checkpoint
+    from ..net.io import ledger_flops, read_checkpoint
     paths = sorted((run_dir / "checkpoints").glob("step_*.pt"))
     if not paths:
         raise FileNotFoundError(f"no step checkpoints in {run_dir / 'checkpoints'}")
     metas = [(p, read_checkpoint(p)["meta"]) for p in paths]
-    from ..train.bits import ledger_flops
     flops = [max(ledger_flops(m.get("ledger")), 1.0) for _, m in metas]
     if len(metas) <= count:
         return metas
@@ -83,8 +82,7 @@ def pick_checkpoints(run_dir: Path, count: int) -> list[tuple[Path, dict]]:
 
 def main(args: argparse.Namespace) -> int:
     """`alphago evaluate RUN_DIR`: evaluate checkpoints along the FLOP axis, append rows to metrics.jsonl."""
-    from ..net.io import read_checkpoint
-    from ..train.bits import ledger_flops
+    from ..net.io import ledger_flops, read_checkpoint
     run_dir = Path(args.run_dir)
     metrics = run_dir / "metrics.jsonl"
     if not metrics.exists():

@@ -4,7 +4,7 @@ Used by the GTP engine, terminal play and the arena. Loads only a net's weights
 (net/io.py), never the trainer. Without a checkpoint it searches with a uniform or
 random-rollout evaluator, so rules and protocols work with no trained net.
 
-Randomness (issue 9: evaluation games must differ). Every move draws from streams derived
+Randomness (evaluation games must differ: repeats of one game add no evidence). Every move draws from streams derived
 from (seed, move number) alone, so a player with a given seed always plays the same move in
 the same position, and a different seed (GTP set_random_seed) can play another:
 - ties between equally visited moves are broken at random (PUCT);

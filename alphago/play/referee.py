@@ -22,8 +22,9 @@ class ArenaError(RuntimeError):
 
 
 @dataclass
-class GameRecord:
-    """One finished game. winner: 1 black, -1 white, 0 draw. reason: "passes" or
+class RefereeGame:
+    """One finished refereed game (the arena's; data/records.py's GameRecord is a self-play game
+    with its search outputs). winner: 1 black, -1 white, 0 draw. reason: "passes" or
     "move-cap" (counted), "resign", or a forfeit: "illegal", "refused", "died", "timeout",
     "gtp-error", "protocol". score: our Tromp-Taylor count (black - white - komi) of counted
     games, else None. engine_scores / dead_stones: each engine's final_score and
@@ -89,7 +90,7 @@ def play_game(index: int, black: GtpClient, white: GtpClient, black_label: str, 
               size: int, komi: float, a_color: int = 1, move_cap: int | None = None,
               move_timeout: float = 120.0, sgf_dir: str | Path | None = None,
               query_scores: bool = True, opening: list[int] | None = None,
-              seeds: dict[int, int] | None = None) -> GameRecord:
+              seeds: dict[int, int] | None = None) -> RefereeGame:
     """Referee one game between two set-up engines (boardsize/komi/clear_board are sent here).
     opening: moves (actions) the arena plays for both sides first, sent to both engines with
     `play`. seeds: colour (1 black, -1 white) -> value sent with set_random_seed after
@@ -166,7 +167,7 @@ def play_game(index: int, black: GtpClient, white: GtpClient, black_label: str, 
     except _Forfeit as f:
         winner, reason, detail = -f.loser, f.reason, f.detail
         result = f"{'B' if winner == 1 else 'W'}+{'R' if reason == 'resign' else ('T' if reason == 'timeout' else 'F')}"
-    rec = GameRecord(index, black_label, white_label, a_color, winner, reason, result, score, moves, detail,
+    rec = RefereeGame(index, black_label, white_label, a_color, winner, reason, result, score, moves, detail,
                      move_cap=rules.move_cap(n), opening=len(opening or ()),
                      seeds={} if seeds is None else {black_label: seeds[1], white_label: seeds[-1]})
     if score is not None and query_scores:
@@ -193,7 +194,7 @@ def arena_rules(size: int, komi: float, move_cap: int | None = None) -> Rules:
     one numba game-record layout per board size: the move cap sets the size of the superko
     table in the record, numba names a record type by a process-local counter, and kernels for
     two layouts that were compiled and cached by different processes can then share a symbol
-    name and crash when both are loaded into one process (numba issue #10486)."""
+    name and crash when both are loaded into one process (https://github.com/numba/numba/issues/10486)."""
     return Rules(komi=komi, max_moves=move_cap if move_cap is not None else move_cap_for("referee", size))
 
 
@@ -241,7 +242,7 @@ def count_without(state: GoState, dead: list[str], komi: float) -> float:
     return s.score()
 
 
-def reconcile(rec: GameRecord, size: int, komi: float) -> dict[str, str]:
+def reconcile(rec: RefereeGame, size: int, komi: float) -> dict[str, str]:
     """For each engine's final_score of a counted game: "agrees" (same count as ours),
     "agrees after removing K dead stones" (its final_status_list dead explains the gap),
     "same winner" or "differs"."""
@@ -267,7 +268,7 @@ def reconcile(rec: GameRecord, size: int, komi: float) -> dict[str, str]:
     return out
 
 
-def write_sgf(rec: GameRecord, state: GoState, komi: float, sgf_dir: Path) -> Path:
+def write_sgf(rec: RefereeGame, state: GoState, komi: float, sgf_dir: Path) -> Path:
     sgf_dir.mkdir(parents=True, exist_ok=True)
     comment = f"alphago arena game {rec.index}: {rec.reason}"
     if rec.opening:

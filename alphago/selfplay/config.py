@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..goenv import PASS_RULES
+# the moves the search is offered (goenv.GoEnv): "settled" go/settled.py's mask (no own-eye fills,
+# pass only when nothing else is left); "any" every legal move incl. pass
+PASS_RULES = ("any", "settled")
 
 
 @dataclass(frozen=True)
@@ -15,7 +17,7 @@ class SelfPlayConfig:
     eval_cache: int = 0                # entries of the evaluation cache (KataGo's NN cache); 0 = off
     # "settled" (go/settled.py): no own-eye fills, pass only when every other move is a
     # self-atari, so games are played out and Tromp-Taylor counts a settled board; "any":
-    # every legal move (lets untrained nets pass on half-empty boards: issue 9's collapse)
+    # every legal move (lets untrained nets pass on half-empty boards: pass collapse)
     pass_rule: str = "settled"
     # value seen by the search = (1 - u) v + u tanh(lead / N) with the score head's lead (net/evaluator.py;
     # KataGo's score utility, bounded); needs net.score_head. 0 = value head only

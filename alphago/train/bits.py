@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from ..net.io import ledger_flops  # noqa: F401  (re-exported: read from a checkpoint's meta)
+
 LN2 = float(np.log(2.0))
 EPS = 1e-12
 
@@ -120,13 +122,6 @@ def realized_bits(previous: dict, current: dict, flops_between: float) -> dict:
     gained = (previous["policy_ce_bits"] - current["policy_ce_bits"]
               + previous["value_ce_bits"] - current["value_ce_bits"])
     return {"realized_bits_per_position": gained, "realized_bits_per_flop": gained / max(flops_between, 1.0)}
-
-
-def ledger_flops(ledger: dict | None) -> float:
-    """Cumulative FLOPs of a ledger saved in a checkpoint's meta (BitsLedger.state()): self-play,
-    training and Reanalyse, as BitsLedger.flops."""
-    led = ledger or {}
-    return float(led.get("selfplay_flops", 0.0) + led.get("train_flops", 0.0) + led.get("reanalyse_flops", 0.0))
 
 
 OUTCOME_MEMORY = 0.99  # recent-results weights decay by this per game (~100 games of memory)

@@ -8,7 +8,7 @@ from ..mcts.targets import TARGET_KINDS, TARGETS
 
 OPTIMIZERS = ("sgd", "adamw")
 SCHEDULES = ("constant", "cosine", "step")
-REANALYSABLE = ("visits", "gumbel", "argmax")  # targets a fresh search of a stored position can renew
+REANALYSABLE = tuple(k for k, t in TARGETS.items() if t.reanalysable)  # a fresh search can renew them
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from ..data.records import GameRecord
 from ..data.replay import ReplayBuffer, TrainBatch
 from ..data.lock import lock_dir
 from ..data.store import ShardStore
+from ..mcts.targets import TARGETS
 from ..net.io import read_checkpoint
 from ..net.model import PolicyValueNet, count_flops
 from .checkpoint import load_training_state, resume_candidate, save_checkpoint
@@ -78,7 +79,7 @@ def _expect(cfg: Config) -> dict:
 def _load_probe(cfg: Config):
     """The shared probe set of train.probe; ConfigError naming the key when it cannot serve this run."""
     from ..config import ConfigError
-    from ..experiments.probe import ProbeSet
+    from .probe import ProbeSet
     try:
         probe = ProbeSet.load(cfg.train.probe)
     except (OSError, ValueError, KeyError) as exc:
@@ -293,7 +294,11 @@ class Learner:
         """Bits in the data (train/bits.py): once per game, when self-play makes it."""
         from .bits import data_policy_bits
         kind = self.cfg.train.target
-        if kind == "pruned" and g.pruned is None:
+        if TARGETS[kind].needs_forced_playouts and g.pruned is None:
+            # A game recorded without pruned visits is counted as its visit distribution. Kept, not
+            # refused: the pruned arm of the committed target_kinds_5x5 ablation
+            # (docs/results/target_kinds_5x5) was counted under this rule, and its cells' fingerprint
+            # hashes the run config, not the code, so a refusal could change what rerunning them gives.
             kind = "visits"
         bits, labels = data_policy_bits(kind, g.visits, g.prior, g.actions.astype(np.int64), g.full_search,
                                         g.improved, g.pruned)
@@ -340,7 +345,9 @@ class Learner:
         n = len(self.probe)
         if n == 0:
             return None
-        target = self.cfg.train.target if self.cfg.train.target != "reinforce" else "action"
+        target = self.cfg.train.target
+        if TARGETS[target].weighting == "outcome":  # reinforce: the move played, unweighted
+            target = "action"
         return self.probe.batch(np.arange(n), target, symmetries=False)
 
     def _diverged(self, exc: Diverged) -> Diverged:
@@ -363,7 +370,7 @@ class Learner:
         probe = self.probe_batch() if self.shared_probe is None else None
         ev = None
         if self.shared_probe is not None:  # the shared file: same positions for every run and arm
-            from ..experiments.probe import score
+            from .probe import score
             ev = score(self.model, self.shared_probe, self.cfg.features, self._shared_planes)
             record.update(ev)
             ev = {"policy_ce_bits": ev["probe_policy_ce_bits"], "value_ce_bits": ev["probe_value_ce_bits"]}

@@ -37,7 +37,7 @@ def losses(logits: torch.Tensor, value: torch.Tensor, batch: dict[str, torch.Ten
     A negative weight (reinforce: a move of the losing side) pushes log q(a) down, and that
     loss has no lower bound: the gradient on the logits stays ~1 however small q(a) already is,
     so the logits grow until they overflow (measured: policy loss -1e35 and NaN after ~900
-    steps on 5x5, issue 12's ablation). So a negative-weight sample stops pushing once
+    steps on 5x5, in the target-kinds ablation, docs/results/target_kinds_5x5). So a negative-weight sample stops pushing once
     q(a) < 1 / (10 A), ten times below uniform (its cross-entropy is clamped at ln(10 A),
     where the gradient is zero): the "avoid" signal keeps its sign and is bounded, as PPO's
     ratio clip bounds it."""

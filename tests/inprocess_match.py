@@ -1,10 +1,11 @@
-"""In-process batched matches: two players, B games searched together, colours alternating.
+"""In-process batched matches for the tests: two players, B games searched together, colours
+alternating (test_learning.py, test_evaluation.py; the batched searcher is named BatchSearchPlayer
+so it is not taken for alphago.play.player.SearchPlayer, the one-game player of GTP and the arena).
 
-The arena (arena.py) referees GTP subprocesses, which is what an external engine needs and
+The arena (alphago/play/arena.py) referees GTP subprocesses, which is what an external engine needs and
 what a published result should use. For our own players (a net, an untrained net, a
 uniform-random player) a match in one process is ~10x cheaper: every ply the player to
-move searches all of its games in one batched call. The learning regression test and the
-sanity checks use it.
+move searches all of its games in one batched call.
 
 Players implement `choose(games, active) -> int32[B]` (an action for every active game;
 other rows are ignored). Games 2k and 2k+1 share a random opening of `opening_moves` plies
@@ -17,12 +18,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..go import GoBatch, Rules
-from ..goenv import GoEnv
-from ..go.features import FeatureConfig
-from ..mcts.config import SearchConfig
-from ..mcts.search import Search
-from .elo import MatchElo, match_elo
+from alphago.go import GoBatch, Rules
+from alphago.goenv import GoEnv
+from alphago.go.features import FeatureConfig
+from alphago.mcts.config import SearchConfig
+from alphago.mcts.search import Search
+from alphago.play.elo import MatchElo, match_elo
 
 
 class RandomPlayer:
@@ -42,7 +43,7 @@ class RandomPlayer:
         return out
 
 
-class SearchPlayer:
+class BatchSearchPlayer:
     """A batched search with an evaluator (a TorchEvaluator over a net, or a net-free one),
     no root noise, a fresh tree each move (the opponent's move comes in between)."""
 
