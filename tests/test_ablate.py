@@ -41,7 +41,24 @@ def test_shipped_ablation_files_load():
         if p.name.startswith("distill_"):  # alphago distill's files (tests/test_distill.py)
             continue
         loaded = load_ablation(p, ROOT)
-        assert len(loaded.spec.cells()) == len(loaded.spec.arms) * len(loaded.spec.seeds)
+        spec = loaded.spec
+        assert len(spec.cells()) == sum(len(spec.seeds_of(a)) for a in spec.arms)
+        assert len(set(spec.cells())) == len(spec.cells())
+
+
+def test_arm_seeds_and_point_ratio(tmp_path):
+    """arm_seeds gives an arm its own seeds (cells seed-major, each arm on its own); point_ratio spaces the
+    matched points; both are refused with the key named when malformed."""
+    spec = load_ablation(_write(tmp_path, GOOD.replace("seeds: [0]", "seeds: [0, 1, 2]\narm_seeds: {action: [0, 1]}")
+                                .replace("points: 2}", "points: 3, point_ratio: 1.5}")), ROOT).spec
+    assert spec.cells() == [("visits", 0), ("action", 0), ("visits", 1), ("action", 1), ("visits", 2)]
+    assert spec.grid() == pytest.approx([6.0e9 / 2.25, 6.0e9 / 1.5, 6.0e9])
+    for bad, key in (("arm_seeds: {action: [0, 0]}", "arm_seeds.action"), ("arm_seeds: {nope: [0]}", "arm_seeds"),
+                     ("arm_seeds: {action: []}", "arm_seeds.action")):
+        with pytest.raises(ConfigError, match=key):
+            load_ablation(_write(tmp_path, GOOD + bad + "\n"), ROOT)
+    with pytest.raises(ConfigError, match="eval.point_ratio"):
+        load_ablation(_write(tmp_path, GOOD.replace("points: 2}", "points: 2, point_ratio: 1.0}")), ROOT)
 
 
 @pytest.mark.parametrize("change, words", [
