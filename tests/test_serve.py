@@ -311,11 +311,11 @@ def test_time_per_move_bounds_the_engines_search(engines):
     from alphago.play.web.session import GameSession
     big = Limits(max_sims=10 ** 6, max_seconds=5.0, max_message_bytes=4096)   # more than 0.2 s can search
     s = GameSession(engines, big, default_sims=8)
-    s.new_game(NewGame(seconds=0.2))
+    # the engine plays Black (at komi 24.5 the 5x5 net resigns lost White positions, which plays no stone)
+    s.new_game(NewGame(seconds=0.2, color="white"))
     assert s.settings.sims == big.max_sims and s.settings.seconds == 0.2
-    s.play("C3")
     d, reports = engine_move(s)
-    assert len(reports) == 2 and len(s.state.actions) == 2
+    assert len(reports) == 2 and len(s.state.actions) == 1
     # the clock, not the simulation cap, ended the search (no wall-clock bound here: the machine may be busy)
     assert 1 <= reports[-1].visits < big.max_sims
 
