@@ -753,24 +753,10 @@ def test_ownership_head_feeds_kata_analyze_and_final_status_list(tmp_path):
 def test_score_head_gives_kata_analyze_a_score_lead(tmp_path):
     """A net whose score head always says "the player to move wins by 3": after any candidate move
     the opponent is to move and 'wins by 3', so every candidate's scoreLead is -3 for the mover."""
-    import torch
+    from score_net import score_net_checkpoint
 
-    from alphago.go import Rules
-    from alphago.go.features import FeatureConfig
-    from alphago.net.model import NetConfig, PolicyValueNet, score_half_range
     from alphago.play.player import SearchPlayer
-    from alphago.train.checkpoint import save_checkpoint
-    torch.manual_seed(0)
-    features, cfg = FeatureConfig(), NetConfig(blocks=1, channels=8, value_hidden=8, score_head=True)
-    net = PolicyValueNet(5, features.num_planes, cfg)
-    with torch.no_grad():
-        net.score_fc[-1].weight.zero_()
-        net.score_fc[-1].bias.fill_(-50.0)
-        net.score_fc[-1].bias[score_half_range(5) + 3] = 50.0
-    meta = {"board_size": 5, "in_planes": features.num_planes, "net": dict(cfg.__dict__),
-            "features": dict(features.__dict__), "rules": dict(Rules(komi=2.5).__dict__), "step": 0,
-            "weight_version": 0}
-    path = save_checkpoint(tmp_path / "score.pt", net, meta)
+    path = score_net_checkpoint(tmp_path)
     e = GtpEngine(SearchPlayer(str(path), sims=8), size=5, komi=2.5)
     ok(e, "play b c3")
     text = ok(e, "kata-analyze w 10")

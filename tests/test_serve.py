@@ -5,7 +5,6 @@ import threading
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 from sgfmill import sgf as sgfmill
 
@@ -323,23 +322,10 @@ def test_time_per_move_bounds_the_engines_search(engines):
 def test_score_head_gives_score_leads_from_blacks_side(tmp_path):
     """A net whose score head says 'the player to move wins by 3' (as in test_gtp): after Black's C3
     every candidate of White leads by -3 (Black, to move after it, wins by 3): Black leads by +3."""
-    import torch
+    from score_net import score_net_checkpoint
 
-    from alphago.go.features import FeatureConfig
-    from alphago.net.model import NetConfig, PolicyValueNet, score_half_range
     from alphago.play.web.session import GameSession, load_engines
-    from alphago.train.checkpoint import save_checkpoint
-    torch.manual_seed(0)
-    features, cfg = FeatureConfig(), NetConfig(blocks=1, channels=8, value_hidden=8, score_head=True)
-    net = PolicyValueNet(5, features.num_planes, cfg)
-    with torch.no_grad():
-        net.score_fc[-1].weight.zero_()
-        net.score_fc[-1].bias.fill_(-50.0)
-        net.score_fc[-1].bias[score_half_range(5) + 3] = 50.0
-    meta = {"board_size": 5, "in_planes": features.num_planes, "net": dict(cfg.__dict__),
-            "features": dict(features.__dict__), "rules": dict(Rules(komi=2.5).__dict__), "step": 0,
-            "weight_version": 0}
-    engine, = load_engines([str(save_checkpoint(tmp_path / "score.pt", net, meta))])
+    engine, = load_engines([str(score_net_checkpoint(tmp_path))])
     assert engine.score and not engine.ownership and engine.komi == 2.5
     s = GameSession([engine], LIMITS, default_sims=8)
     s.play("C3")
