@@ -143,3 +143,18 @@ def test_ladder_plays_resumes_and_refits(tmp_path):
     assert p2.returncode == 0 and len(read_games(store)) == len(games)   # resumed: nothing left to play
     p3 = cli("fit", str(store), "--anchor", "gnugo:10", "--bootstrap", "20")
     assert p3.returncode == 0 and "net5" in p3.stdout and "gnugo:1" in p3.stdout
+
+
+def test_widest_gap_picks_the_close_pair_with_the_least_evidence():
+    """The anchors' information phase: among pairs within 400 Elo, the gap with the widest interval (one
+    involving c, the player with least evidence), and nothing once every such gap is narrower than max_ci."""
+    from alphago.eval.ladder_play import widest_gap
+    P = {k: Player(k, k, k) for k in "abc"}
+
+    def games(x, y, n, x_wins):
+        return [LadderGame(P[x], P[y], "B" if i < x_wins else "W", 7, 9.0) for i in range(n)]
+    # a-b met 200 times, b-c 12 times, both near even: b-c is the wide one
+    store = games("a", "b", 200, 100) + games("b", "c", 12, 6)
+    (i, j), width = widest_gap(store, ["a", "b", "c"], max_ci=150.0)
+    assert (i, j) in ((1, 2), (0, 2)) and width > 150
+    assert widest_gap(store, ["a", "b", "c"], max_ci=10_000.0) is None

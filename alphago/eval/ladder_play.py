@@ -115,7 +115,6 @@ def play_anchors(store: str | Path, anchors: list[Player], st: LadderSettings, g
     games_per_pair, then blocks for the pair of players within 400 Elo of each other whose gap has
     the widest 95% interval, while it is wider than max_ci, until the store holds max_games games
     between anchors. Returns the games this call played."""
-    from ..play.elo import fit_elo
     keys = [p.key for p in anchors]
 
     def anchor_games() -> list[LadderGame]:
@@ -127,26 +126,32 @@ def play_anchors(store: str | Path, anchors: list[Player], st: LadderSettings, g
             n = min(st.block, games_per_pair - have)
             play_block(store, a, b, n + n % 2, st, log)
     while len(games := anchor_games()) < max_games:
-        w = np.zeros((len(keys), len(keys)))
-        n = np.zeros_like(w)
-        for g in games:
-            i, j = keys.index(g.black.key), keys.index(g.white.key)
-            w[i, j] += g.black_points()
-            w[j, i] += 1 - g.black_points()
-            n[i, j] += 1
-            n[j, i] += 1
-        fit = fit_elo(w, n, keys, anchor=0)
-        worst, width = None, max_ci
-        for i in range(len(keys)):
-            for j in range(i + 1, len(keys)):
-                d, lo, hi = fit.diff(keys[i], keys[j])
-                if abs(d) <= 400 and hi - lo > width:
-                    worst, width = (i, j), hi - lo
+        worst = widest_gap(games, keys, max_ci)
         if worst is None:
             break
-        log(f"ladder: anchors {anchors[worst[0]].label} - {anchors[worst[1]].label}: gap interval {width:.0f} Elo wide")
-        play_block(store, anchors[worst[0]], anchors[worst[1]], st.block, st, log)
+        (i, j), width = worst
+        log(f"ladder: anchors {anchors[i].label} - {anchors[j].label}: gap interval {width:.0f} Elo wide")
+        play_block(store, anchors[i], anchors[j], st.block, st, log)
     return len(anchor_games()) - before
+
+
+def widest_gap(games: list[LadderGame], keys: list[str], max_ci: float, near: float = 400.0
+               ) -> tuple[tuple[int, int], float] | None:
+    """((i, j), width): the pair of players (indices into keys; every game is between them) within
+    `near` Elo of each other whose gap has the widest 95% interval, if wider than max_ci; else None."""
+    from ..play.elo import fit_elo
+    from .ladder_fit import _matrices
+    index = {k: i for i, k in enumerate(keys)}
+    w, n = _matrices(np.array([index[g.black.key] for g in games]), np.array([index[g.white.key] for g in games]),
+                     np.array([g.black_points() for g in games]), len(keys))
+    fit = fit_elo(w, n, keys, anchor=0)
+    worst, width = None, max_ci
+    for i in range(len(keys)):
+        for j in range(i + 1, len(keys)):
+            d, lo, hi = fit.diff(keys[i], keys[j])
+            if abs(d) <= near and hi - lo > width:
+                worst, width = (i, j), hi - lo
+    return None if worst is None else (worst, width)
 
 
 def rate_player(store: str | Path, me: Player, pool: list[Player], st: LadderSettings, anchor: str,
