@@ -147,10 +147,15 @@ def test_a_whole_game_by_clicking_with_undo_territory_and_sgf(page, tmp_path):
     for _ in range(60):  # pass until the game ends (the engine passes once the board is settled)
         if status.startswith("Game over"):
             break
+        n = len(moves(page))
         page.click("[data-testid=pass]")
-        page.wait_for_function("() => !document.querySelector('[data-testid=pass]').disabled "
-                               "|| document.querySelector('[data-testid=status]').textContent.startsWith('Game over')")
-        status = wait_turn(page)
+        # Done when the game is over, or when my pass AND the engine's reply are both in the list with
+        # my move to play: "Your move" alone can be the status from before my pass reached the server.
+        page.wait_for_function(f"""() => {{ const s = document.querySelector('[data-testid=status]').textContent;
+            return s.startsWith('Game over') || (s.startsWith('Your move')
+                   && document.querySelectorAll('[data-testid=moves] li').length >= {n + 2}); }}""",
+                               timeout=60_000)
+        status = page.inner_text("[data-testid=status]")
     assert status.startswith("Game over") and "Tromp-Taylor area" in status, status
     final = moves(page)
     assert final[-2:] == [("white", "pass"), ("black", "pass")] or final[-2:] == [("black", "pass"), ("white", "pass")]
