@@ -108,7 +108,9 @@ def test_a_whole_game_by_clicking_with_undo_territory_and_sgf(page, tmp_path):
     assert board is not None
     page.select_option("[data-testid=color]", "white")  # the net plays Black, the winning side: no resignation
     page.click("[data-testid=new-game]")
-    assert wait_turn(page) == "Your move (white)"
+    # the page opens on a game where I am Black: "Your move" alone may still be that game's status
+    page.wait_for_function("() => document.querySelector('[data-testid=status]').textContent === 'Your move (white)'",
+                           timeout=60_000)
     assert len(stones(page)) == 1 and list(stones(page).values()) == ["black"]
 
     page.check("[data-testid=analyse]")  # the search's view of my position: candidates, heat map, lines
