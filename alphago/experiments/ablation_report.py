@@ -185,56 +185,63 @@ def _fmt(x, spec=".3g") -> str:
 
 def plots(loaded: LoadedAblation, report_dir: Path, summary: dict, cells_series: dict[str, dict[str, list]]) -> list[str]:
     """score_vs_flops.png, probe.png and bits.png (each cell's thinned training series, from
-    ablation_results.cell_series) in REPORT_DIR; returns their names."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    ablation_results.cell_series) in REPORT_DIR; returns their names. Conventions (plots.py): references in
+    order of strength, one row each; arms in panels of at most three (band_groups: each panel repeats the
+    first arm), one colour per arm throughout; few log ticks; every axis with its unit."""
+    from .plots import (FLOPS_LABEL, band_groups, figure, figure_legend, label, log_axis, pyplot,
+                        reference_order, reference_title, save, score_label, suptitle, unit_label)
+    plt = pyplot()
     spec, files = loaded.spec, []
-    refs = summary["references"]
+    color = {arm: c for arm, c in zip(spec.arms, COLORS)}
+    groups = band_groups(spec.arms)
+    refs = reference_order(summary["references"])
     if refs:
-        fig, axes = plt.subplots(1, len(refs), figsize=(5.5 * len(refs), 4), squeeze=False)
-        for ax, ref in zip(axes[0], refs):
-            for c, arm in zip(COLORS, spec.arms):
-                pts = [p for p in summary["arms"][arm]["points"] if p[ref].get("games")]
-                x = [p["flops"] for p in pts]
-                ax.plot(x, [p[ref]["score"] for p in pts], "o-", color=c, label=arm)
-                ax.fill_between(x, [p[ref]["lo"] for p in pts], [p[ref]["hi"] for p in pts], color=c, alpha=0.2)
-            ax.set_xscale("log")
-            ax.set_ylim(-0.02, 1.02)
-            ax.set_xlabel("cumulative FLOPs (self-play + training)")
-            ax.set_ylabel(f"score vs {ref} (95% interval, seeds pooled)")
-            ax.grid(alpha=0.3)
-            ax.legend()
-        fig.tight_layout()
-        fig.savefig(report_dir / "score_vs_flops.png", dpi=110)
-        plt.close(fig)
+        # one row per reference, one column per group of arms; a single group: the references side by side
+        grid = [[(ref, g) for g in groups] for ref in refs] if len(groups) > 1 else [[(ref, groups[0]) for ref in refs]]
+        fig, axes = figure(plt, len(grid), len(grid[0]), panel=(5.0, 3.7), sharex=True, sharey=True)
+        for i, (row, cells) in enumerate(zip(axes, grid)):
+            for j, (ax, (ref, group)) in enumerate(zip(row, cells)):
+                for arm in group:
+                    pts = [p for p in summary["arms"][arm]["points"] if p[ref].get("games")]
+                    x = [p["flops"] for p in pts]
+                    ax.plot(x, [p[ref]["score"] for p in pts], "o-", color=color[arm], label=arm)
+                    ax.fill_between(x, [p[ref]["lo"] for p in pts], [p[ref]["hi"] for p in pts],
+                                    color=color[arm], alpha=0.2)
+                log_axis(ax, "x")
+                ax.set_ylim(-0.02, 1.02)
+                title = f"vs {reference_title(ref)}" + (f": {', '.join(group)}" if len(groups) > 1 else "")
+                label(ax, FLOPS_LABEL if i == len(grid) - 1 else None,
+                      score_label(ref) if j == 0 or len(groups) == 1 else None, title)
+                ax.legend(fontsize=8)
+        suptitle(fig, "score at matched FLOPs, seeds pooled; bands: 95% Wilson interval over games")
+        save(plt, fig, report_dir / "score_vs_flops.png", dpi=110)
         files.append("score_vs_flops.png")
-    keys = (("probe_policy_ce_bits", "probe policy cross-entropy (bits)"), ("probe_top1", "probe top-1 agreement"),
-            ("probe_value_ece", "probe value calibration error"))
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
-    for ax, (key, label) in zip(axes, keys):
-        for c, arm in zip(COLORS, spec.arms):
-            pts = [p for p in summary["arms"][arm]["points"] if math.isfinite(p[key][0])]
-            x = [p["flops"] for p in pts]
-            m = np.array([p[key][0] for p in pts])
-            sd = np.array([p[key][1] for p in pts])
-            ax.errorbar(x, m, yerr=sd, fmt="o-", color=c, label=arm, capsize=3)
-        ax.set_xscale("log")
-        ax.set_xlabel("cumulative FLOPs")
-        ax.set_ylabel(label + " (mean +- sd over seeds)")
-        ax.grid(alpha=0.3)
-        ax.legend()
-    fig.tight_layout()
-    fig.savefig(report_dir / "probe.png", dpi=110)
-    plt.close(fig)
+    keys = ("probe_policy_ce_bits", "probe_top1", "probe_value_ece")
+    fig, axes = figure(plt, len(groups), len(keys), panel=(5.0, 3.6), sharex=True, sharey="col")
+    for i, (row, group) in enumerate(zip(axes, groups)):
+        for ax, key in zip(row, keys):
+            for arm in group:
+                pts = [p for p in summary["arms"][arm]["points"] if math.isfinite(p[key][0])]
+                x = [p["flops"] for p in pts]
+                m = np.array([p[key][0] for p in pts])
+                sd = np.array([p[key][1] for p in pts])
+                ax.errorbar(x, m, yerr=sd, fmt="o-", color=color[arm], label=arm, capsize=3)
+            log_axis(ax, "x")
+            label(ax, FLOPS_LABEL if i == len(groups) - 1 else None, unit_label(key),
+                  ", ".join(group) if len(groups) > 1 else None)
+            ax.legend(fontsize=8)
+    suptitle(fig, "the shared probe set, mean +- sd over seeds")
+    save(plt, fig, report_dir / "probe.png", dpi=110)
     files.append("probe.png")
-    series = (("data_bits_per_flop", "bits in the data / FLOP"), ("data_policy_bits_per_label", "data policy bits / label"),
-              ("samples_per_flop", "samples / FLOP"), ("bits_per_sample", "bits offered / gradient sample"),
-              ("bits_per_flop", "bits offered / FLOP"), ("target_entropy", "policy target entropy (bits)"))
-    fig, axes = plt.subplots(2, 3, figsize=(15, 8))
-    for ax, (key, label) in zip(axes.flat, series):
-        for c, arm in zip(COLORS, spec.arms):
+    series = (("data_bits_per_flop", "bits in the data / FLOP", "bits/FLOP"),
+              ("data_policy_bits_per_label", "data policy bits / label", "bits/label"),
+              ("samples_per_flop", "samples / FLOP", "samples/FLOP"),
+              ("bits_per_sample", "bits offered / gradient sample", "bits/sample"),
+              ("bits_per_flop", "bits offered / FLOP", "bits/FLOP"),
+              ("target_entropy", "policy target entropy (moving average of 10)", "bits/position"))
+    fig, axes = figure(plt, 2, 3, panel=(5.0, 3.6))
+    for ax, (key, title, unit) in zip(axes.flat, series):
+        for arm in spec.arms:
             for k, seed in enumerate(spec.seeds_of(arm)):
                 cols = cells_series.get(f"{arm}/seed{seed}", {})
                 pts = [(x, y) for x, y in zip(cols.get("flops", []), cols.get(key, [])) if x and y is not None]
@@ -244,15 +251,12 @@ def plots(loaded: LoadedAblation, report_dir: Path, summary: dict, cells_series:
                 if key == "target_entropy" and len(ys) > 10:  # per batch (thinned): moving average
                     ys = list(np.convolve(ys, np.ones(10) / 10, mode="valid"))
                     xs = xs[9:]
-                ax.plot(xs, ys, color=c, alpha=0.8, lw=1, label=arm if k == 0 else None)
-        ax.set_xscale("log")
-        ax.set_xlabel("cumulative FLOPs")
-        ax.set_title(label)
-        ax.grid(alpha=0.3)
-        ax.legend()
-    fig.tight_layout()
-    fig.savefig(report_dir / "bits.png", dpi=110)
-    plt.close(fig)
+                ax.plot(xs, ys, color=color[arm], alpha=0.8, lw=1, label=arm if k == 0 else None)
+        log_axis(ax, "x")
+        label(ax, FLOPS_LABEL, unit, title)
+    figure_legend(fig, list(axes.flat))
+    suptitle(fig, "training series, one line per seed")
+    save(plt, fig, report_dir / "bits.png", dpi=110)
     files.append("bits.png")
     return files
 

@@ -178,7 +178,7 @@ pyplot = _pyplot
 # ---------------------------------------------------------------------------------------------------
 MAX_LOG_TICKS = 5
 MAX_BANDS = 3
-LABEL_WRAP = 42  # characters per line of an axis label
+LABEL_WRAP = 46  # characters per line of an axis label
 FLOPS_LABEL = "training + self-play FLOPs (cumulative)"
 # metric key -> (what it is, its unit), for axis labels of logged series
 UNITS: dict[str, tuple[str, str]] = {
@@ -251,7 +251,7 @@ def reference_order(names: Sequence[str]) -> list[str]:
 
 def score_label(ref: str) -> str:
     """y label of a score against a reference, with its unit."""
-    return f"score vs {reference_title(ref)} (wins + draws/2 per game)"
+    return f"score vs {reference_title(ref)} (wins + draws/2)"
 
 
 def band_groups(names: Sequence[str], max_bands: int = MAX_BANDS) -> list[list[str]]:
@@ -371,6 +371,12 @@ def figure_legend(fig: Any, axes: Sequence[Any], ncols: int = 6, fontsize: float
     if seen:
         fig.legend(list(seen.values()), list(seen), loc="outside lower center", ncols=min(ncols, len(seen)),
                    fontsize=fontsize, frameon=False)
+
+
+def suptitle(fig: Any, text: str, fontsize: float = 10) -> None:
+    """A figure title wrapped to the figure's width (constrained layout does not shrink it)."""
+    chars = max(int(fig.get_figwidth() * 72 / (0.6 * fontsize)), 20)
+    fig.suptitle(wrap(text, chars), fontsize=fontsize)
 
 
 def save(plt: Any, fig: Any, path: Path, dpi: int) -> None:
