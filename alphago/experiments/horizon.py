@@ -213,23 +213,30 @@ def write_report(cells: list[dict], report_dir: Path, budget: float, command: st
     L += ratio_table(cells)
     L += ["![horizon](horizon.png)"]
     try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+        from .plots import figure, label, log_axis, pyplot, save, suptitle
+        plt = pyplot()
+        fig, axes = figure(plt, 1, 2, panel=(5.6, 4.2))
+        axes = axes[0]
+        panels = (("data_policy_bits_per_flop", "policy bits in the data per FLOP", "policy bits in the data (bits/FLOP)"),
+                  ("samples_per_flop", "training samples per FLOP", "training samples (samples/FLOP)"))
+        boards = sorted({n for n, _ in groups})
         for kind in sorted({k for _, k in groups}):
             pts = sorted((s["game_length"], s) for name, s in summary.items() if name.endswith("/" + kind))
             xs = [p[0] for p in pts]
-            axes[0].plot(xs, [p[1]["data_policy_bits_per_flop"] for p in pts], "o-", label=kind)
-            axes[1].plot(xs, [p[1]["samples_per_flop"] for p in pts], "o-", label=kind)
-        for ax, t in zip(axes, ("policy bits in the data per FLOP", "training samples per FLOP")):
-            ax.set_xlabel("moves per game")
-            ax.set_title(t)
-            ax.set_yscale("log")
-            ax.legend()
-        fig.tight_layout()
-        fig.savefig(report_dir / "horizon.png", dpi=110)
-        plt.close(fig)
+            for ax, (key, _, _) in zip(axes, panels):
+                ax.plot(xs, [p[1][key] for p in pts], "o-", label=kind)
+        for ax, (key, title, ylabel) in zip(axes, panels):
+            for n in boards:  # the board beside its cluster of points (one per target kind)
+                here = [s for name, s in summary.items() if name.startswith(f"{n}x{n}/")]
+                ax.annotate(f"{n}x{n}", (float(np.mean([s["game_length"] for s in here])), max(s[key] for s in here)),
+                            xytext=(0, 7), textcoords="offset points", ha="center", fontsize=9, fontweight="bold")
+            log_axis(ax, "y")
+            ax.margins(x=0.08, y=0.12)
+            label(ax, "moves per game (mean over seeds)", ylabel, title)
+            ax.legend(title="target", fontsize=8)
+        suptitle(fig, f"boards {', '.join(f'{n}x{n}' for n in boards)}: one point per board and target, at "
+                      f"{budget:.3g} FLOPs per cell")
+        save(plt, fig, report_dir / "horizon.png", dpi=110)
     except ImportError:
         L.append("(matplotlib not installed: no plot)")
     from .ablation_report import reading
