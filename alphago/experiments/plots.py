@@ -351,13 +351,16 @@ def figure(plt: Any, nrows: int, ncols: int, panel: tuple[float, float] = (4.6, 
 
 def label(ax: Any, xlabel: str | None = None, ylabel: str | None = None, title: str | None = None,
           fontsize: float = 9) -> None:
-    """Axis labels (wrapped at LABEL_WRAP characters) and a title; a light grid."""
+    """Axis labels and a title, each wrapped to the panel (a y label at LABEL_WRAP characters); a light grid."""
+    spec = ax.get_subplotspec()
+    ncols = spec.get_gridspec().ncols if spec is not None else 1
+    across = 0.85 * ax.figure.get_figwidth() / ncols * 72  # about the panel's width in points, once laid out
     if xlabel is not None:
-        ax.set_xlabel(wrap(xlabel, 2 * LABEL_WRAP), fontsize=fontsize)
+        ax.set_xlabel(wrap(xlabel, max(int(across / (0.5 * fontsize)), 20)), fontsize=fontsize)
     if ylabel is not None:
         ax.set_ylabel(wrap(ylabel), fontsize=fontsize)
     if title is not None:
-        ax.set_title(wrap(title, 2 * LABEL_WRAP), fontsize=fontsize + 1)
+        ax.set_title(wrap(title, max(int(across / (0.5 * (fontsize + 1))), 20)), fontsize=fontsize + 1)
     ax.grid(True, alpha=0.3)
 
 
