@@ -28,6 +28,7 @@ from ..play.evaluation import reference_name
 from .ablation_results import (ROOT, cell_dir, cell_series, export_results, ledger_at_budget, probe_sha,
                                read_rows)
 from .ablation_spec import AblationSpec, LoadedAblation
+from .stats import difference, mean_sd, pooled, seed_level
 
 LEVELS = (0.25, 0.5, 0.75)
 COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:gray")
@@ -50,73 +51,11 @@ def ref_names(rows: list[dict], spec: AblationSpec | None = None) -> list[str]:
     return [n for n in (reference_name(x) for x in spec.eval.references + spec.eval.extra_references) if n in names]
 
 
-def pooled(rows: list[dict], ref: str) -> dict:
-    """Pooled score of rows (one per seed) against `ref`, with its interval and Elo; rows that did not
-    play `ref` (an extra reference whose checkpoint was not on disk) are left out, not counted as 0."""
-    rows = [r for r in rows if r.get(f"eval_{ref}_games")]
-    wins = sum(r.get(f"eval_{ref}_wins", 0) for r in rows)
-    draws = sum(r.get(f"eval_{ref}_draws", 0) for r in rows)
-    games = sum(r.get(f"eval_{ref}_games", 0) for r in rows)
-    if games == 0:
-        return {"games": 0}
-    losses = games - wins - draws
-    s = (wins + 0.5 * draws) / games
-    var = (wins * (1 - s) ** 2 + draws * (0.5 - s) ** 2 + losses * s ** 2) / max(games - 1, 1)
-    se = math.sqrt(var / games)
-    lo, hi = wilson(s, games)
-    clip = 0.5 / games
-    sc = min(max(s, clip), 1 - clip)
-    se = max(se, (hi - lo) / (2 * 1.96))  # never below the Wilson width (a perfect score has sd 0)
-    return {"games": games, "wins": wins, "draws": draws, "losses": losses, "score": s, "se": se,
-            "lo": lo, "hi": hi,
-            "elo": 400 * math.log10(sc / (1 - sc)),
-            "per_seed": [round(seed_score(r, ref), 3) for r in rows],
-            "by_seed": {str(r["seed"]): seed_score(r, ref) for r in rows if "seed" in r}}
-
-
-def seed_score(row: dict, ref: str) -> float:
-    """One row's (one seed's) score against `ref`: (wins + draws / 2) / games."""
-    return (row.get(f"eval_{ref}_wins", 0) + 0.5 * row.get(f"eval_{ref}_draws", 0)) / max(row.get(f"eval_{ref}_games", 1), 1)
-
-
-def seed_level(a: dict, b: dict) -> str:
-    """The seed-level comparison of two pooled scores (pooled's by_seed): the difference paired by
-    seed with its t-interval and sign-flip p (experiments/stats.py); the unit of replication is the run."""
-    from .stats import paired_by_seed
-    p = paired_by_seed({int(k): v for k, v in a.get("by_seed", {}).items()},
-                       {int(k): v for k, v in b.get("by_seed", {}).items()})
-    return "no seed in common" if p is None else p.describe()
-
-
-def difference(a: dict, b: dict) -> tuple[float, float, str]:
-    """(score a - score b, half-width of its 95% interval sqrt(se_a^2 + se_b^2) x 1.96, and
-    "significant" or "not significant": whether the interval excludes 0)."""
-    d = a["score"] - b["score"]
-    half = 1.96 * math.hypot(a["se"], b["se"])
-    return d, half, "significant" if abs(d) > half else "not significant"
-
-
 def reading(report_dir: Path) -> list[str]:
     """REPORT_DIR/reading.md (a reading written by hand, with the date it was written) as report
     lines: kept when the generated part of the report is made again."""
     p = report_dir / "reading.md"
     return ["", p.read_text().rstrip(), ""] if p.exists() else []
-
-
-def wilson(p: float, n: int, z: float = 1.96) -> tuple[float, float]:
-    """Wilson score interval of a proportion p over n games (draws count 1/2): unlike mean +- z se
-    it does not collapse to a point when every game is won or lost."""
-    d = 1 + z * z / n
-    c = (p + z * z / (2 * n)) / d
-    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return max(0.0, c - h), min(1.0, c + h)
-
-
-def mean_sd(values: list[float]) -> tuple[float, float]:
-    v = [x for x in values if isinstance(x, (int, float)) and math.isfinite(x)]
-    if not v:
-        return math.nan, math.nan
-    return float(np.mean(v)), float(np.std(v, ddof=1)) if len(v) > 1 else 0.0
 
 
 def flops_to_level(points: list[dict], ref: str, level: float) -> dict:

@@ -13,8 +13,10 @@ from pathlib import Path
 import numpy as np
 
 from ..data.records import atomic_write_bytes
-from .ablation_results import committed
-from .ablation_report import difference, mean_sd, pooled, reading
+from ..data.jsonl import read_json, write_jsonl
+from .cells import committed
+from .ablation_report import reading
+from .stats import difference, mean_sd, pooled
 from .distill_spec import DistillSpec, finished_cells
 from .plots import _pyplot
 
@@ -170,13 +172,13 @@ def top1_and_strength(spec: DistillSpec, rows: list[dict], ref: str) -> list[str
 def write_report(spec: DistillSpec, out: Path, report_dir: Path, command: str) -> Path:
     report_dir.mkdir(parents=True, exist_ok=True)
     rows = read_cells(out)
-    info = json.loads((out / "teacher.json").read_text()) if (out / "teacher.json").exists() else {}
+    info = read_json(out / "teacher.json", {})
     tab = table(spec, rows)
     refs = ref_names(rows)
     files = plots(spec, tab, refs, report_dir) if rows else []
     order = {c: i for i, c in enumerate(spec.cells())}  # the file's order, not the order cells finished in
     by_cell = sorted(rows, key=lambda r: order.get((r["label"], r["positions"], r["seed"]), len(order)))
-    atomic_write_bytes(report_dir / "cells.jsonl", "".join(json.dumps(committed(r)) + "\n" for r in by_cell).encode())
+    write_jsonl(report_dir / "cells.jsonl", [committed(r) for r in by_cell])
     (report_dir / "spec.json").write_text((out / "spec.json").read_text() if (out / "spec.json").exists() else "{}")
     if (out / "teacher.json").exists():  # the labelling run's figures: a restored report states them too
         (report_dir / "teacher.json").write_text((out / "teacher.json").read_text())

@@ -17,12 +17,13 @@ and NaN/Infinity values are skipped point by point; nothing here raises on a mal
 from __future__ import annotations
 
 import argparse
-import json
 import math
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
+
+from ..train.metrics import read_metrics as train_metrics
 
 Row = dict[str, Any]
 KINDS = ("train", "checkpoint", "evaluation", "selfplay")  # keys of read_metrics' result
@@ -48,17 +49,10 @@ def read_metrics(run_dir: Path) -> dict[str, list[Row]]:
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found: {run_dir} is not a run directory")
     rows: dict[str, list[Row]] = {k: [] for k in KINDS}
-    with path.open(encoding="utf-8", errors="replace") as f:
-        for line in f:
-            try:
-                row = json.loads(line)
-            except ValueError:  # empty or cut short
-                continue
-            if not isinstance(row, dict):
-                continue
-            kind = row.get("event", "train")
-            if kind in rows:
-                rows[kind].append(row)
+    for row in train_metrics(run_dir):
+        kind = row.get("event", "train")
+        if kind in rows:
+            rows[kind].append(row)
     return rows
 
 
