@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from ..data.jsonl import append_jsonl, read_json, read_jsonl, write_json, write_jsonl
-from .cells import committed, file_sha256, fingerprint, restorable, write_done
+from .cells import committed, config_blob, file_sha256, fingerprint, restorable, write_done
 
 if TYPE_CHECKING:
     from .ablation_spec import LoadedAblation
@@ -45,8 +45,7 @@ def cell_dir(out: Path, arm: str, seed: int) -> Path:
 # Keys added after cells were committed, with the value that means "as before the key existed": a
 # cell with that value hashes as it did, so committed results still restore (a key added without an
 # entry here retrains every committed ablation)
-EVAL_KEYS_ADDED = (("opening_moves", 0), ("point_ratio", 2.0))
-CONFIG_KEYS_ADDED = (("train", "label_smoothing", 0.0),)
+EVAL_KEYS_ADDED = (("opening_moves", 0), ("point_ratio", 2.0))  # the run config's: cells.CONFIG_KEYS_ADDED
 
 
 def cell_fingerprint(loaded: LoadedAblation, arm: str, seed: int, root: str | Path = ROOT) -> str:
@@ -62,10 +61,7 @@ def cell_fingerprint(loaded: LoadedAblation, arm: str, seed: int, root: str | Pa
     for key, neutral in EVAL_KEYS_ADDED:  # how every cell before the key existed was evaluated: same hash
         if ev[key] == neutral:
             del ev[key]
-    config = json.loads(loaded.config(arm, seed).to_json())
-    for section, key, neutral in CONFIG_KEYS_ADDED:
-        if config.get(section, {}).get(key) == neutral:
-            del config[section][key]
+    config = config_blob(json.loads(loaded.config(arm, seed).to_json()))
     return fingerprint({"config": config, "budget": spec.budget_flops,
                         "grid": spec.grid(), "eval": ev, "init_sha256": start})
 

@@ -28,6 +28,22 @@ def fingerprint(blob: dict) -> str:
     return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()
 
 
+# Config keys added after cells were committed, with the value that means "as before the key
+# existed": a cell with that value hashes as it did, so committed results still restore (a key added
+# without an entry here makes every committed cell of every experiment run again)
+CONFIG_KEYS_ADDED = (("train", "label_smoothing", 0.0),)
+
+
+def config_blob(config: dict) -> dict:
+    """A run config (Config.to_json() parsed) as fingerprints hash it: keys added since cells were
+    committed are left out while they hold their neutral value (CONFIG_KEYS_ADDED)."""
+    config = {k: dict(v) if isinstance(v, dict) else v for k, v in config.items()}
+    for section, key, neutral in CONFIG_KEYS_ADDED:
+        if config.get(section, {}).get(key) == neutral:
+            del config[section][key]
+    return config
+
+
 def file_sha256(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 

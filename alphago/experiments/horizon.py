@@ -30,7 +30,7 @@ from pathlib import Path
 
 from ..data.records import atomic_write_bytes
 from ..data.jsonl import read_json, write_json
-from .cells import committed, fingerprint as hash_blob, read_done, restorable, write_done
+from .cells import committed, config_blob, fingerprint as hash_blob, read_done, restorable, write_done
 
 ROOT = Path(__file__).resolve().parents[2]
 FAIR_KOMI = {5: 24.5, 7: 9.0, 9: 7.0}
@@ -66,7 +66,8 @@ def cell_dir(out: str | Path, size: int, kind: str, seed: int) -> Path:
 
 def fingerprint(size: int, kind: str, seed: int, budget: float, base: str) -> str:
     """What a cell's figures depend on: its run config and the FLOP budget, hashed."""
-    return hash_blob({"config": json.loads(cell_config(size, kind, seed, Path(base)).to_json()), "budget": budget})
+    return hash_blob({"config": config_blob(json.loads(cell_config(size, kind, seed, Path(base)).to_json())),
+                      "budget": budget})
 
 
 def finished(size: int, kind: str, seed: int, budget: float, out: str, base: str) -> dict | None:
