@@ -63,3 +63,43 @@ def test_done_rows(tmp_path):
     assert read_done(d) is None
     write_done(d, {"flops": 1e12})
     assert read_done(d) == {"flops": 1e12}
+
+
+# Committed reports whose cells restore on a fresh clone (docs/results/NAME/cells.json). Not here:
+# soft_vs_hard_5x5 (its cells predate fingerprints), horizon (2e12: an older cells.json without
+# fingerprints), soft_vs_hard_7x7_v2 (a study under way: only finished, rated cells are committed).
+ABLATIONS = ("aux_targets_5x5", "aux_targets_7x7", "init_7x7", "sims_5x5", "soft_vs_hard_7x7", "target_kinds_5x5",
+             "soft_vs_hard_7x7_v2_pilot")
+
+
+def test_every_committed_ablation_cell_still_has_its_fingerprint():
+    """A key added to a config or an evaluation without a neutral value in the fingerprint rules
+    (cells.CONFIG_KEYS_ADDED, ablation_results.EVAL_KEYS_ADDED) would retrain every committed cell on a
+    fresh clone: this is the check that it did not happen."""
+    from pathlib import Path
+
+    from alphago.experiments.ablation_results import ROOT, cell_fingerprint
+    from alphago.experiments.ablation_spec import load_ablation
+    checked = 0
+    for name in ABLATIONS:
+        cells = read_json(Path(ROOT) / "docs" / "results" / name / "cells.json", {})
+        loaded = load_ablation(Path(ROOT) / "configs" / "ablation" / f"{name}.yaml", ROOT)
+        for key, row in cells.items():
+            if "fingerprint" not in row or row.get("reused_from"):
+                continue
+            arm, seed = key.split("/seed")
+            assert cell_fingerprint(loaded, arm, int(seed)) == row["fingerprint"], f"{name}: {key}"
+            checked += 1
+    assert checked >= 40
+
+
+def test_every_committed_horizon_cell_still_has_its_fingerprint():
+    from pathlib import Path
+
+    from alphago.experiments.ablation_results import ROOT
+    from alphago.experiments.horizon import fingerprint as horizon_fingerprint
+    cells = read_json(Path(ROOT) / "docs" / "results" / "horizon_2e13" / "cells.json")
+    base = str(Path(ROOT) / "configs" / "5x5.yaml")
+    for key, row in cells.items():
+        assert horizon_fingerprint(row["size"], row["kind"], row["seed"], row["budget"], base) == row["fingerprint"], key
+    assert len(cells) == 27
