@@ -1,22 +1,16 @@
-"""scripts/budget_match.py: which checkpoints it picks, that finished cells are not played again, and
+"""alphago ablate --stages match (experiments/budget_match.py): which checkpoints it picks, that finished cells are not played again, and
 the pooled figures by hand."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 from pathlib import Path
 
+from alphago.cli import main
+from alphago.experiments.budget_match import cells_at
 from alphago.experiments.stats import wilson
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _script():
-    spec = importlib.util.spec_from_file_location("budget_match", ROOT / "scripts" / "budget_match.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def _result(wins: int, draws: int, games: int, black_wins: int) -> dict:
@@ -37,14 +31,16 @@ def test_budget_point_pooled_by_hand(tmp_path, capsys):
     rows = [{"arm": arm, "seed": s, "point": p, "flops": 1e12 * (p + 1), "checkpoint": f"/nowhere/{arm}{s}{p}.pt"}
             for p in (0, 1) for arm in ("base", "lever") for s in (0, 1)]
     (abl / "evaluations.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
-    assert [r["point"] for r in _script().cells_at(abl, -1)] == [1, 1, 1, 1]   # the budget: the last point
+    assert [r["point"] for r in cells_at(abl / "evaluations.jsonl", -1)] == [1, 1, 1, 1]   # the budget: the last
     out = tmp_path / "out"
     out.mkdir()
     figures = {("base", 0): (10, 0, 20, 2), ("base", 1): (12, 2, 20, 4),
                ("lever", 0): (15, 0, 20, 6)}                                    # lever seed 1: not played
     for (arm, s), f in figures.items():
         (out / f"{arm}_seed{s}.json").write_text(json.dumps(_result(*f)))
-    assert _script().main(["--ablation", str(abl), "--reference", "gnugo:1", "--games", "20", "--out", str(out)]) == 0
+    assert main(["ablate", str(ROOT / "configs" / "ablation" / "tiny.yaml"), "--out", str(abl), "--report-dir",
+                 str(tmp_path / "rep"), "--stages", "match", "--match-reference", "gnugo:1", "--match-games", "20",
+                 "--match-out", str(out)]) == 0
     text = (out / "summary.md").read_text()
     assert "skip lever seed 1: /nowhere/lever11.pt is not on this machine" in capsys.readouterr().out
     base, lever = 23 / 40, 15 / 20                 # (10 + 12 + 2/2) / 40 and 15 / 20
@@ -65,3 +61,9 @@ def test_wilson_by_hand():
     # p = 0.5, n = 10, z = 1.96: centre 0.5, half-width z*sqrt(0.025 + z^2/400)/(1 + z^2/10)
     h = 1.96 * math.sqrt(0.025 + 1.96 ** 2 / 400) / (1 + 1.96 ** 2 / 10)
     assert math.isclose(lo, 0.5 - h) and math.isclose(hi, 0.5 + h)
+
+
+def test_match_stage_needs_a_reference(tmp_path, capsys):
+    assert main(["ablate", str(ROOT / "configs" / "ablation" / "tiny.yaml"), "--out", str(tmp_path / "o"),
+                 "--report-dir", str(tmp_path / "r"), "--stages", "match"]) == 2
+    assert "--stages match needs --match-reference" in capsys.readouterr().err

@@ -16,6 +16,9 @@ Three stages, each resumable (rerun the same command after a crash or a SIGTERM)
             references named after the runs (eval.extra_references) are added to the lines whose
             checkpoints are here (extra_reference_rows).
   report    experiments/ablation_report.py: REPORT_DIR/report.md, plots, table, from those lines.
+and, on request only (--stages match), a fourth:
+  match     more games at one matched point against one reference from random openings shared by
+            every arm (experiments/budget_match.py; REPORT_DIR/budget_vs_REF/summary.md).
 When train and evaluate run together, each cell is evaluated as soon as it finishes, while the
 others train: an ablation cut short by the end of a session leaves whole cells to commit.
 
@@ -309,7 +312,25 @@ def main(args: argparse.Namespace) -> int:
         command = f"alphago ablate {args.ablation} --jobs {args.jobs}"
         path = write_report(loaded, out, report_dir, command=command)
         print(f"report: {path}", flush=True)
+    if "match" in args.stages:
+        return match_stage(args, spec.name, out, report_dir)
     return 0
+
+
+def match_stage(args: argparse.Namespace, name: str, out: Path, report_dir: Path) -> int:
+    """More games at one matched point against one reference (experiments/budget_match.py)."""
+    from .budget_match import MatchSettings, run
+    if not args.match_reference:
+        print("alphago ablate: --stages match needs --match-reference (an arena spec, e.g. gnugo:1)", file=sys.stderr)
+        return 2
+    st = MatchSettings(args.match_reference, args.match_games, args.match_opening_moves, args.match_point,
+                       args.match_sims, args.match_seed, max(1, args.jobs))
+    evaluations = out / "evaluations.jsonl" if (out / "evaluations.jsonl").exists() else report_dir / "evaluations.jsonl"
+    dest = Path(args.match_out or report_dir / f"budget_vs_{args.match_reference.replace(':', '')}")
+    command = (f"alphago ablate {args.ablation} --stages match --match-reference {st.reference} --match-games "
+               f"{st.games} --match-opening-moves {st.opening_moves} --match-point {st.point} --match-sims {st.sims} "
+               f"--match-seed {st.seed}" + (f" --match-out {args.match_out}" if args.match_out else ""))
+    return run(name, evaluations, st, dest, command)
 
 
 def add_parser(sub) -> None:
@@ -319,7 +340,17 @@ def add_parser(sub) -> None:
     a.add_argument("--out", help="run directories and evaluations (default: runs/ablate/NAME)")
     a.add_argument("--report-dir", help="report.md and plots (default: docs/results/NAME)")
     a.add_argument("--stages", nargs="+", default=["train", "evaluate", "report"],
-                   choices=["train", "evaluate", "report"], help="which stages to run (default: all)")
+                   choices=["train", "evaluate", "report", "match"],
+                   help="which stages to run (default: train evaluate report); match: more games at one matched "
+                        "point against --match-reference, from random openings (experiments/budget_match.py)")
+    m = a.add_argument_group("match stage")
+    m.add_argument("--match-reference", help="arena spec of the opponent, e.g. gnugo:1")
+    m.add_argument("--match-games", type=int, default=100, help="games per seed")
+    m.add_argument("--match-opening-moves", type=int, default=2, help="random legal moves before play")
+    m.add_argument("--match-point", type=int, default=-1, help="matched point index (default: the budget, -1)")
+    m.add_argument("--match-sims", type=int, default=64, help="the checkpoints' simulations per move")
+    m.add_argument("--match-seed", type=int, default=7, help="arena seed: the same openings for every arm")
+    m.add_argument("--match-out", help="where the matches and summary.md go (default: REPORT_DIR/budget_vs_REF)")
     a.add_argument("--jobs", type=int, default=1,
                    help="cells trained at a time (processes, one thread each) and evaluation games at a time")
     a.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",

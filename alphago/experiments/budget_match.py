@@ -5,54 +5,58 @@ each opening once with each colour. The ablation's own evaluation plays 20 games
 empty board, where nearly deterministic engines repeat their games; this gives each arm many more
 games, and distinct ones, where the comparison matters (the budget).
 
-    python scripts/budget_match.py --ablation docs/results/aux_targets_7x7 --reference gnugo:1 \\
-        --games 100 --opening-moves 2 --out docs/results/aux_targets_7x7/budget_vs_gnugo1
+    alphago ablate configs/ablation/aux_targets_7x7.yaml --stages match --match-reference gnugo:1 \\
+        --match-games 100 --match-opening-moves 2   # -> docs/results/aux_targets_7x7/budget_vs_gnugo1
 
-Resumable: a cell whose OUT/ARM_seedS.json exists is not played again. Writes OUT/summary.md: per arm
-the pooled score with a 95% Wilson interval, per-seed scores, distinct games, and the difference from
-the first arm twice: over games (normal approximation with the draw-aware standard error every
+(the committed budget_vs_gnugo1 summaries were made by this code as scripts/budget_match.py, with the
+plain binomial standard error where this gives the draw-aware one).
+
+The evaluation rows come from the ablation's OUT (runs/ablate/NAME, where its checkpoints are),
+else from REPORT_DIR. Resumable: a cell whose MATCH_OUT/ARM_seedS.json exists is not played again.
+Writes MATCH_OUT/summary.md (default REPORT_DIR/budget_vs_REFERENCE): per arm the pooled score with
+a 95% Wilson interval, per-seed scores, distinct games, and the difference from the first arm twice: over games (normal approximation with the draw-aware standard error every
 report uses, experiments/stats.py; games treated as independent, which random openings make closer
 to true) and over seeds (paired by seed: the unit of replication is the run). Matches run one after
 another, each with --parallel games at a time.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from ..data.jsonl import read_jsonl
+from ..data.records import atomic_write_bytes
+from .stats import difference, paired_by_seed, score_stats
 
-from alphago.data.jsonl import read_jsonl  # noqa: E402
-from alphago.experiments.stats import difference, paired_by_seed, score_stats  # noqa: E402
 
-
-def cells_at(ablation_dir: Path, point: int) -> list[dict]:
-    rows = read_jsonl(ablation_dir / "evaluations.jsonl")
+def cells_at(evaluations: Path, point: int) -> list[dict]:
+    """The evaluation rows at matched point `point` (negative: from the end; -1 the budget)."""
+    rows = read_jsonl(evaluations)
     pts = sorted({r["point"] for r in rows})
     want = pts[point] if point < 0 else point
     return [r for r in rows if r["point"] == want]
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--ablation", required=True, help="an ablation's report directory (its evaluations.jsonl)")
-    ap.add_argument("--reference", required=True, help="arena spec, e.g. gnugo:1")
-    ap.add_argument("--games", type=int, default=100)
-    ap.add_argument("--opening-moves", type=int, default=2)
-    ap.add_argument("--point", type=int, default=-1, help="matched point index (default: the budget, -1)")
-    ap.add_argument("--sims", type=int, default=64)
-    ap.add_argument("--seed", type=int, default=7, help="arena seed: the same openings for every arm")
-    ap.add_argument("--parallel", type=int, default=2)
-    ap.add_argument("--out", required=True)
-    a = ap.parse_args(argv)
-    out = Path(a.out)
+@dataclass(frozen=True)
+class MatchSettings:
+    reference: str              # arena spec of the opponent, e.g. gnugo:1
+    games: int = 100            # per seed (each opening with both colours)
+    opening_moves: int = 2      # random legal moves before play starts
+    point: int = -1             # matched point index (negative: from the end; -1 the budget)
+    sims: int = 64              # the checkpoints' simulations per move
+    seed: int = 7               # arena seed: the same openings for every arm and seed
+    parallel: int = 2           # games at a time
+
+
+def run(name: str, evaluations: Path, a: MatchSettings, out: Path, command: str) -> int:
+    """Play and summarise (module doc). name: the ablation's; returns the exit code."""
     out.mkdir(parents=True, exist_ok=True)
-    rows = cells_at(Path(a.ablation), a.point)
+    rows = cells_at(evaluations, a.point)
     if not rows:
-        print(f"error: no evaluation rows in {a.ablation}/evaluations.jsonl", file=sys.stderr)
+        print(f"alphago ablate: no evaluation rows in {evaluations}", file=sys.stderr)
         return 2
     arms = list(dict.fromkeys(r["arm"] for r in rows))
     for r in rows:
@@ -63,17 +67,15 @@ def main(argv: list[str] | None = None) -> int:
         if not ckpt.exists():
             print(f"skip {r['arm']} seed {r['seed']}: {ckpt} is not on this machine", flush=True)
             continue
-        cmd = ["alphago", "arena", "--a", f"{ckpt}@{a.sims}", "--b", a.reference, "--games", str(a.games),
-               "--opening-moves", str(a.opening_moves), "--no-resign", "--root-noise", "0.1",
+        cmd = [sys.executable, "-m", "alphago.cli", "arena", "--a", f"{ckpt}@{a.sims}", "--b", a.reference,
+               "--games", str(a.games), "--opening-moves", str(a.opening_moves), "--no-resign", "--root-noise", "0.1",
                "--parallel", str(a.parallel), "--seed", str(a.seed), "--json", str(dest)]
-        print(f"{r['arm']} seed {r['seed']} ({r['flops']:.3g} FLOPs): {' '.join(cmd)}", flush=True)
+        print(f"match: {r['arm']} seed {r['seed']} ({r['flops']:.3g} FLOPs): alphago {' '.join(cmd[3:])}", flush=True)
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-    L = [f"# `{Path(a.ablation).name}`: {a.games} games per seed against `{a.reference}` from random openings",
-         "", f"Generated by `python scripts/budget_match.py --ablation {a.ablation} --reference {a.reference} "
-         f"--games {a.games} --opening-moves {a.opening_moves} --point {a.point} --sims {a.sims} --seed {a.seed} "
-         f"--out {a.out}`. Each arm's checkpoint at matched point {a.point} (the ablation's evaluated one) at "
-         f"{a.sims} simulations, 10% root noise, never resigning; every game starts with {a.opening_moves} random "
-         "legal moves, each opening played once with each colour, the same openings for every arm. Score = (wins + "
+    L = [f"# `{name}`: {a.games} games per seed against `{a.reference}` from random openings",
+         "", f"Generated by `{command}`. Each arm's checkpoint at matched point {a.point} (the ablation's evaluated "
+         f"one) at {a.sims} simulations, 10% root noise, never resigning; every game starts with {a.opening_moves} "
+         "random legal moves, each opening played once with each colour, the same openings for every arm. Score = (wins + "
          "draws/2) / games, seeds pooled, 95% Wilson interval.", "",
          "| arm | score | 95% interval | per seed | as Black / as White (wins+draws/2) | distinct games | games |",
          "|---|---|---|---|---|---|---|"]
@@ -103,12 +105,6 @@ def main(argv: list[str] | None = None) -> int:
                 seeds = "no seed in common" if paired is None else paired.describe()
                 L.append(f"- `{arm}` - `{arms[0]}`: {d:+.3f} [{d - half:+.3f}, {d + half:+.3f}] ({sig}); "
                          f"by seed: {seeds}")
-    tmp = out / "summary.md.tmp"
-    tmp.write_text("\n".join(L) + "\n")
-    tmp.replace(out / "summary.md")
+    atomic_write_bytes(out / "summary.md", ("\n".join(L) + "\n").encode())
     print("\n".join(L))
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
