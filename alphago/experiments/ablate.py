@@ -1,7 +1,7 @@
 """`alphago ablate ABLATION.yaml`: arms x seeds at one FLOP budget, evaluated at matched FLOPs.
 
 Three stages, each resumable (rerun the same command after a crash or a SIGTERM):
-  train     every cell (arm, seed) runs self-play + training in one process (driver.run_local)
+  train     every cell (arm, seed) runs self-play + training in one process (run.local.run_local)
             until the ledger's cumulative FLOPs (self-play evaluations + training) reach the
             budget; a finished cell leaves OUT/runs/ARM/seedS/done.json, an interrupted one
             resumes from its latest checkpoint. Cells run --jobs at a time, as processes
@@ -43,7 +43,7 @@ if TYPE_CHECKING:  # the CLI builds its parser without importing torch (config i
 
 def train_cell(spec_path: str, out: str, arm: str, seed: int, threads: int = 1) -> dict:
     """Run one cell to the budget (or resume it); returns its done.json content."""
-    from ..driver import run_local
+    from ..run.local import run_local
     from .ablation_spec import load_ablation
     loaded = load_ablation(spec_path, ROOT)
     run_dir = cell_dir(Path(out), arm, seed)
