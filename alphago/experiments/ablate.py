@@ -5,7 +5,7 @@ Three stages, each resumable (rerun the same command after a crash or a SIGTERM)
             until the ledger's cumulative FLOPs (self-play evaluations + training) reach the
             budget; a finished cell leaves OUT/runs/ARM/seedS/done.json, an interrupted one
             resumes from its latest checkpoint. Cells run --jobs at a time, as processes
-            (one torch/numba thread each), or with --ray [ADDRESS] as Ray tasks (orchestrate.
+            (one torch/numba thread each), or with --ray [ADDRESS] as Ray tasks (run.remote.
             map_tasks): on a cluster the cells spread over its nodes (OUT must then be on a file
             system every node sees).
   evaluate  at every matched FLOP point of the grid (ablation_spec.AblationSpec.grid) each cell's
@@ -288,7 +288,7 @@ def main(args: argparse.Namespace) -> int:
             if "evaluate" in args.stages:
                 evaluate()
         if args.ray is not None:  # cells as Ray tasks: local Ray, or one per node of a cluster
-            from ..orchestrate import map_tasks
+            from ..run.remote import map_tasks
             map_tasks(train_cell, [(str(Path(args.ablation).resolve()), str(out.resolve()), arm, seed, 1)
                                    for arm, seed in todo],
                       address=args.ray or None, num_cpus=1, on_result=lambda _, s: done_line(s))
