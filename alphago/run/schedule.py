@@ -148,7 +148,7 @@ class Schedule:
 
     def run(self) -> str:
         """Play and train until a budget is reached; returns which (also in `stopped_by`)."""
-        learner, pool, c = self.learner, self.pool, None
+        learner, pool = self.learner, self.pool
         self.counters = c = Counters(*learner.counters())
         self.start = time.time()
         self.stopped_by = self.reached()
