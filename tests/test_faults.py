@@ -292,7 +292,7 @@ def test_three_nodes_on_loopback(tmp_path):
 
 
 def _placement(run: Path) -> dict | None:
-    """The run's placement row (orchestrate: driver, learner and worker nodes), or None yet."""
+    """The run's placement row (run/remote.py: driver, learner and worker nodes), or None yet."""
     path = run / "metrics.jsonl"
     if not path.exists():
         return None
