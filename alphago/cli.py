@@ -22,10 +22,12 @@ def build_parser() -> argparse.ArgumentParser:
     from .experiments.toy_bits import add_parser as add_toy
     from .play.commands import add_parsers as add_play
     from .play.evaluation import add_parser as add_evaluate
+    from .run.commands import add_parser as add_train
     from .selfplay.commands import add_parser as add_selfplay
-    from .train.commands import add_parsers as add_train
+    from .train.commands import add_parser as add_train_offline
     from .train.supervised import add_parser as add_pretrain
-    add_train(sub)          # train, train-offline
+    add_train(sub)
+    add_train_offline(sub)
     add_plot(sub)
     add_evaluate(sub)
     add_pretrain(sub)

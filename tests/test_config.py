@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from alphago import orchestrate
+from alphago.run import resources
 from alphago.config import Config, ConfigError, config_from_dict, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -157,12 +157,12 @@ def test_check_resources_refuses_more_workers_than_cpus():
     cpus = os.cpu_count() or 1
     cfg = config_from_dict(_with(run={"workers": cpus + 1, "worker_cpus": 1}))
     with pytest.raises(ConfigError) as info:
-        orchestrate.check_resources(cfg, address=None)
+        resources.check_resources(cfg, address=None)
     msg = str(info.value)
     assert "run.workers" in msg and str(cpus) in msg
     # fitting runs pass; a cluster address defers the check to Ray
-    orchestrate.check_resources(config_from_dict(_with(run={"workers": 1, "worker_cpus": 1})), address=None)
-    orchestrate.check_resources(cfg, address="10.0.0.1:6379")
+    resources.check_resources(config_from_dict(_with(run={"workers": 1, "worker_cpus": 1})), address=None)
+    resources.check_resources(cfg, address="10.0.0.1:6379")
 
 
 def test_check_resources_counts_the_async_learner():
@@ -170,15 +170,15 @@ def test_check_resources_counts_the_async_learner():
     cfg = config_from_dict(_with(run={"schedule": "async", "workers": cpus, "worker_cpus": 1,
                                       "learner_cpus": 1}))
     with pytest.raises(ConfigError, match="run.learner_cpus"):
-        orchestrate.check_resources(cfg, address=None)
+        resources.check_resources(cfg, address=None)
 
 
 def test_unreachable_address_fails_within_seconds():
     t = time.monotonic()
     with pytest.raises(ConnectionError, match="127.0.0.1:1"):
-        orchestrate.check_address("127.0.0.1:1")
+        resources.check_address("127.0.0.1:1")
     assert time.monotonic() - t < 5.0
-    orchestrate.check_address("auto")  # resolved by Ray itself, not probed
+    resources.check_address("auto")  # resolved by Ray itself, not probed
 
 
 def test_loading_a_config_imports_neither_torch_nor_ray():
@@ -212,7 +212,7 @@ def test_ownership_weight_needs_the_head():
 
 def test_run_workers_auto_is_sized_from_the_cluster():
     from alphago.config import RunConfig
-    from alphago.orchestrate import workers_for
+    from alphago.run.resources import workers_for
     assert workers_for(RunConfig(workers="auto", worker_cpus=1.0), 8.0) == 8
     assert workers_for(RunConfig(workers="auto", worker_cpus=2.0, schedule="async", learner_cpus=2.0), 8.0) == 3
     assert workers_for(RunConfig(workers="auto", worker_cpus=4.0), 2.0) == 1      # at least one

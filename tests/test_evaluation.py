@@ -1,5 +1,5 @@
 """In-process matches (tests/inprocess_match.py), the evaluation yardstick (play/evaluation.py, `alphago
-evaluate`), the Ray-free driver's budgets (driver.py) and multi-reference configs."""
+evaluate`), the Ray-free run's budgets (run/local.py) and multi-reference configs."""
 from __future__ import annotations
 
 import json
@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from alphago.config import ConfigError, config_from_dict, load_config
-from alphago.driver import run_local
+from alphago.run.local import run_local
 from alphago.go import Rules
 from alphago.net.model import NetConfig, PolicyValueNet
 from alphago.play.evaluation import pick_checkpoints, reference_name

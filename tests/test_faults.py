@@ -292,7 +292,7 @@ def test_three_nodes_on_loopback(tmp_path):
 
 
 def _placement(run: Path) -> dict | None:
-    """The run's placement row (orchestrate: driver, learner and worker nodes), or None yet."""
+    """The run's placement row (run/remote.py: driver, learner and worker nodes), or None yet."""
     path = run / "metrics.jsonl"
     if not path.exists():
         return None
@@ -348,7 +348,7 @@ def test_a_worker_that_keeps_dying_stops_the_run(tmp_path):
     """Every replacement of the only worker killed as soon as it runs: after WORKER_RESTARTS
     consecutive failures (with back-off between them) the run stops in one line, checkpointed,
     and each restart was counted as it happened."""
-    from alphago.orchestrate import WORKER_RESTARTS
+    from alphago.run.remote import WORKER_RESTARTS
     run = tmp_path / "run"
     cfg = _config(tmp_path, games_per_phase=16, total_games=10_000)
     proc = _train("--config", str(cfg), "--run-dir", str(run))

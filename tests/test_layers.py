@@ -91,17 +91,33 @@ def test_play_does_not_import_the_trainer():
     assert not _offenders([m for m in MODULES if _under(m, "alphago.play")], ("alphago.train",))
 
 
-# train/commands.py (`alphago train`) calls orchestrate.train: it belongs in the run layer beside
-# driver.py and orchestrate.py (DESIGN's run/commands.py); moving it waits for the one run loop.
-RUN_ALLOWED = {"alphago.train.commands"}
 BELOW_RUN = ("alphago.go", "alphago.mcts", "alphago.net", "alphago.data", "alphago.train", "alphago.selfplay",
              "alphago.goenv", "alphago.config")
 
 
 def test_layers_below_the_run_loop_do_not_import_it():
-    below = [m for m in MODULES if any(_under(m, p) for p in BELOW_RUN) and m not in RUN_ALLOWED]
-    assert not _offenders(below, ("alphago.orchestrate", "alphago.driver", "alphago.play", "alphago.eval",
-                                  "alphago.bench", "alphago.cli"))
+    """train/ (the learner, `alphago train-offline`) and everything under it never import the run loop:
+    `alphago train` lives in run/commands.py, above both the learner and the workers."""
+    below = [m for m in MODULES if any(_under(m, p) for p in BELOW_RUN)]
+    assert not _offenders(below, ("alphago.run", "alphago.play", "alphago.eval", "alphago.bench", "alphago.cli"))
+
+
+def test_train_commands_do_not_import_the_run_layer():
+    train = [m for m in MODULES if _under(m, "alphago.train")]
+    assert not _offenders(train, ("alphago.run",))
+    assert "alphago.run.commands" in GRAPH["alphago.cli"]
+
+
+def test_one_schedule_loop():
+    """The schedule is written once (run/schedule.py): the Ray-free runs (run/local.py) and `alphago train`
+    (run/train.py) both drive it; only run/train.py reaches Ray (run/remote.py), and the Ray-free runs
+    never load it."""
+    assert "alphago.run.schedule" in GRAPH["alphago.run.local"]
+    assert "alphago.run.schedule" in GRAPH["alphago.run.train"]
+    for m in ("alphago.run.schedule", "alphago.run.local", "alphago.run.progress", "alphago.run.resources",
+              "alphago.run.evaluation"):
+        reached = _closure(m)
+        assert "alphago.run.remote" not in reached and not any(_under(i, "ray") for i in reached), m
 
 
 CONFIG_LEAVES = ("alphago.net.config", "alphago.mcts.config", "alphago.selfplay.config", "alphago.train.config")
@@ -142,14 +158,14 @@ def test_config_composer_imports_only_the_engine_config_types():
     assert all(i in CONFIG_LEAVES or i == "alphago.mcts.targets" for i in leaves), leaves
 
 
-# bench/selfplay.py measures several runs in one process and calls ray.shutdown() between them so
-# that each starts its own Ray cluster; orchestrate.py has no shutdown helper yet (it would be the
-# only change needed to drop this exception).
-RAY_ALLOWED = {"alphago.orchestrate", "alphago.bench.selfplay"}
+RAY_MODULE = "alphago.run.remote"
 
 
-def test_only_orchestrate_imports_ray():
-    assert not _offenders([m for m in MODULES if m not in RAY_ALLOWED], ("ray",))
+def test_only_one_module_imports_ray():
+    """Ray is imported in run/remote.py alone: the benchmarks, the ablation's Ray tasks and
+    `alphago train` reach it through that module."""
+    importers = sorted(m for m in MODULES if any(_under(i, "ray") for i in GRAPH[m]))
+    assert importers == [RAY_MODULE]
 
 
 def _cycles() -> list[list[str]]:
@@ -189,9 +205,9 @@ def test_no_import_cycles():
 
 
 def test_the_check_sees_lazy_imports():
-    """A function-level import counts: orchestrate imports ray only inside its functions."""
-    assert "ray" in GRAPH["alphago.orchestrate"]
-    assert "alphago.orchestrate" in GRAPH["alphago.bench.selfplay"]
+    """A function-level import counts: bench/selfplay.py imports the Ray module only inside its functions."""
+    assert "alphago.run.remote" in GRAPH["alphago.bench.selfplay"]
+    assert "alphago.run.remote" in GRAPH["alphago.run.train"]
 
 
 def test_no_issue_numbers_a_reader_cannot_follow():

@@ -3,7 +3,7 @@ the untrained net of the same config and a uniform-random player by a clear marg
 
 It fails when the system stops learning (a bug in features, targets, perspectives,
 augmentation, search or training). configs/learn_check.yaml: ~80 s of self-play and training
-on 2 cores, Ray-free (alphago/driver.py), then 2 x 64 games in-process (tests/inprocess_match.py), with
+on 2 cores, Ray-free (alphago/run/local.py), then 2 x 64 games in-process (tests/inprocess_match.py), with
 colours alternating over shared random openings. Measured on 2026-12-03: 64-0 against both.
 
 The margin: >= 48 of 64 (75%) with the 95% Elo interval above 0; under the null of equal
@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from alphago.config import load_config
-from alphago.driver import run_local
+from alphago.run.local import run_local
 from alphago.net.evaluator import TorchEvaluator
 from alphago.net.io import load_model
 from alphago.net.model import PolicyValueNet

@@ -59,7 +59,7 @@ def test_score_is_better_for_the_labelling_net_than_for_an_untrained_one(small_p
 
 
 def test_runs_naming_the_probe_score_every_checkpoint_on_it(small_probe, tmp_path):
-    from alphago.driver import run_local
+    from alphago.run.local import run_local
     cfg = load_config(ROOT / "configs" / "tiny.yaml", {"train": {"probe": str(small_probe)},
                                                        "run": {"total_games": 32}})
     run_local(cfg, tmp_path / "run", threads=1)

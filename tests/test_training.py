@@ -639,7 +639,7 @@ def test_auxiliary_heads_learn_and_are_counted(tmp_path):
     """A short run with the ownership, soft-policy and score levers: the heads' losses fall, their bits are
     counted (ownership in both ledgers), and the FLOPs of training include the heads."""
     from alphago.config import config_from_dict
-    from alphago.driver import run_local
+    from alphago.run.local import run_local
     raw = yaml.safe_load(TINY_PATH.read_text())
     raw["net"]["ownership_head"] = True
     raw["net"]["soft_policy_head"] = True
@@ -702,7 +702,7 @@ def test_reanalyse_rebuilds_the_stored_positions(net_games):
 
 def test_reanalyse_renews_targets_and_counts_its_flops(tmp_path):
     from alphago.config import config_from_dict
-    from alphago.driver import run_local
+    from alphago.run.local import run_local
     raw = yaml.safe_load(TINY_PATH.read_text())
     raw["train"]["reanalyse_ratio"] = 0.5
     raw["run"]["total_games"] = 48

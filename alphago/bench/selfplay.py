@@ -13,12 +13,42 @@ from __future__ import annotations
 import os
 import tempfile
 
-from ..config import load_config
+import time
+
+from ..config import Config, load_config
 from .common import emit, machine_info
 
 
+def selfplay_throughput(cfg: Config, workers: int, seconds: float, games_per_call: int) -> dict:
+    """`workers` self-play actors (cfg.run.worker_cpus each) playing in parallel for about `seconds`
+    after a warm-up call; returns positions/s and games/s over the timed part."""
+    from ..run.remote import RayWorkerPool, init_ray
+    init_ray()
+    pool = RayWorkerPool(cfg, workers)
+    for i in range(workers):  # compile + warm up
+        pool.play(i, 2)
+    while not pool.idle():
+        pool.next_batch()
+    positions = games = 0
+    start = time.time()
+    for i in range(workers):
+        pool.play(i, games_per_call)
+    while not pool.idle():
+        i, batch = pool.next_batch()
+        if batch is not None:
+            games += len(batch.records)
+            positions += sum(g.num_moves for g in batch.records)
+        if time.time() - start < seconds:
+            pool.play(i, games_per_call)
+    wall = time.time() - start
+    pool.stop()
+    return {"workers": workers, "positions_per_s": positions / wall, "games_per_s": games / wall,
+            "positions": positions, "wall_s": wall}
+
+
 def main(args) -> int:
-    from ..orchestrate import selfplay_throughput, train
+    from ..run.remote import shutdown
+    from ..run.train import train
     cfg = load_config(args.config)
     result = {"config": args.config, "machine": machine_info(), "runs": []}
     table = []
@@ -30,8 +60,7 @@ def main(args) -> int:
     if 1 in by and 2 in by:
         result["scaling_2_vs_1"] = by[2] / by[1]
         table.append(("2 vs 1 workers", f"{result['scaling_2_vs_1']:.2f}x"))
-    import ray
-    ray.shutdown()
+    shutdown()
     import json
     from dataclasses import replace
     # at least 4 self-play phases: a rate between the first and last training rows of one phase is 0
@@ -41,7 +70,7 @@ def main(args) -> int:
     with tempfile.TemporaryDirectory() as d:
         train(cfg_e2e, d, progress=False)
         rows = [json.loads(x) for x in open(os.path.join(d, "metrics.jsonl"))]
-    ray.shutdown()
+    shutdown()
     rows = [r for r in rows if "loss" in r and "wall_s" in r]
     if len(rows) >= 2 and rows[-1]["wall_s"] > rows[0]["wall_s"] and rows[-1]["positions"] > rows[0]["positions"]:
         result["e2e_positions_per_s"] = ((rows[-1]["positions"] - rows[0]["positions"])

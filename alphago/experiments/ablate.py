@@ -1,11 +1,11 @@
 """`alphago ablate ABLATION.yaml`: arms x seeds at one FLOP budget, evaluated at matched FLOPs.
 
 Three stages, each resumable (rerun the same command after a crash or a SIGTERM):
-  train     every cell (arm, seed) runs self-play + training in one process (driver.run_local)
+  train     every cell (arm, seed) runs self-play + training in one process (run.local.run_local)
             until the ledger's cumulative FLOPs (self-play evaluations + training) reach the
             budget; a finished cell leaves OUT/runs/ARM/seedS/done.json, an interrupted one
             resumes from its latest checkpoint. Cells run --jobs at a time, as processes
-            (one torch/numba thread each), or with --ray [ADDRESS] as Ray tasks (orchestrate.
+            (one torch/numba thread each), or with --ray [ADDRESS] as Ray tasks (run.remote.
             map_tasks): on a cluster the cells spread over its nodes (OUT must then be on a file
             system every node sees).
   evaluate  at every matched FLOP point of the grid (ablation_spec.AblationSpec.grid) each cell's
@@ -48,7 +48,7 @@ if TYPE_CHECKING:  # the CLI builds its parser without importing torch (config i
 
 def train_cell(spec_path: str, out: str, arm: str, seed: int, threads: int = 1) -> dict:
     """Run one cell to the budget (or resume it); returns its done.json content."""
-    from ..driver import run_local
+    from ..run.local import run_local
     from .ablation_spec import load_ablation
     loaded = load_ablation(spec_path, ROOT)
     run_dir = cell_dir(Path(out), arm, seed)
@@ -292,7 +292,7 @@ def main(args: argparse.Namespace) -> int:
             if "evaluate" in args.stages:
                 evaluate()
         if args.ray is not None:  # cells as Ray tasks: local Ray, or one per node of a cluster
-            from ..orchestrate import map_tasks
+            from ..run.remote import map_tasks
             map_tasks(train_cell, [(str(Path(args.ablation).resolve()), str(out.resolve()), arm, seed, 1)
                                    for arm, seed in todo],
                       address=args.ray or None, num_cpus=1, on_result=lambda _, s: done_line(s))

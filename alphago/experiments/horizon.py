@@ -7,7 +7,7 @@ with the ledger (docs/accounting.md) on short runs that differ only in the board
   every cell (board N, target kind, seed) is configs/5x5.yaml (--base) with `size: N`, the board's fair
   komi (5x5 24.5, 7x7 9, 9x9 7, else 7.5), a move cap of 3 N^2 and `train.target: KIND` (plus
   what the kind needs from the search: Gumbel for `gumbel`, forced playouts for `pruned`): the
-  same net, search and schedule, run Ray-free (driver.run_local) to the same FLOP budget.
+  same net, search and schedule, run Ray-free (run.local.run_local) to the same FLOP budget.
 
 Per cell, from the run's own metrics at the budget: mean game length (moves), positions per
 FLOP, training samples per FLOP, policy bits in the data per label and per FLOP, outcome bits
@@ -101,7 +101,7 @@ def restore(cells: list[tuple], out: str, report_dir: Path, log=print) -> int:
 
 
 def run_cell(size: int, kind: str, seed: int, budget: float, out: str, base: str, threads: int = 1) -> dict:
-    from ..driver import run_local
+    from ..run.local import run_local
     run_dir = cell_dir(out, size, kind, seed)
     row = finished(size, kind, seed, budget, out, base)
     if row is not None:

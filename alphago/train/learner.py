@@ -1,5 +1,5 @@
 """The learner without Ray: model, trainer, replay, probe set, checkpoints and metrics for a
-run directory. orchestrate.py drives it; train-offline uses it directly.
+run directory. The run's schedule drives it (alphago/run/); train-offline uses it directly.
 
 Run directory layout:
   games/shard_XXXXXXXX.npz   every self-play game (source of truth for the replay buffer)
