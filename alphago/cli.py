@@ -17,7 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .experiments.ablate import add_parser as add_ablate
     from .experiments.distill import add_parser as add_distill
     from .experiments.horizon import add_parser as add_horizon
-    from .experiments.plots import add_parser as add_plot
+    from .run.plot import add_parser as add_plot
     from .experiments.probe import add_parser as add_probe
     from .experiments.toy_bits import add_parser as add_toy
     from .play.commands import add_parsers as add_play

@@ -33,7 +33,8 @@ class ConfigError(ValueError):
 class RunConfig:
     schedule: str = "alternating"   # alternating self-play / training phases (small machines) or async (clusters)
     workers: int | str = 1          # self-play actors, or "auto": the cluster's CPUs (less the learner's in the
-    #                                 async schedule) divided by worker_cpus, read when the run starts
+    #                                 async schedule) divided by worker_cpus, read when the run starts and
+    #                                 again as nodes join (more workers; never fewer)
     worker_cpus: float = 1.0        # Ray CPUs per self-play actor (its torch and numba threads follow)
     learner_cpus: float = 1.0
     learner_gpus: float = 0.0

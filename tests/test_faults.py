@@ -242,10 +242,11 @@ def _free_port() -> int:
 
 @pytest.mark.skipif(not RAY_CLI.exists(), reason=f"no `ray` command beside {sys.executable}")
 def test_three_nodes_on_loopback(tmp_path):
-    """A head at 127.0.0.1 and two nodes at 127.0.0.2 and 127.0.0.3, each with its own temp dir: the
-    learner runs on the driver's node (the placement row says so), the workers spread, a worker node
-    killed mid-run is survived (its worker is replaced on another node), and no shard or checkpoint
-    is written anywhere but the run directory."""
+    """A head at 127.0.0.1 and a node at 127.0.0.2, then a third node (127.0.0.3) joining mid-run, each
+    with its own temp dir: the learner runs on the driver's node (the placement row says so), the
+    workers (run.workers: auto) spread, the node that joins gets a worker of its own (a second placement
+    row), a worker node killed mid-run is survived (its worker is replaced on another node), and no
+    shard or checkpoint is written anywhere but the run directory."""
     port = _free_port()
     ray_cmd = str(RAY_CLI)
     import shutil
@@ -256,20 +257,25 @@ def test_three_nodes_on_loopback(tmp_path):
                            "--num-cpus=2", f"--temp-dir={temps['127.0.0.1']}", "--include-dashboard=false",
                            "--disable-usage-stats"], capture_output=True, text=True, env=CLUSTER_ENV, timeout=120)
     assert head.returncode == 0, head.stderr[-2000:]
+    def join(ip: str) -> None:
+        node = subprocess.run([ray_cmd, "start", f"--address=127.0.0.1:{port}", f"--node-ip-address={ip}",
+                               "--num-cpus=1", f"--temp-dir={temps[ip]}"],
+                              capture_output=True, text=True, env=CLUSTER_ENV, timeout=120)
+        assert node.returncode == 0, node.stderr[-2000:]
     try:
-        for ip in ("127.0.0.2", "127.0.0.3"):
-            node = subprocess.run([ray_cmd, "start", f"--address=127.0.0.1:{port}", f"--node-ip-address={ip}",
-                                   "--num-cpus=1", f"--temp-dir={temps[ip]}"],
-                                  capture_output=True, text=True, env=CLUSTER_ENV, timeout=120)
-            assert node.returncode == 0, node.stderr[-2000:]
+        join("127.0.0.2")
         run = tmp_path / "run"
-        cfg = _config(tmp_path, workers=3, worker_cpus=1, games_per_phase=12, total_games=96, checkpoint_every=5)
+        cfg = _config(tmp_path, workers="auto", worker_cpus=1, games_per_phase=12, total_games=128, checkpoint_every=5)
         proc = _train("--config", str(cfg), "--run-dir", str(run), "--address", f"127.0.0.1:{port}", env=CLUSTER_ENV)
         _wait_for(lambda: _placement(run) is not None and list((run / "checkpoints").glob("step_*.pt")), 900,
                   "the placement row and a first checkpoint", proc)
         place = _placement(run)
         assert place["learner_node"] == place["driver_node"] and place["run_dir"] == str(run.resolve())
-        assert len(set(place["worker_nodes"])) >= 2, place
+        assert len(place["worker_nodes"]) == 3 and len(set(place["worker_nodes"])) == 2, place   # auto: 2 + 1 CPUs
+        join("127.0.0.3")   # a node joins: run.workers auto is read again (run/remote.py, RayWorkerPool.grow)
+        _wait_for(lambda: len(_placements(run)) >= 2, 600, "a placement row with the new node's worker", proc)
+        grown = _placements(run)[-1]
+        assert len(grown["worker_nodes"]) == 4 and grown["nodes"] == 3, grown
         # kill the raylet (and with it the workers) of a node that is not the driver's
         victim = next(ip for ip in ("127.0.0.2", "127.0.0.3")
                       if any(str(temps[ip]) in _cmdline(p) for p in _raylets()))
@@ -291,19 +297,17 @@ def test_three_nodes_on_loopback(tmp_path):
             shutil.rmtree(t, ignore_errors=True)
 
 
+def _placements(run: Path) -> list[dict]:
+    """The run's placement rows (run/remote.py: driver, learner and worker nodes; one more each time
+    the pool grew), in order."""
+    from alphago.data.jsonl import read_jsonl
+    return [r for r in read_jsonl(run / "metrics.jsonl") if r.get("event") == "placement"]
+
+
 def _placement(run: Path) -> dict | None:
-    """The run's placement row (run/remote.py: driver, learner and worker nodes), or None yet."""
-    path = run / "metrics.jsonl"
-    if not path.exists():
-        return None
-    for line in path.read_text().splitlines():
-        try:
-            row = json.loads(line)
-        except ValueError:
-            continue
-        if row.get("event") == "placement":
-            return row
-    return None
+    """The run's first placement row, or None yet."""
+    rows = _placements(run)
+    return rows[0] if rows else None
 
 
 def _raylets() -> list[int]:

@@ -12,9 +12,9 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-from alphago.experiments.plots import (ELO_CLIP, MAX_LOG_TICKS, _elo_point, _opponents, add_parser,  # noqa: E402
-                                       band_groups, log_ticks, main, moving_average, plot_figures, plot_runs,
-                                       read_metrics, reference_order, tick_label)
+from alphago.figures import MAX_LOG_TICKS, band_groups, log_ticks, reference_order, tick_label  # noqa: E402
+from alphago.run.plot import (ELO_CLIP, _elo_point, _opponents, add_parser, main, moving_average,  # noqa: E402
+                              plot_figures, plot_runs, read_metrics)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -86,6 +86,24 @@ class FakePool:
     def reanalyse(self, learner, weights, version):
         learner.calls.append(("reanalyse", version))
 
+    def grow(self):
+        return 0
+
+
+class GrowingPool(FakePool):
+    """A cluster that gains nodes: at the `at`-th phase boundary the pool grows by `by` workers."""
+
+    def __init__(self, size: int, at: int, by: int):
+        super().__init__(size)
+        self.at, self.by, self.boundaries = at, by, 0
+
+    def grow(self):
+        self.boundaries += 1
+        if self.boundaries != self.at:
+            return 0
+        self.size += self.by
+        return self.by
+
 
 @pytest.fixture(autouse=True)
 def _no_health(monkeypatch):
@@ -136,3 +154,49 @@ def test_budgets_stop_in_order_and_before_any_play():
     learner, pool = FakeLearner(), FakePool(1)
     Schedule(learner, pool, Budget(total_games=3), games_per_phase=1, on_phase=phases.append).run()
     assert [len(p) for p in phases] == [1, 1, 1]
+
+
+def test_workers_added_when_nodes_join_play_from_the_next_phase_on():
+    """alternating: the grown pool plays the next phase, each worker a share of games_per_phase."""
+    learner, pool = FakeLearner(), GrowingPool(1, at=1, by=2)
+    s = Schedule(learner, pool, Budget(total_games=12), games_per_phase=6)
+    assert s.run() == "games"
+    assert pool.played[:4] == [(0, 0), (0, 1), (1, 1), (2, 1)]   # phase 1: worker 0 alone; phase 2: all three
+    assert [c[1] for c in learner.calls if c[0] == "ingest"][:4] == [6, 2, 2, 2]
+
+
+def test_async_starts_workers_added_at_once():
+    learner, pool = FakeLearner(), GrowingPool(1, at=2, by=1)
+    s = Schedule(learner, pool, Budget(total_games=6), games_per_phase=1, schedule="async")
+    assert s.run() == "games"
+    assert pool.played[:4] == [(0, 0), (0, 1), (0, 2), (1, 2)]   # worker 1 joins after the second batch
+
+
+class ShrinkingPool(FakePool):
+    """Call `gone` (by number) finds its worker dead and the cluster without the CPUs to replace it:
+    the pool retires that slot (the worker after it moves down) and answers (None, None)."""
+
+    def __init__(self, size: int, gone: int):
+        super().__init__(size)
+        self.gone = gone
+
+    def next_batch(self):
+        if self.n + 1 == self.gone:
+            self.n += 1
+            i, _, _ = self.queue.pop(0)
+            self.size -= 1
+            self.queue = [(j - 1 if j > i else j, g, v) for j, g, v in self.queue]
+            return None, None
+        return super().next_batch()
+
+
+def test_a_retired_worker_is_not_played_again_and_the_run_goes_on():
+    learner, pool = FakeLearner(), ShrinkingPool(2, gone=2)
+    s = Schedule(learner, pool, Budget(total_games=4), games_per_phase=1, schedule="async")
+    assert s.run() == "games"
+    assert {w for w, _ in pool.played} == {0} and pool.size == 1   # worker 1 died for good: only worker 0 plays
+    learner, pool = FakeLearner(), ShrinkingPool(2, gone=1)
+    s = Schedule(learner, pool, Budget(total_games=4), games_per_phase=4)   # alternating: the next phase's
+    assert s.run() == "games"                                                # shares fit the smaller pool
+    assert pool.played == [(0, 0), (0, 1)] and [c for c in learner.calls if c[0] == "ingest"] == [("ingest", 2),
+                                                                                                 ("ingest", 4)]

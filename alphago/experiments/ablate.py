@@ -87,7 +87,7 @@ def nearest(checkpoints: list[tuple[Path, dict]], flops: float) -> tuple[Path, d
 def run_series(run_dir: Path, flops: float) -> dict:
     """Ledger and probe series of a run at a checkpoint: the last training row and the checkpoint
     row at or before `flops` (metrics.jsonl)."""
-    from .plots import read_metrics
+    from ..run.plot import read_metrics
     rows = read_metrics(run_dir)
     out: dict = {}
     train = [r for r in rows["train"] if r.get("flops", math.inf) <= flops * (1 + 1e-9)]

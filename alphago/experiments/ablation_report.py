@@ -124,10 +124,10 @@ def _fmt(x, spec=".3g") -> str:
 
 def plots(loaded: LoadedAblation, report_dir: Path, summary: dict, cells_series: dict[str, dict[str, list]]) -> list[str]:
     """score_vs_flops.png, probe.png and bits.png (each cell's thinned training series, from
-    ablation_results.cell_series) in REPORT_DIR; returns their names. Conventions (plots.py): references in
+    ablation_results.cell_series) in REPORT_DIR; returns their names. Conventions (alphago/figures.py): references in
     order of strength, one row each; arms in panels of at most three (band_groups: each panel repeats the
     first arm), one colour per arm throughout; few log ticks; every axis with its unit."""
-    from .plots import (FLOPS_LABEL, band_groups, figure, figure_legend, label, log_axis, pyplot,
+    from ..figures import (FLOPS_LABEL, band_groups, figure, figure_legend, label, log_axis, pyplot,
                         reference_order, reference_title, save, score_label, suptitle, unit_label)
     plt = pyplot()
     spec, files = loaded.spec, []

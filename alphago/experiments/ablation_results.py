@@ -215,7 +215,7 @@ HEAD_KEYS = ("policy_bits_per_sample", "value_bits_per_sample", "ownership_bits_
 def ledger_at_budget(out: Path, arm: str, seed: int) -> dict | None:
     """The ledger's figures of the cell's last training row (both ledgers, per head), or None when
     its run directory is not here (a restored or reused cell: cells.json keeps them)."""
-    from .plots import read_metrics
+    from ..run.plot import read_metrics
     try:
         rows = read_metrics(cell_dir(out, arm, seed))["train"]
     except FileNotFoundError:
@@ -234,7 +234,7 @@ def ledger_at_budget(out: Path, arm: str, seed: int) -> dict | None:
 def cell_series(loaded: LoadedAblation, out: Path, report_dir: Path) -> dict[str, dict[str, list]]:
     """Every cell's thinned training series: from its run directory where there is one, else what
     REPORT_DIR/series.json already holds (restored cells), else the reused source's series.json."""
-    from .plots import read_metrics
+    from ..run.plot import read_metrics
     old_path = report_dir / "series.json"
     old = read_json(old_path, {})
     series: dict[str, dict[str, list]] = {}

@@ -18,7 +18,7 @@ from .cells import committed
 from .ablation_report import reading
 from .stats import difference, mean_sd, pooled
 from .distill_spec import DistillSpec, finished_cells
-from .plots import _pyplot
+from ..figures import pyplot
 
 METRICS = (("test_policy_kl_bits", "KL(teacher || student) (bits/position)", "held-out KL from the teacher's visits"),
            ("test_top1", "top-1 agreement (fraction of positions)", "held-out top-1 agreement with the teacher"),
@@ -88,9 +88,9 @@ def plots(spec: DistillSpec, tab: dict, refs: list[str], report_dir: Path) -> li
     """distill.png: the held-out metrics on the first row (mean +- sd over seeds), the strength against
     each reference below, labels in panels of at most three bands (each repeats the first label); one
     colour per label throughout, one legend for the figure."""
-    from .plots import (band_groups, figure, figure_legend, label, log_axis, reference_order, reference_title,
+    from ..figures import (band_groups, figure, figure_legend, label, log_axis, reference_order, reference_title,
                         save, score_label, suptitle)
-    plt = _pyplot()
+    plt = pyplot()
     color = {lab: f"C{i}" for i, lab in enumerate(spec.labels)}
     groups = band_groups(spec.labels)
     strength = [(ref, g) for ref in reference_order(refs) for g in groups]

@@ -118,7 +118,7 @@ def run_cell(size: int, kind: str, seed: int, budget: float, out: str, base: str
 
 def cell_measures(run_dir: Path) -> dict:
     """The ledger's figures at the end of a run, and its games' mean length (selfplay health rows)."""
-    from .plots import read_metrics
+    from ..run.plot import read_metrics
     rows = read_metrics(run_dir)
     train = rows["train"]
     if not train:
@@ -208,7 +208,7 @@ def write_report(cells: list[dict], report_dir: Path, budget: float, command: st
     L += ratio_table(cells)
     L += ["![horizon](horizon.png)"]
     try:
-        from .plots import figure, label, log_axis, pyplot, save, suptitle
+        from ..figures import figure, label, log_axis, pyplot, save, suptitle
         plt = pyplot()
         fig, axes = figure(plt, 1, 2, panel=(5.6, 4.2))
         axes = axes[0]

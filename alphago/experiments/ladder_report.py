@@ -185,7 +185,7 @@ def plot(loaded: LoadedAblation, a: dict | None, report_dir: Path) -> list[str]:
     anchors as dotted lines; returns the file names."""
     if a is None:
         return []
-    from .plots import FLOPS_LABEL, figure, label, log_axis, pyplot, save
+    from ..figures import FLOPS_LABEL, figure, label, log_axis, pyplot, save
     plt = pyplot()
     arms = list(loaded.spec.arms)
     others = arms[1:]

@@ -83,6 +83,9 @@ class LocalPool:
     def reanalyse(self, learner, weights, version: int) -> None:
         raise NotImplementedError("in one process the learner reanalyses as games come in")
 
+    def grow(self) -> int:
+        return 0   # one process: one worker
+
 
 def run_local(cfg: Config, run_dir: str | Path, resume: bool = False, init: str | None = None,
               max_seconds: float | None = None, max_flops: float | None = None, threads: int | None = None,

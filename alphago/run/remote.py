@@ -11,7 +11,10 @@ is written to another node's disk and the in-run evaluation finds the checkpoint
 
 Faults: a worker that dies mid-run is replaced by the pool (each replacement counted as it happens,
 after a back-off that doubles per consecutive failure of that worker); after WORKER_RESTARTS
-consecutive failures the run stops (RunStopped) with one line. The games a dead worker had in flight
+consecutive failures the run stops (RunStopped) with one line; a worker that cannot be placed within
+START_TIMEOUT_S counts as a failure. With run.workers: auto the pool follows the cluster: nodes that
+join get workers (grow, checked every GROW_CHECK_S), and a dead worker is not replaced when the
+cluster has lost the CPUs for it (its slot is retired). The games a dead worker had in flight
 are lost, acknowledged games never are. The learner's errors come out of RemoteLearner as Ray-free
 exceptions: LearnerDied (its process is gone), LearnerFailed (it raised), Diverged (training diverged).
 """
@@ -24,7 +27,7 @@ from pathlib import Path
 from typing import Callable
 
 import ray
-from ray.exceptions import RayActorError, RayTaskError
+from ray.exceptions import GetTimeoutError, RayActorError, RayTaskError
 
 from ..config import Config, ConfigError
 from .resources import threads, workers_for
@@ -32,6 +35,8 @@ from .schedule import LearnerDied, LearnerFailed, RunStopped
 
 WORKER_RESTARTS = 5          # consecutive failures of one worker before the run stops
 RESTART_BACKOFF_S = (1.0, 30.0)  # first back-off, cap: doubles per consecutive failure
+GROW_CHECK_S = 10.0          # run.workers: auto: how often the pool looks for CPUs that joined
+START_TIMEOUT_S = 300.0      # a worker not running by then could not be placed (no node with its CPUs free)
 
 
 def one_line(exc: BaseException) -> str:
@@ -65,8 +70,9 @@ def cluster_resource(name: str) -> float:
     return ray.cluster_resources().get(name, 0.0)
 
 
-def _node_of(actor) -> str:
-    return ray.get(actor.__ray_call__.remote(lambda self: ray.get_runtime_context().get_node_id()))
+def _node_of(actor, timeout: float | None = None) -> str:
+    """The node an actor runs on, once it runs (GetTimeoutError after `timeout` seconds)."""
+    return ray.get(actor.__ray_call__.remote(lambda self: ray.get_runtime_context().get_node_id()), timeout=timeout)
 
 
 class RemoteLearner:
@@ -165,6 +171,8 @@ class RayWorkerPool:
         self.workers: list = []
         self.nodes: list[str] = []  # Ray node id of each worker
         self._pending: dict = {}
+        self._grow_checked = time.time()
+        self.on_grow: Callable[[RayWorkerPool], None] | None = None   # after workers were added (placement row)
         try:
             for i in range(n):
                 w, node = self._start(i)
@@ -179,23 +187,35 @@ class RayWorkerPool:
         if self.failures[i] >= WORKER_RESTARTS:
             raise RunStopped(f"self-play worker {i} failed {self.failures[i]} times in a row (last: {why})")
 
-    def _start(self, i: int):
+    def _start(self, i: int, may_retire: bool = False):
         """A new worker in slot i, running (its node id known). After a failure: a back-off, then the
-        restart is counted and said. RunStopped after WORKER_RESTARTS consecutive failures."""
+        restart is counted and said. RunStopped after WORKER_RESTARTS consecutive failures. may_retire
+        (run.workers: auto only): None instead when the cluster no longer has the CPUs for slot i."""
         r = self.cfg.run
+        may_retire = may_retire and r.workers == "auto"
         while True:
             if self.failures[i]:
                 time.sleep(min(RESTART_BACKOFF_S[0] * 2 ** (self.failures[i] - 1), RESTART_BACKOFF_S[1]))
+            if may_retire and i < self.size and workers_for(r, cluster_resource("CPU")) < self.size:
+                return None   # the cluster lost CPUs: fewer workers, not a worker that cannot be placed
+            if self.failures[i]:
                 self.restarts += 1
                 self.say(f"warning: starting self-play worker {i} again (restart {self.restarts})")
             w = self._actor.options(num_cpus=r.worker_cpus).remote(self.cfg, i, threads(r.worker_cpus))
             try:
-                return w, _node_of(w)
+                return w, _node_of(w, START_TIMEOUT_S)
+            except GetTimeoutError:
+                ray.kill(w)
+                if may_retire:
+                    return None
+                self._give_up(i, f"could not be placed within {START_TIMEOUT_S:g} s (no node with "
+                                 f"{r.worker_cpus:g} free CPUs: run.workers * run.worker_cpus exceeds the cluster?)")
             except RayActorError as exc:
                 self._give_up(i, f"could not start: {one_line(exc)}")
 
-    def _replace(self, i: int, exc: BaseException) -> None:
-        """Worker i died: start another in its slot (or stop the run)."""
+    def _replace(self, i: int, exc: BaseException) -> bool:
+        """Worker i died: start another in its slot (or stop the run); False when slot i was retired
+        instead (run.workers: auto on a cluster that lost the CPUs for it)."""
         why = one_line(exc)
         self.say(f"warning: self-play worker {i} died ({why})")
         self._give_up(i, f"died: {why}")
@@ -203,7 +223,21 @@ class RayWorkerPool:
             ray.kill(self.workers[i])
         except Exception:  # already gone
             pass
-        self.workers[i], self.nodes[i] = self._start(i)
+        started = self._start(i, may_retire=self.size > 1)
+        if started is None:
+            self._retire(i)
+            return False
+        self.workers[i], self.nodes[i] = started
+        return True
+
+    def _retire(self, i: int) -> None:
+        """Slot i is given up: the pool shrinks by one and the slots after it move down."""
+        for seq in (self.workers, self.nodes, self.failures):
+            seq.pop(i)
+        self._pending = {ref: (j - 1 if j > i else j) for ref, j in self._pending.items()}
+        self.size -= 1
+        self.say(f"warning: self-play worker {i} not replaced: the cluster has {cluster_resource('CPU'):g} CPUs "
+                 f"now; {self.size} self-play worker(s) on {len(set(self.nodes))} node(s)")
 
     def play(self, i: int, games: int, weights=None, version: int | None = None) -> None:
         w = self.workers[i]
@@ -216,8 +250,8 @@ class RayWorkerPool:
         try:
             batch = ray.get(done[0])
         except RayActorError as exc:
-            self._replace(i, exc)  # its in-flight games are gone
-            return i, None
+            kept = self._replace(i, exc)  # its in-flight games are gone
+            return (i if kept else None), None
         except RayTaskError as exc:  # an error in self-play itself: not a crash to retry
             raise RunStopped(f"self-play worker {i} failed: {one_line(exc)}") from None
         self.failures[i] = 0
@@ -240,7 +274,7 @@ class RayWorkerPool:
         futures = [w.reanalyse_with.remote(weights, version, [refs[j] for j in share])
                    for w, share in zip(self.workers, shares)]
         results, kept, dead = [], [], []
-        for j, (share, fut) in enumerate(zip(shares, futures)):
+        for j, (share, fut) in enumerate(zip(shares, futures)):   # (shares: one per worker, in slot order)
             try:
                 results.append(ray.get(fut))
                 kept.append(share)
@@ -250,8 +284,41 @@ class RayWorkerPool:
                 raise RunStopped(f"self-play worker {j} failed: {one_line(exc)}") from None
         if results:
             learner.reanalyse_apply(idx[np.concatenate(kept)], Reanalysed.concat(results))
-        for j, exc in dead:
+        for j, exc in reversed(dead):   # from the last: a retired slot moves only the slots after it
             self._replace(j, exc)
+
+    def grow(self) -> int:
+        """With run.workers: auto, the workers the cluster's CPUs now allow (workers_for), started when
+        that is more than the pool has: nodes that joined since the run started get work. Looked up at
+        most every GROW_CHECK_S; never shrinks (a node that left takes its workers with it, and they are
+        replaced like any dead worker). Returns the workers added."""
+        r = self.cfg.run
+        if r.workers != "auto" or time.time() - self._grow_checked < GROW_CHECK_S:
+            return 0
+        self._grow_checked = time.time()
+        cpus = cluster_resource("CPU")
+        want = workers_for(r, cpus)
+        added = 0
+        while self.size < want:
+            self.failures.append(0)
+            try:
+                started = self._start(self.size, may_retire=True)
+            except RunStopped:   # a new node's worker cannot start: play on with the pool there is
+                started = None
+            if started is None:
+                self.failures.pop()
+                break
+            w, node = started
+            self.workers.append(w)
+            self.nodes.append(node)
+            self.size += 1
+            added += 1
+        if added:
+            self.say(f"the cluster has {cpus:g} CPUs now: {added} more self-play worker(s), {self.size} on "
+                     f"{len(set(self.nodes))} node(s)")
+            if self.on_grow is not None:
+                self.on_grow(self)
+        return added
 
     def stop(self) -> None:
         """End every worker (first, when a run stops: none plays on for a learner that is gone)."""
@@ -291,10 +358,14 @@ def start(cfg: Config, run_dir: Path, address: str | None, resume: bool, init: s
     try:
         pool = RayWorkerPool(cfg, n_workers, say)
         learner_node = learner.node()
-        placement = {"event": "placement", "driver_node": learner.driver_node, "learner_node": learner_node,
-                     "worker_nodes": list(pool.nodes), "nodes": len(set(pool.nodes) | {learner_node}),
-                     "run_dir": str(run_dir.resolve())}
+
+        def placement_row(p: RayWorkerPool) -> dict:
+            return {"event": "placement", "driver_node": learner.driver_node, "learner_node": learner_node,
+                    "worker_nodes": list(p.nodes), "nodes": len(set(p.nodes) | {learner_node}),
+                    "run_dir": str(run_dir.resolve())}
+        placement = placement_row(pool)
         learner.log(placement)
+        pool.on_grow = lambda p: learner.log(placement_row(p))   # a row again whenever nodes joined
     except RunStopped:
         if pool is not None:
             pool.stop()

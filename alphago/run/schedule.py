@@ -79,9 +79,11 @@ class WorkerPool(Protocol):
     size: int
 
     def play(self, i: int, games: int, weights=None, version: int | None = None) -> None: ...
-    def next_batch(self) -> tuple[int, object]: ...   # (worker, SelfPlayBatch), or (worker, None): its games were lost
+    def next_batch(self) -> tuple[int | None, object]: ...  # (worker, SelfPlayBatch); (worker, None): its games were
+    #                                                           lost; (None, None): lost, and the pool has one worker less
     def idle(self) -> bool: ...                       # no call in flight
     def reanalyse(self, learner, weights, version: int) -> None: ...   # the learner's owed Reanalyse, on the workers
+    def grow(self) -> int: ...                        # workers added now (run.workers: auto, nodes joined); 0 else
 
 
 class Reporter(Protocol):
@@ -158,6 +160,7 @@ class Schedule:
         per_worker = max(1, math.ceil(self.games_per_phase / pool.size))
         for i in range(pool.size):
             pool.play(i, per_worker, weights, c.version)
+        grown = 0           # workers the pool added at the last phase boundary (they start playing at once)
         recent: list = []   # games since the last health row
         phase: list = []    # games of this phase
         last: dict | None = None
@@ -181,6 +184,8 @@ class Schedule:
                 self._timed(pool.reanalyse, learner, weights, c.version)
             if phase_over:
                 weights, last = self._train(weights, last)
+                grown = pool.grow()   # a cluster that gained nodes: more workers (run.workers: auto)
+                per_worker = max(1, math.ceil(self.games_per_phase / pool.size))   # (it may have lost some)
             self.reporter.status(c, last, time.time() - self.start)
             if phase_over:
                 if self.on_phase is not None:
@@ -190,7 +195,11 @@ class Schedule:
             if self.stopped_by is not None:
                 return self.stopped_by
             if self.schedule == "async":
-                pool.play(i, per_worker, weights, c.version)
+                if i is not None:
+                    pool.play(i, per_worker, weights, c.version)
+                for j in range(pool.size - grown, pool.size):
+                    pool.play(j, per_worker, weights, c.version)
+                grown = 0
             elif pool.idle():
                 for j in range(pool.size):
                     pool.play(j, per_worker, weights, c.version)
