@@ -20,7 +20,8 @@ def _player(args: argparse.Namespace):
         if args.checkpoint:
             size, komi = checkpoint_board(player.meta, args.size, args.komi, name=args.checkpoint)
         else:
-            size, komi = args.size or 9, 7.5 if args.komi is None else args.komi
+            from ..go.rules import DEFAULT_KOMI
+            size, komi = args.size or 9, DEFAULT_KOMI if args.komi is None else args.komi
         player.check_fits(size)
     except (CheckpointError, ValueError) as exc:
         raise SystemExit(f"alphago {args.command}: {exc}")

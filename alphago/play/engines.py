@@ -64,10 +64,11 @@ def match_board(specs: list[str], size: int | None = None, komi: float | None = 
     """(board size, komi) for a match between these player specs: a checkpoint's net fixes the
     size (a `size` that contradicts it, or two checkpoints for different sizes, is a ValueError
     naming both) and gives the komi of its training rules when `komi` is None; without
-    checkpoints 9x9 and komi 7.5."""
+    checkpoints 9x9 and DEFAULT_KOMI."""
     paths = [p for p in map(spec_checkpoint, specs) if p is not None]
     if not paths:
-        return size or 9, 7.5 if komi is None else komi
+        from ..go.rules import DEFAULT_KOMI
+        return size or 9, DEFAULT_KOMI if komi is None else komi
     from ..net.io import read_checkpoint  # torch: only when there is a net
     from .player import checkpoint_board
     metas = [(p, read_checkpoint(p)["meta"]) for p in paths]

@@ -18,7 +18,7 @@ import numpy as np
 
 from ...go import BLACK, GoState, IllegalMoveError, Rules
 from ...go.coords import CoordinateError, from_gtp, to_gtp
-from ...go.rules import move_cap_for
+from ...go.rules import DEFAULT_KOMI, move_cap_for
 from ...go.sgf import SgfGame, from_sgf, to_sgf
 from ...go.state import DEFAULT_HISTORY
 from ..gtp import GtpError, free_handicap_points
@@ -49,7 +49,7 @@ def load_engines(checkpoints: list[str], size: int = 9) -> list[Engine]:
     """Engines for the checkpoints given, read with the safe loader (net/io.py) only for their
     metadata; none: one rollout engine on a `size` board. Names are the files' stems, made unique."""
     if not checkpoints:
-        return [Engine("rollout", None, size, 7.5, False, False)]
+        return [Engine("rollout", None, size, DEFAULT_KOMI, False, False)]
     from ...net.io import read_checkpoint
     from ..player import checkpoint_board
     engines: list[Engine] = []
