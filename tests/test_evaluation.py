@@ -68,7 +68,7 @@ def test_pick_checkpoints_spreads_on_log_flops(tmp_path):
     flops = [10.0 ** (8 + k / 4) for k in range(17)]   # 1e8 .. 1e12, 4 per decade
     _tiny_checkpoints(tmp_path, flops)
     chosen = pick_checkpoints(tmp_path, 5)
-    steps = [m["step"] for _, m in chosen]
+    steps = [m.step for _, m in chosen]
     assert steps == [1, 5, 9, 13, 17]  # one per decade, the last always in
     with pytest.raises(FileNotFoundError):
         pick_checkpoints(tmp_path / "nothing", 3)

@@ -69,12 +69,12 @@ def match_board(specs: list[str], size: int | None = None, komi: float | None = 
     if not paths:
         from ..go.rules import DEFAULT_KOMI
         return size or 9, DEFAULT_KOMI if komi is None else komi
-    from ..net.io import read_checkpoint  # torch: only when there is a net
+    from ..net.io import read_meta  # torch: only when there is a net
     from .player import checkpoint_board
-    metas = [(p, read_checkpoint(p)["meta"]) for p in paths]
-    sizes = {int(m["board_size"]) for _, m in metas}
+    metas = [(p, read_meta(p)) for p in paths]
+    sizes = {m.board_size for _, m in metas}
     if len(sizes) > 1:
-        nets = " and ".join(f"{p} is a {m['board_size']}x{m['board_size']} net" for p, m in metas)
+        nets = " and ".join(f"{p} is a {m.board_size}x{m.board_size} net" for p, m in metas)
         raise ValueError(f"the checkpoints are for different board sizes ({nets}): they cannot play each other")
     return checkpoint_board(metas[0][1], size, komi, name=str(metas[0][0]))
 

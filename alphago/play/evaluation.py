@@ -19,6 +19,10 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..net.io import CheckpointMeta
 
 ROOT_NOISE = 0.1  # our checkpoints' root Dirichlet fraction in evaluation games: varies them, costs little
 
@@ -57,17 +61,17 @@ def evaluate_checkpoint(checkpoint: str, references: list[str] | tuple[str, ...]
     return out
 
 
-def pick_checkpoints(run_dir: Path, count: int) -> list[tuple[Path, dict]]:
+def pick_checkpoints(run_dir: Path, count: int) -> list[tuple[Path, CheckpointMeta]]:
     """Up to `count` step checkpoints of a run spread evenly on the log-FLOP axis (early learning
     is fast, late learning slow), the last one always included. (path, meta) pairs."""
     import math
 
-    from ..net.io import ledger_flops, read_checkpoint
+    from ..net.io import read_meta
     paths = sorted((run_dir / "checkpoints").glob("step_*.pt"))
     if not paths:
         raise FileNotFoundError(f"no step checkpoints in {run_dir / 'checkpoints'}")
-    metas = [(p, read_checkpoint(p)["meta"]) for p in paths]
-    flops = [max(ledger_flops(m.get("ledger")), 1.0) for _, m in metas]
+    metas = [(p, read_meta(p)) for p in paths]
+    flops = [max(m.flops, 1.0) for _, m in metas]
     if len(metas) <= count:
         return metas
     lo, hi = math.log(flops[0]), math.log(flops[-1])
@@ -82,25 +86,22 @@ def pick_checkpoints(run_dir: Path, count: int) -> list[tuple[Path, dict]]:
 
 def main(args: argparse.Namespace) -> int:
     """`alphago evaluate RUN_DIR`: evaluate checkpoints along the FLOP axis, append rows to metrics.jsonl."""
-    from ..net.io import ledger_flops, read_checkpoint
+    from ..net.io import read_meta
     run_dir = Path(args.run_dir)
     metrics = run_dir / "metrics.jsonl"
     if not metrics.exists():
         raise SystemExit(f"alphago evaluate: {metrics} does not exist (is {run_dir} a run directory?)")
     if args.checkpoint:
-        chosen = [(Path(c), read_checkpoint(c)["meta"]) for c in args.checkpoint]
+        chosen = [(Path(c), read_meta(c)) for c in args.checkpoint]
     else:
         chosen = pick_checkpoints(run_dir, args.points)
     for path, meta in chosen:
-        rules = meta.get("rules", {})
-        size, komi = int(meta["board_size"]), float(args.komi if args.komi is not None else rules.get("komi", 7.5))
-        ledger = meta.get("ledger", {})
+        size, komi = meta.board_size, float(args.komi if args.komi is not None else meta.komi)
         row = evaluate_checkpoint(str(path), args.reference, args.games, args.sims, size, komi,
-                                  seed=args.seed + int(meta.get("step", 0)), parallel=args.parallel,
+                                  seed=args.seed + meta.step, parallel=args.parallel,
                                   sgf_dir=run_dir / "evaluations" / path.stem if args.sgf else None)
-        row = {"step": int(meta.get("step", 0)),
-               "flops": ledger_flops(ledger),
-               "wall_s": meta.get("wall_s"), "games_played": meta.get("games"), "posthoc": True, "komi": komi,
+        row = {"step": meta.step, "flops": meta.flops,
+               "wall_s": meta.wall_s, "games_played": meta.games, "posthoc": True, "komi": komi,
                **row}
         with open(metrics, "a") as f:  # one line per checkpoint, appended whole
             f.write(json.dumps(row) + "\n")

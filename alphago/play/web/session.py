@@ -50,13 +50,13 @@ def load_engines(checkpoints: list[str], size: int = 9) -> list[Engine]:
     metadata; none: one rollout engine on a `size` board. Names are the files' stems, made unique."""
     if not checkpoints:
         return [Engine("rollout", None, size, DEFAULT_KOMI, False, False)]
-    from ...net.io import read_checkpoint
+    from ...net.io import read_meta
     from ..player import checkpoint_board
     engines: list[Engine] = []
     for path in checkpoints:
-        meta = read_checkpoint(path)["meta"]
+        meta = read_meta(path)
         n, komi = checkpoint_board(meta, name=path)
-        net = meta.get("net") or {}
+        net = meta.net
         name, k = Path(path).stem, 2
         while any(e.name == name for e in engines):
             name, k = f"{Path(path).stem}-{k}", k + 1
