@@ -131,6 +131,7 @@ def _train(cfg: Config, run_dir: Path, address: str | None, resume: bool, progre
     import ray
     from tqdm import tqdm
 
+    from .play.engines import NetPlayer
     from .play.evaluation import evaluate_checkpoint
     from .selfplay.health import game_health, health_warnings, progress_summary
     from .selfplay.worker import Worker
@@ -228,7 +229,7 @@ def _train(cfg: Config, run_dir: Path, address: str | None, resume: bool, progre
                f"on the driver's node ({driver_node[:8]})")
     start = time.time()
     busy = 0.0
-    previous_eval: str | None = None
+    previous_eval: NetPlayer | None = None  # the checkpoint evaluated before, as it played
     last_eval_step = steps
     bar = tqdm(total=r.total_games, initial=min(games, r.total_games), unit="game", disable=not progress,
                dynamic_ncols=True, desc=f"train {run_dir.name}")
@@ -303,9 +304,9 @@ def _train(cfg: Config, run_dir: Path, address: str | None, resume: bool, progre
                     version = _get(ray, learner.bump_version.remote())
                     weights = learner.state_dict.remote()
                     if r.eval_every and steps // r.eval_every > last_eval_step // r.eval_every:
-                        current = ray.get(learner.checkpoint_path.remote())
+                        current = NetPlayer.own(ray.get(learner.checkpoint_path.remote()), r.eval_sims)
                         ray.get(learner.log.remote(evaluate_checkpoint(
-                            current, r.eval_reference, r.eval_games, r.eval_sims, cfg.size, cfg.rules.komi,
+                            current, r.eval_reference, r.eval_games, cfg.size, cfg.rules.komi,
                             previous=previous_eval, seed=r.seed * 1_000_003 + steps)))
                         previous_eval, last_eval_step = current, steps
             elapsed = time.time() - start

@@ -349,6 +349,7 @@ def test_extra_references_play_after_training(tmp_path):
     from alphago.cli import main
     from alphago.experiments.ablation_results import cell_checkpoints
     from alphago.experiments.ablation_results import restore_committed
+    from alphago.play.engines import NetPlayer
     from alphago.play.evaluation import evaluate_checkpoint
     spec = _write(tmp_path, GOOD)
     out, rep = tmp_path / "out", tmp_path / "results" / "t"
@@ -367,7 +368,7 @@ def test_extra_references_play_after_training(tmp_path):
     # the same match, played by hand with the row's checkpoint and seed, gives the same figures
     r = next(r for r in rows if r["arm"] == "action" and r["point"] == 1)
     ckpt = next(p for p, m in cell_checkpoints(out / "runs" / "action" / "seed0") if m.step == r["step"])
-    want = evaluate_checkpoint(str(ckpt), ["rollout@4"], 2, 2, 5, 0.5, seed=1000 * 0 + 1)
+    want = evaluate_checkpoint(NetPlayer.fresh(ckpt, 2), ["rollout@4"], 2, 5, 0.5, seed=1000 * 0 + 1)
     assert {k: r[k] for k in want if k.startswith("eval_rollout4")} == {k: v for k, v in want.items()
                                                                        if k.startswith("eval_rollout4")}
     report = (rep / "report.md").read_text()
@@ -395,6 +396,7 @@ def test_eval_opening_moves_reach_every_match_and_the_fingerprint(tmp_path, monk
     import alphago.play.evaluation as evaluation
     from alphago.experiments.ablate import evaluate_cells, extra_reference_rows
     from alphago.experiments.ablation_results import cell_fingerprint
+    from alphago.play.engines import fresh_search
     spec = _write(tmp_path, GOOD)
     plain = cell_fingerprint(load_ablation(spec, ROOT), "visits", 0, ROOT)
     spec.write_text(GOOD.replace("points: 2}", "points: 2, opening_moves: 0}"))
@@ -406,7 +408,8 @@ def test_eval_opening_moves_reach_every_match_and_the_fingerprint(tmp_path, monk
     # a finished cell with one checkpoint per point; the matches are recorded, not played
     calls = []
 
-    def fake(checkpoint, references, games, sims, size, komi, **kw):
+    def fake(player, references, games, size, komi, **kw):
+        assert player.search == fresh_search(2)   # the committed rows' search, whatever the arm trained with
         calls.append((tuple(references), kw.get("opening_moves")))
         return {f"eval_{evaluation.reference_name(r)}_score": 0.5 for r in references}
     monkeypatch.setattr(evaluation, "evaluate_checkpoint", fake)

@@ -107,7 +107,10 @@ def run_series(run_dir: Path, flops: float) -> dict:
 
 
 def evaluate_cells(loaded: LoadedAblation, out: Path, parallel: int, log=print) -> Path:
-    """Matched-FLOP evaluation of every finished cell (module doc); returns evaluations.jsonl."""
+    """Matched-FLOP evaluation of every finished cell (module doc); returns evaluations.jsonl. Every
+    checkpoint searches with a fresh SearchConfig of eval.sims simulations (NetPlayer.fresh), whatever
+    search its arm trained with: the committed rows were played so, and new rows must match them."""
+    from ..play.engines import NetPlayer
     from ..play.evaluation import evaluate_checkpoint
     spec = loaded.spec
     path = out / "evaluations.jsonl"
@@ -129,8 +132,8 @@ def evaluate_cells(loaded: LoadedAblation, out: Path, parallel: int, log=print) 
         for i, target in todo:
             ckpt, meta = nearest(cks, target)
             t = time.time()
-            row = evaluate_checkpoint(str(ckpt), spec.eval.references, spec.eval.games, spec.eval.sims,
-                                      meta.board_size, meta.komi,
+            row = evaluate_checkpoint(NetPlayer.fresh(ckpt, spec.eval.sims), spec.eval.references,
+                                      spec.eval.games, meta.board_size, meta.komi,
                                       seed=1000 * seed + i, parallel=parallel,
                                       opening_moves=spec.eval.opening_moves)
             row = {"arm": arm, "seed": seed, "point": i, "grid_flops": target, "flops": meta.flops,
@@ -161,7 +164,8 @@ def extra_reference_rows(loaded: LoadedAblation, out: Path, parallel: int, log=p
     the row's board, komi and seed), and the row gains the eval_NAME_* figures (play.evaluation);
     the file is rewritten atomically after each row, so an interrupted stage resumes (rows at the
     budget are played first). Reused arms' rows get theirs from the source ablation. Returns the rows
-    that played."""
+    that played. Checkpoints search as in evaluate_cells (NetPlayer.fresh)."""
+    from ..play.engines import NetPlayer
     from ..play.evaluation import evaluate_checkpoint, reference_name
     from .ablation_results import read_eval_rows, write_eval_rows
     spec = loaded.spec
@@ -183,7 +187,8 @@ def extra_reference_rows(loaded: LoadedAblation, out: Path, parallel: int, log=p
             continue
         ckpt, meta = found
         t = time.time()
-        got = evaluate_checkpoint(str(ckpt), refs, spec.eval.games, spec.eval.sims, meta.board_size, meta.komi,
+        got = evaluate_checkpoint(NetPlayer.fresh(ckpt, spec.eval.sims), refs, spec.eval.games, meta.board_size,
+                                  meta.komi,
                                   seed=1000 * r["seed"] + r["point"], parallel=parallel,
                                   opening_moves=spec.eval.opening_moves)
         r.update({k: v for k, v in got.items() if k.startswith("eval_") and k != "eval_sims"},

@@ -213,6 +213,7 @@ def run(spec: DistillSpec, out: Path, report_dir: Path | None, threads: int = 2,
         command: str = "", log=print) -> Path | None:
     from ..config import ConfigError, load_run_config
     from ..net.io import CheckpointMeta, read_checkpoint
+    from ..play.engines import NetPlayer
     from ..play.evaluation import evaluate_checkpoint
     out.mkdir(parents=True, exist_ok=True)
     try:
@@ -262,8 +263,9 @@ def run(spec: DistillSpec, out: Path, report_dir: Path | None, threads: int = 2,
         ckpt.parent.mkdir(exist_ok=True)
         save_student(ckpt, model, teacher_meta, cfg, row)
         if spec.eval.games > 0 and spec.eval.references:
-            res = evaluate_checkpoint(str(ckpt), spec.eval.references, spec.eval.games, spec.eval.sims, cfg.size,
-                                      cfg.rules.komi, seed=seed, parallel=parallel)
+            # a fresh search (not the teacher's, which the student's meta carries): as the committed rows
+            res = evaluate_checkpoint(NetPlayer.fresh(ckpt, spec.eval.sims), spec.eval.references, spec.eval.games,
+                                      cfg.size, cfg.rules.komi, seed=seed, parallel=parallel)
             row.update({k: v for k, v in res.items() if k.startswith("eval_")})
         row["wall_s"] = time.time() - ts
         with cells_path.open("a") as f:

@@ -8,6 +8,8 @@ many distinct games, not one game repeated. Games start from the empty board (no
 opening: at a solved komi such as 5x5's 24.5 a random first move decides the game) and our
 player never resigns (an imperfect opponent can still go wrong; measured on 5x5, our net at
 komi 24.5 resigned as White after 3 moves while GNU Go resigned lost positions as Black).
+The checkpoint searches as it was trained to (its CheckpointMeta.search: PUCT or Gumbel, its
+constants), with run.eval_sims or --sims simulations; --fresh-search plays a fresh SearchConfig.
 
 Results are metrics rows {"event": "evaluation", "step", "flops", "wall_s", "checkpoint",
 eval_NAME_score, eval_NAME_elo, eval_NAME_elo_lo, eval_NAME_elo_hi, eval_NAME_games,
@@ -23,6 +25,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..net.io import CheckpointMeta
+    from .engines import NetPlayer
 
 ROOT_NOISE = 0.1  # our checkpoints' root Dirichlet fraction in evaluation games: varies them, costs little
 
@@ -32,17 +35,20 @@ def reference_name(spec: str) -> str:
     return "".join(ch for ch in spec.lower() if ch.isalnum()) or "reference"
 
 
-def evaluate_checkpoint(checkpoint: str, references: list[str] | tuple[str, ...], games: int, sims: int,
-                        size: int, komi: float, previous: str | None = None, seed: int = 0,
+def evaluate_checkpoint(player: NetPlayer, references: list[str] | tuple[str, ...], games: int,
+                        size: int, komi: float, previous: NetPlayer | None = None, seed: int = 0,
                         parallel: int = 1, sgf_dir: str | Path | None = None, opening_moves: int = 0) -> dict:
-    """One match per reference (and against `previous`, logged as "previous"); see the module doc."""
+    """One match per reference (and against `previous`, logged as "previous"); see the module doc.
+    `player` and `previous` play with their own SearchConfig (NetPlayer.own: the search the net was
+    trained with; NetPlayer.fresh: a fresh one); references are arena specs, our nets among them
+    searching with player.sims simulations (a fresh search, engines.parse_spec)."""
     from .arena import parse_spec, run_match
-    me = parse_spec(f"{checkpoint}@{sims}", size, komi, root_noise=ROOT_NOISE, resign=False)
-    out: dict = {"event": "evaluation", "checkpoint": str(checkpoint), "eval_sims": sims}
-    opponents = [(reference_name(ref), parse_spec(ref, size, komi, sims=sims, root_noise=ROOT_NOISE))
+    me = player.engine(size, komi, root_noise=ROOT_NOISE, resign=False)
+    out: dict = {"event": "evaluation", "checkpoint": str(player.checkpoint), "eval_sims": player.sims}
+    opponents = [(reference_name(ref), parse_spec(ref, size, komi, sims=player.sims, root_noise=ROOT_NOISE))
                  for ref in references]
     if previous:
-        opponents.append(("previous", parse_spec(f"{previous}@{sims}", size, komi, root_noise=ROOT_NOISE)))
+        opponents.append(("previous", previous.engine(size, komi, root_noise=ROOT_NOISE)))
     for name, spec in opponents:
         sub = Path(sgf_dir) / name if sgf_dir else None
         res = run_match(me, spec, games, size, komi, parallel=parallel, opening_moves=opening_moves, seed=seed,
@@ -87,6 +93,7 @@ def pick_checkpoints(run_dir: Path, count: int) -> list[tuple[Path, CheckpointMe
 def main(args: argparse.Namespace) -> int:
     """`alphago evaluate RUN_DIR`: evaluate checkpoints along the FLOP axis, append rows to metrics.jsonl."""
     from ..net.io import read_meta
+    from .engines import NetPlayer
     run_dir = Path(args.run_dir)
     metrics = run_dir / "metrics.jsonl"
     if not metrics.exists():
@@ -97,7 +104,8 @@ def main(args: argparse.Namespace) -> int:
         chosen = pick_checkpoints(run_dir, args.points)
     for path, meta in chosen:
         size, komi = meta.board_size, float(args.komi if args.komi is not None else meta.komi)
-        row = evaluate_checkpoint(str(path), args.reference, args.games, args.sims, size, komi,
+        me = NetPlayer.fresh(path, args.sims or 64) if args.fresh_search else NetPlayer.own(path, args.sims)
+        row = evaluate_checkpoint(me, args.reference, args.games, size, komi,
                                   seed=args.seed + meta.step, parallel=args.parallel,
                                   sgf_dir=run_dir / "evaluations" / path.stem if args.sgf else None)
         row = {"step": meta.step, "flops": meta.flops,
@@ -121,7 +129,11 @@ def add_parser(sub) -> None:
     e.add_argument("--checkpoint", action="append", help="evaluate these checkpoints (default: --points of the run)")
     e.add_argument("--points", type=int, default=6, help="checkpoints spread on the log-FLOP axis")
     e.add_argument("--games", type=int, default=20, help="games per match (colours alternate)")
-    e.add_argument("--sims", type=int, default=64, help="our simulations per move")
+    e.add_argument("--sims", type=int, help="our simulations per move (default: the checkpoint's own search's; "
+                                            "with --fresh-search 64)")
+    e.add_argument("--fresh-search", action="store_true",
+                   help="search with a fresh SearchConfig (PUCT, AlphaZero constants) instead of the one the "
+                        "checkpoint was trained with")
     e.add_argument("--komi", type=float, help="default: the net's training komi")
     e.add_argument("--parallel", type=int, default=1, help="games at a time")
     e.add_argument("--seed", type=int, default=0)

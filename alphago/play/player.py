@@ -86,7 +86,11 @@ class SearchPlayer:
     def __init__(self, checkpoint: str | None = None, sims: int = 64, kind: str = "puct",
                  threads: int = 1, evaluator: str = "rollout", resign_below: float = 0.05,
                  board_size: int | None = None, device: str = "cpu", seed: int = 0,
-                 pass_rule: str = "settled", root_noise: float = 0.0, score_utility: float = 0.0):
+                 pass_rule: str = "settled", root_noise: float = 0.0, score_utility: float = 0.0,
+                 search: SearchConfig | None = None):
+        """search: the whole search to play (e.g. a checkpoint's own, engines.NetPlayer); None:
+        SearchConfig(kind=kind, num_simulations=sims). Either way tree reuse, Gumbel noise, playout
+        caps and forced playouts are off and root_noise sets the Dirichlet fraction (below)."""
         import torch
         torch.set_num_threads(threads)
         self.meta: CheckpointMeta | None = None
@@ -106,9 +110,9 @@ class SearchPlayer:
         # root_noise: fraction of Dirichlet noise in the root prior (0 = none, evaluation play);
         # every search full (no playout cap) and no forced playouts, which would distort play
         self.root_noise = root_noise
-        self.search_config = SearchConfig(kind=kind, num_simulations=sims, reuse_tree=False,
-                                          gumbel_scale=0.0, dirichlet_fraction=root_noise,
-                                          full_search_prob=1.0, forced_playouts=False)
+        base = search if search is not None else SearchConfig(kind=kind, num_simulations=sims)
+        self.search_config = replace(base, reuse_tree=False, gumbel_scale=0.0, dirichlet_fraction=root_noise,
+                                     full_search_prob=1.0, forced_playouts=False)
         self.resign_below = resign_below
         self.pass_rule = pass_rule  # go/settled.py: play on until the board is settled, then pass
         self.device = device
