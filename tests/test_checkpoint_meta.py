@@ -71,6 +71,29 @@ def test_a_distilled_student_keeps_the_teachers_meta_but_its_own_net(tmp_path):
     assert read_meta(tmp_path / "s.pt").flops == 0.0   # no ledger: the teacher's FLOPs are not the student's
 
 
+def test_pretrain_writes_the_meta_it_wrote_before(tmp_path):
+    import argparse
+
+    from alphago.go.sgf import SgfGame, to_sgf
+    from alphago.train import supervised
+    sgf = tmp_path / "sgf"
+    sgf.mkdir()
+    actions = [12, 7, 11, 8, 25, 25]   # C3 C2 B3 D2 pass pass
+    for i in range(4):   # some held out, the rest trained on
+        (sgf / f"g{i}.sgf").write_bytes(to_sgf(SgfGame(5, 24.5, actions, [1, -1] * 3, result="W+1")))
+    out = tmp_path / "warm.pt"
+    args = argparse.Namespace(config=str(ROOT / "configs" / "tiny.yaml"), sgf=str(sgf), out=str(out), steps=2,
+                              lr=1e-3, threads=1, seed=0)
+    assert supervised.main(args) == 0
+    raw, cfg = read_checkpoint(out)["meta"], TINY
+    keys = ["board_size", "in_planes", "net", "step", "weight_version", "games", "positions", "ledger",
+            "features", "rules", "config_json", "pretrained_on", "pretrain_report"]
+    assert list(raw) == keys and raw["step"] == 2 and raw["pretrained_on"] == str(sgf)
+    assert (raw["net"], raw["features"], raw["rules"], raw["config_json"]) == (
+        cfg.net.__dict__, cfg.features.__dict__, cfg.rules.__dict__, cfg.to_json())
+    assert read_meta(out).to_dict() == raw
+
+
 def test_pretrained_meta_round_trips():
     warm = ROOT / "checkpoints" / "7x7_warm.pt"
     meta = read_meta(warm)
