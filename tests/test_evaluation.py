@@ -150,3 +150,21 @@ def test_ladder_keys_and_specs_keep_their_form(tmp_path):
     p = player(f"{ck}@32")
     assert p.key == f"{file_sha256(ck)[:16]}@32" and p.spec == f"{ck}@32" and p.sims == 32
     assert player("gnugo:3").key == "gnugo:3"
+
+
+def test_alphago_evaluate_plays_the_own_search_unless_told(tmp_path, monkeypatch):
+    import alphago.play.arena as arena
+    from alphago.cli import main
+    run = tmp_path / "run"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "metrics.jsonl").write_text("")
+    _net_with_search(run / "checkpoints" / "step_0000003.pt", {"kind": "gumbel", "num_simulations": 16})
+    played = []
+    monkeypatch.setattr(arena, "run_match", lambda a, b, games, size, komi, **kw: played.append(a)
+                        or arena.MatchResult(a.label, b.label, size, komi, []))
+    for extra, sims, own in (([], 16, True), (["--sims", "8"], 8, True), (["--fresh-search"], 64, False)):
+        played.clear()
+        assert main(["evaluate", str(run), "--reference", "rollout", "--games", "2", *extra]) == 0
+        row = json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])
+        assert row["eval_sims"] == sims and row["komi"] == 24.5 and row["step"] == 3
+        assert played[0].label == f"step_0000003@{sims}" and ("--search-config" in played[0].argv) == own

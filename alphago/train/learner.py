@@ -188,7 +188,7 @@ class Learner:
             meta = load_training_state(found[0], self.model, self.trainer.optimizer, data=found[1])
             self.trainer.step_count = meta.step
             self.weight_version = meta.weight_version
-            for k, v in meta.ledger.items():
+            for k, v in (meta.ledger or {}).items():
                 setattr(self.trainer.ledger, k, v)
             self.pending_samples = meta.pending_samples if meta.pending_samples is not None else 0.0
             self.wall_offset = float(meta.wall_s or 0.0)
