@@ -38,7 +38,8 @@ class CheckpointMeta:
     """What a checkpoint says about its net, written by the learner (train/learner.py), `alphago
     pretrain` (train/supervised.py) and distillation (experiments/distill.py). An optional field
     is None when the writer did not record it (older files, or a writer it does not concern);
-    to_dict leaves such keys out, so from_dict(d).to_dict() == d for every meta written so far."""
+    to_dict leaves such keys out, so from_dict(d).to_dict() == d for every meta written so far (a
+    hand-made one without step or weight_version gains them at 0, the value readers assumed)."""
     board_size: int                      # N: the net plays N x N
     in_planes: int                       # input feature planes (FeatureConfig.num_planes)
     net: dict                            # NetConfig fields as written (an older file lacks newer flags: net_config)
