@@ -16,12 +16,12 @@ def save_checkpoint(path: str | Path, model: torch.nn.Module, meta: CheckpointMe
     path in `also` (e.g. latest.pt); readers never see a partial file at any of them. A dict
     meta (tests' hand-made nets) goes through CheckpointMeta.from_dict: every file gets a meta
     that reads back."""
-    if not isinstance(meta, CheckpointMeta):
-        meta = CheckpointMeta.from_dict(meta, path)
     weights = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     if not all(torch.isfinite(v).all() for v in weights.values() if v.is_floating_point()):
         # a NaN net would be loaded by every reader after it (self-play, --resume, play)
         raise CheckpointError(f"{path}: refusing to write non-finite weights")
+    if not isinstance(meta, CheckpointMeta):
+        meta = CheckpointMeta.from_dict(meta, path)
     data = {"format": FORMAT, "version": VERSION, "meta": meta.to_dict(), "model": weights,
             "optimizer": optimizer.state_dict() if optimizer is not None else None}
     buf = io.BytesIO()
