@@ -10,25 +10,27 @@ games, and distinct ones, where the comparison matters (the budget).
 
 Resumable: a cell whose OUT/ARM_seedS.json exists is not played again. Writes OUT/summary.md: per arm
 the pooled score with a 95% Wilson interval, per-seed scores, distinct games, and the difference from
-the first arm (normal approximation; games treated as independent, which random openings make
-closer to true). Matches run one after another, each with --parallel games at a time.
+the first arm twice: over games (normal approximation with the draw-aware standard error every
+report uses, experiments/stats.py; games treated as independent, which random openings make closer
+to true) and over seeds (paired by seed: the unit of replication is the run). Matches run one after
+another, each with --parallel games at a time.
 """
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from alphago.experiments.ablation_report import difference, wilson  # noqa: E402
+from alphago.data.jsonl import read_jsonl  # noqa: E402
+from alphago.experiments.stats import difference, paired_by_seed, score_stats  # noqa: E402
 
 
 def cells_at(ablation_dir: Path, point: int) -> list[dict]:
-    rows = [json.loads(x) for x in (ablation_dir / "evaluations.jsonl").read_text().splitlines() if x.strip()]
+    rows = read_jsonl(ablation_dir / "evaluations.jsonl")
     pts = sorted({r["point"] for r in rows})
     want = pts[point] if point < 0 else point
     return [r for r in rows if r["point"] == want]
@@ -77,24 +79,30 @@ def main(argv: list[str] | None = None) -> int:
          "|---|---|---|---|---|---|---|"]
     pooled = {}
     for arm in arms:
-        res = [json.loads(p.read_text()) for p in sorted(out.glob(f"{arm}_seed*.json"))]
+        paths = sorted(out.glob(f"{arm}_seed*.json"))
+        res = [json.loads(p.read_text()) for p in paths]
         if not res:
             continue
-        w = sum(r["counts"]["total"]["a_wins"] + 0.5 * r["counts"]["total"]["draws"] for r in res)
-        n = sum(r["counts"]["total"]["games"] for r in res)
+        total = {k: sum(r["counts"]["total"][k] for r in res) for k in ("a_wins", "draws", "games")}
+        st = score_stats(total["a_wins"], total["draws"], total["games"])
         col = {c: sum(r["counts"][c]["a_wins"] + 0.5 * r["counts"][c]["draws"] for r in res) for c in ("a_black", "a_white")}
         coln = {c: sum(r["counts"][c]["games"] for r in res) for c in ("a_black", "a_white")}
-        lo, hi = wilson(w / n, n)
-        pooled[arm] = {"score": w / n, "se": math.sqrt(w / n * (1 - w / n) / n)}  # normal approximation
+        by_seed = {int(p.stem.rsplit("_seed", 1)[1]): r["elo"]["score"] for p, r in zip(paths, res)}
+        pooled[arm] = {**st, "by_seed": by_seed}
         per = ", ".join(f"{r['elo']['score']:.2f}" for r in res)
-        L.append(f"| {arm} | {w / n:.3f} | [{lo:.3f}, {hi:.3f}] | {per} | {col['a_black']:g}/{coln['a_black']} / "
-                 f"{col['a_white']:g}/{coln['a_white']} | {sum(r['distinct_games'] for r in res)} | {n} |")
+        L.append(f"| {arm} | {st['score']:.3f} | [{st['lo']:.3f}, {st['hi']:.3f}] | {per} | "
+                 f"{col['a_black']:g}/{coln['a_black']} / {col['a_white']:g}/{coln['a_white']} | "
+                 f"{sum(r['distinct_games'] for r in res)} | {st['games']} |")
     if arms and arms[0] in pooled:
-        L += ["", f"Difference from `{arms[0]}` (normal approximation, 95%):", ""]
+        L += ["", f"Difference from `{arms[0]}`, over games (normal approximation, 95%) and over seeds "
+              "(paired by seed):", ""]
         for arm in arms[1:]:
             if arm in pooled:
                 d, half, sig = difference(pooled[arm], pooled[arms[0]])
-                L.append(f"- `{arm}` - `{arms[0]}`: {d:+.3f} [{d - half:+.3f}, {d + half:+.3f}] ({sig})")
+                paired = paired_by_seed(pooled[arm]["by_seed"], pooled[arms[0]]["by_seed"])
+                seeds = "no seed in common" if paired is None else paired.describe()
+                L.append(f"- `{arm}` - `{arms[0]}`: {d:+.3f} [{d - half:+.3f}, {d + half:+.3f}] ({sig}); "
+                         f"by seed: {seeds}")
     tmp = out / "summary.md.tmp"
     tmp.write_text("\n".join(L) + "\n")
     tmp.replace(out / "summary.md")

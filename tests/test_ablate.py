@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from alphago.config import ConfigError
-from alphago.experiments.ablation_report import flops_to_level, pooled, wilson
+from alphago.experiments.ablation_report import flops_to_level
+from alphago.experiments.stats import pooled, wilson
 from alphago.experiments.ablation_spec import load_ablation
 
 ROOT = Path(__file__).resolve().parents[1]

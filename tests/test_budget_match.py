@@ -7,7 +7,7 @@ import json
 import math
 from pathlib import Path
 
-from alphago.experiments.ablation_report import wilson
+from alphago.experiments.stats import wilson
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,8 +51,13 @@ def test_budget_point_pooled_by_hand(tmp_path, capsys):
     lo, hi = wilson(23 / 40, 40)
     assert f"| base | {base:.3f} | [{lo:.3f}, {hi:.3f}] | 0.50, 0.65 | 7/20 / 16/20 | 38 | 40 |" in text
     assert "| lever | 0.750 |" in text and "| 6/10 / 9/10 | 19 | 20 |" in text
-    half = 1.96 * math.sqrt(lever * (1 - lever) / 20 + base * (1 - base) / 40)
+    # draw-aware standard errors: the spread of per-game points (1, 1/2, 0) over n - 1, divided by n
+    var_base = (22 * (1 - base) ** 2 + 2 * (0.5 - base) ** 2 + 16 * base ** 2) / 39   # 22 wins, 2 draws
+    var_lever = (15 * (1 - lever) ** 2 + 5 * lever ** 2) / 19
+    half = 1.96 * math.sqrt(var_lever / 20 + var_base / 40)
     assert f"`lever` - `base`: {lever - base:+.3f} [{lever - base - half:+.3f}, {lever - base + half:+.3f}]" in text
+    # over seeds: only seed 0 played both arms (0.75 - 0.50)
+    assert "by seed: +0.250 (1 seed: no seed-level interval)" in text
 
 
 def test_wilson_by_hand():

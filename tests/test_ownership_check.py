@@ -1,7 +1,6 @@
-"""scripts/ownership_check.py: the shipped ownership net against the final owners of SGF games."""
+"""alphago probe ownership: the shipped ownership net against the final owners of SGF games."""
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -14,11 +13,9 @@ ROOT = Path(__file__).resolve().parents[1]
 NET = ROOT / "checkpoints" / "7x7_ownership.pt"
 
 
-def _script():
-    spec = importlib.util.spec_from_file_location("ownership_check", ROOT / "scripts" / "ownership_check.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+def _check(args: list[str]) -> int:
+    from alphago.cli import main
+    return main(["probe", "ownership", *args])
 
 
 def _game(moves: list[str], n: int = 7) -> SgfGame:
@@ -39,7 +36,7 @@ def test_figures_and_skips(tmp_path):
     (d / "a.sgf").write_bytes(to_sgf(_game(moves + ["pass", "pass"])))
     (d / "b.sgf").write_bytes(to_sgf(_game(moves[:6])))        # not ended by two passes: skipped
     out = tmp_path / "o.json"
-    assert _script().main(["--net", str(NET), "--sgf-dir", str(d), "--fractions", "0.5", "1.0",
+    assert _check(["--net", str(NET), "--sgf-dir", str(d), "--fractions", "0.5", "1.0",
                            "--json", str(out)]) == 0
     res = json.loads(out.read_text())
     assert res["skipped"] == 1
@@ -55,7 +52,7 @@ def test_figures_and_skips(tmp_path):
 
 def test_refuses_a_net_without_the_head(tmp_path, capsys):
     (tmp_path / "a.sgf").write_bytes(to_sgf(_game(["pass", "pass"])))
-    assert _script().main(["--net", str(ROOT / "checkpoints" / "7x7.pt"), "--sgf-dir", str(tmp_path)]) == 2
+    assert _check(["--net", str(ROOT / "checkpoints" / "7x7.pt"), "--sgf-dir", str(tmp_path)]) == 2
     assert "no ownership head" in capsys.readouterr().err
 
 
@@ -63,5 +60,5 @@ def test_refuses_a_net_without_the_head(tmp_path, capsys):
 def test_refuses_nothing_to_score(tmp_path, capsys, content):
     if content:
         (tmp_path / "a.sgf").write_bytes(to_sgf(_game(["D4"])))
-    assert _script().main(["--net", str(NET), "--sgf-dir", str(tmp_path)]) == 2
+    assert _check(["--net", str(NET), "--sgf-dir", str(tmp_path)]) == 2
     assert "error:" in capsys.readouterr().err

@@ -12,8 +12,9 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-from alphago.experiments.plots import (ELO_CLIP, _elo_point, add_parser, main, moving_average,  # noqa: E402
-                                       plot_figures, plot_runs, read_metrics)
+from alphago.experiments.plots import (ELO_CLIP, MAX_LOG_TICKS, _elo_point, _opponents, add_parser,  # noqa: E402
+                                       band_groups, log_ticks, main, moving_average, plot_figures, plot_runs,
+                                       read_metrics, reference_order, tick_label)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -148,3 +149,31 @@ def test_cli_plot_default_out_and_several_runs(runs, tmp_path: Path, capsys):
         main(parser.parse_args(["plot", str(a), str(b)]))
     with pytest.raises(SystemExit, match="metrics.jsonl"):
         main(parser.parse_args(["plot", str(tmp_path)]))
+
+
+def test_reference_order_is_numeric_for_gnugo_levels():
+    assert reference_order(["gnugo1", "gnugo10", "checkpoints7x7pt1", "gnugo5"]) == \
+        ["gnugo1", "gnugo5", "gnugo10", "checkpoints7x7pt1"]
+    rows = [{"eval_gnugo10_score": 0.5, "eval_gnugo1_score": 0.5, "eval_gnugo5_elo": 0.0}]
+    assert _opponents(rows) == ["gnugo1", "gnugo5", "gnugo10"]
+
+
+def test_band_groups_repeat_the_baseline_with_at_most_three_per_panel():
+    assert band_groups(["a", "b"]) == [["a", "b"]]
+    assert band_groups(["a", "b", "c"]) == [["a", "b", "c"]]
+    assert band_groups(list("abcdef")) == [["a", "b", "c"], ["a", "d", "e"], ["a", "f"]]
+
+
+@pytest.mark.parametrize("lo, hi", [(7e12, 4.2e13), (1.4e12, 1.3e13), (1.5e13, 5e14), (0.8, 5e5), (38.0, 100.0),
+                                    (2.2e-8, 2.6e-8), (3e11, 3e13), (1e-11, 5e-9)])
+def test_log_ticks_few_inside_the_span(lo, hi):
+    ticks = log_ticks(lo, hi)
+    assert 2 <= len(ticks) <= MAX_LOG_TICKS
+    assert all(lo * (1 - 1e-9) <= t <= hi * (1 + 1e-9) for t in ticks) and ticks == sorted(ticks)
+
+
+def test_log_ticks_one_per_decade_or_strided():
+    assert log_ticks(0.5, 2e3) == [1.0, 10.0, 100.0, 1000.0]
+    assert log_ticks(0.8, 5e5) == [1.0, 100.0, 10000.0]
+    assert log_ticks(1.4e12, 1.3e13) == [2e12, 5e12, 1e13]
+    assert tick_label(1e13) == "$10^{13}$" and tick_label(3e12) == "$3\\times10^{12}$"

@@ -17,10 +17,10 @@ an error, so a ladder killed mid-write resumes.
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from ..data.jsonl import append_jsonl, read_jsonl
 
 RESULTS = ("B", "W", "0")   # Black won, White won, a draw
 
@@ -116,35 +116,17 @@ class LadderGame:
 def read_games(path: str | Path, log=None) -> list[LadderGame]:
     """Every whole, valid line of a store (none if it does not exist); a cut or bad line is skipped
     and, with `log`, reported with its line number."""
-    p = Path(path)
-    if not p.exists():
-        return []
     out = []
-    for n, line in enumerate(p.read_text().splitlines(), start=1):
-        if not line.strip():
-            continue
+    for n, row in enumerate(read_jsonl(path, log=None if log is None else (lambda m: log(f"ladder store {m}")))):
         try:
-            out.append(LadderGame.from_dict(json.loads(line)))
+            out.append(LadderGame.from_dict(row))
         except (ValueError, KeyError, TypeError) as exc:
             if log is not None:
-                log(f"ladder store {p}: line {n} skipped ({exc.__class__.__name__}: {str(exc)[:80]})")
+                log(f"ladder store {path}: game {n + 1} skipped ({exc.__class__.__name__}: {str(exc)[:80]})")
     return out
 
 
 def append_games(path: str | Path, games: list[LadderGame]) -> None:
     """Append whole lines and fsync, so a crash loses at most the line being written (which
     read_games then skips). A store that ends without a newline (a cut line) gets one first."""
-    if not games:
-        return
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    text = "".join(json.dumps(g.to_dict(), sort_keys=True) + "\n" for g in games)
-    with open(p, "ab+") as f:
-        f.seek(0, os.SEEK_END)
-        if f.tell() > 0:
-            f.seek(-1, os.SEEK_END)
-            if f.read(1) != b"\n":
-                text = "\n" + text
-        f.write(text.encode())
-        f.flush()
-        os.fsync(f.fileno())
+    append_jsonl(path, [g.to_dict() for g in games], fsync=True, sort_keys=True)

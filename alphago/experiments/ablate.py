@@ -34,8 +34,10 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .ablation_results import (ROOT, atomic_json, cell_checkpoints, cell_dir, cell_fingerprint, evaluated_points,
-                               file_sha256, import_reused, probe_path, restore_committed, row_checkpoint)
+from ..data.jsonl import append_jsonl
+from .ablation_results import (ROOT, cell_checkpoints, cell_dir, cell_fingerprint, evaluated_points, import_reused,
+                               probe_path, restore_committed, row_checkpoint)
+from .cells import file_sha256, read_done, write_done
 
 if TYPE_CHECKING:  # the CLI builds its parser without importing torch (config imports the net)
     from ..net.io import CheckpointMeta
@@ -49,8 +51,8 @@ def train_cell(spec_path: str, out: str, arm: str, seed: int, threads: int = 1) 
     loaded = load_ablation(spec_path, ROOT)
     run_dir = cell_dir(Path(out), arm, seed)
     done = run_dir / "done.json"
-    if done.exists():
-        return json.loads(done.read_text())
+    if (row := read_done(done)) is not None:
+        return row
     resume = (run_dir / "checkpoints" / "latest.pt").exists()
     run_dir.mkdir(parents=True, exist_ok=True)
     cfg = loaded.config(arm, seed)
@@ -71,7 +73,7 @@ def train_cell(spec_path: str, out: str, arm: str, seed: int, threads: int = 1) 
     start = loaded.init(arm, ROOT)
     if start is not None:  # which bytes the runs started from: a reuse of these cells checks them
         summary["init_sha256"] = file_sha256(start)
-    atomic_json(done, summary)
+    write_done(done, summary)
     return summary
 
 
@@ -139,8 +141,7 @@ def evaluate_cells(loaded: LoadedAblation, out: Path, parallel: int, log=print) 
             row = {"arm": arm, "seed": seed, "point": i, "grid_flops": target, "flops": meta.flops,
                    "step": meta.step, "games_played": meta.games, **row,
                    **run_series(run_dir, meta.flops), "eval_seconds": time.time() - t}
-            with open(path, "a") as f:  # one whole line per (cell, point)
-                f.write(json.dumps(row) + "\n")
+            append_jsonl(path, [row])  # one whole line per (cell, point)
             scores = ", ".join(f"{k[5:-6]} {row[k]:.2f}" for k in row if k.startswith("eval_") and k.endswith("_score"))
             log(f"evaluate: {arm}/seed{seed} point {i} ({meta.flops:.3g} FLOPs, step {row['step']}): {scores}")
     return path

@@ -28,6 +28,7 @@ from ..play.evaluation import reference_name
 from .ablation_results import (ROOT, cell_dir, cell_series, export_results, ledger_at_budget, probe_sha,
                                read_rows)
 from .ablation_spec import AblationSpec, LoadedAblation
+from .stats import difference, mean_sd, pooled, seed_level
 
 LEVELS = (0.25, 0.5, 0.75)
 COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:gray")
@@ -50,73 +51,11 @@ def ref_names(rows: list[dict], spec: AblationSpec | None = None) -> list[str]:
     return [n for n in (reference_name(x) for x in spec.eval.references + spec.eval.extra_references) if n in names]
 
 
-def pooled(rows: list[dict], ref: str) -> dict:
-    """Pooled score of rows (one per seed) against `ref`, with its interval and Elo; rows that did not
-    play `ref` (an extra reference whose checkpoint was not on disk) are left out, not counted as 0."""
-    rows = [r for r in rows if r.get(f"eval_{ref}_games")]
-    wins = sum(r.get(f"eval_{ref}_wins", 0) for r in rows)
-    draws = sum(r.get(f"eval_{ref}_draws", 0) for r in rows)
-    games = sum(r.get(f"eval_{ref}_games", 0) for r in rows)
-    if games == 0:
-        return {"games": 0}
-    losses = games - wins - draws
-    s = (wins + 0.5 * draws) / games
-    var = (wins * (1 - s) ** 2 + draws * (0.5 - s) ** 2 + losses * s ** 2) / max(games - 1, 1)
-    se = math.sqrt(var / games)
-    lo, hi = wilson(s, games)
-    clip = 0.5 / games
-    sc = min(max(s, clip), 1 - clip)
-    se = max(se, (hi - lo) / (2 * 1.96))  # never below the Wilson width (a perfect score has sd 0)
-    return {"games": games, "wins": wins, "draws": draws, "losses": losses, "score": s, "se": se,
-            "lo": lo, "hi": hi,
-            "elo": 400 * math.log10(sc / (1 - sc)),
-            "per_seed": [round(seed_score(r, ref), 3) for r in rows],
-            "by_seed": {str(r["seed"]): seed_score(r, ref) for r in rows if "seed" in r}}
-
-
-def seed_score(row: dict, ref: str) -> float:
-    """One row's (one seed's) score against `ref`: (wins + draws / 2) / games."""
-    return (row.get(f"eval_{ref}_wins", 0) + 0.5 * row.get(f"eval_{ref}_draws", 0)) / max(row.get(f"eval_{ref}_games", 1), 1)
-
-
-def seed_level(a: dict, b: dict) -> str:
-    """The seed-level comparison of two pooled scores (pooled's by_seed): the difference paired by
-    seed with its t-interval and sign-flip p (experiments/stats.py); the unit of replication is the run."""
-    from .stats import paired_by_seed
-    p = paired_by_seed({int(k): v for k, v in a.get("by_seed", {}).items()},
-                       {int(k): v for k, v in b.get("by_seed", {}).items()})
-    return "no seed in common" if p is None else p.describe()
-
-
-def difference(a: dict, b: dict) -> tuple[float, float, str]:
-    """(score a - score b, half-width of its 95% interval sqrt(se_a^2 + se_b^2) x 1.96, and
-    "significant" or "not significant": whether the interval excludes 0)."""
-    d = a["score"] - b["score"]
-    half = 1.96 * math.hypot(a["se"], b["se"])
-    return d, half, "significant" if abs(d) > half else "not significant"
-
-
 def reading(report_dir: Path) -> list[str]:
     """REPORT_DIR/reading.md (a reading written by hand, with the date it was written) as report
     lines: kept when the generated part of the report is made again."""
     p = report_dir / "reading.md"
     return ["", p.read_text().rstrip(), ""] if p.exists() else []
-
-
-def wilson(p: float, n: int, z: float = 1.96) -> tuple[float, float]:
-    """Wilson score interval of a proportion p over n games (draws count 1/2): unlike mean +- z se
-    it does not collapse to a point when every game is won or lost."""
-    d = 1 + z * z / n
-    c = (p + z * z / (2 * n)) / d
-    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return max(0.0, c - h), min(1.0, c + h)
-
-
-def mean_sd(values: list[float]) -> tuple[float, float]:
-    v = [x for x in values if isinstance(x, (int, float)) and math.isfinite(x)]
-    if not v:
-        return math.nan, math.nan
-    return float(np.mean(v)), float(np.std(v, ddof=1)) if len(v) > 1 else 0.0
 
 
 def flops_to_level(points: list[dict], ref: str, level: float) -> dict:
@@ -185,56 +124,63 @@ def _fmt(x, spec=".3g") -> str:
 
 def plots(loaded: LoadedAblation, report_dir: Path, summary: dict, cells_series: dict[str, dict[str, list]]) -> list[str]:
     """score_vs_flops.png, probe.png and bits.png (each cell's thinned training series, from
-    ablation_results.cell_series) in REPORT_DIR; returns their names."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    ablation_results.cell_series) in REPORT_DIR; returns their names. Conventions (plots.py): references in
+    order of strength, one row each; arms in panels of at most three (band_groups: each panel repeats the
+    first arm), one colour per arm throughout; few log ticks; every axis with its unit."""
+    from .plots import (FLOPS_LABEL, band_groups, figure, figure_legend, label, log_axis, pyplot,
+                        reference_order, reference_title, save, score_label, suptitle, unit_label)
+    plt = pyplot()
     spec, files = loaded.spec, []
-    refs = summary["references"]
+    color = {arm: c for arm, c in zip(spec.arms, COLORS)}
+    groups = band_groups(spec.arms)
+    refs = reference_order(summary["references"])
     if refs:
-        fig, axes = plt.subplots(1, len(refs), figsize=(5.5 * len(refs), 4), squeeze=False)
-        for ax, ref in zip(axes[0], refs):
-            for c, arm in zip(COLORS, spec.arms):
-                pts = [p for p in summary["arms"][arm]["points"] if p[ref].get("games")]
-                x = [p["flops"] for p in pts]
-                ax.plot(x, [p[ref]["score"] for p in pts], "o-", color=c, label=arm)
-                ax.fill_between(x, [p[ref]["lo"] for p in pts], [p[ref]["hi"] for p in pts], color=c, alpha=0.2)
-            ax.set_xscale("log")
-            ax.set_ylim(-0.02, 1.02)
-            ax.set_xlabel("cumulative FLOPs (self-play + training)")
-            ax.set_ylabel(f"score vs {ref} (95% interval, seeds pooled)")
-            ax.grid(alpha=0.3)
-            ax.legend()
-        fig.tight_layout()
-        fig.savefig(report_dir / "score_vs_flops.png", dpi=110)
-        plt.close(fig)
+        # one row per reference, one column per group of arms; a single group: the references side by side
+        grid = [[(ref, g) for g in groups] for ref in refs] if len(groups) > 1 else [[(ref, groups[0]) for ref in refs]]
+        fig, axes = figure(plt, len(grid), len(grid[0]), panel=(5.0, 3.7), sharex=True, sharey=True)
+        for i, (row, cells) in enumerate(zip(axes, grid)):
+            for j, (ax, (ref, group)) in enumerate(zip(row, cells)):
+                for arm in group:
+                    pts = [p for p in summary["arms"][arm]["points"] if p[ref].get("games")]
+                    x = [p["flops"] for p in pts]
+                    ax.plot(x, [p[ref]["score"] for p in pts], "o-", color=color[arm], label=arm)
+                    ax.fill_between(x, [p[ref]["lo"] for p in pts], [p[ref]["hi"] for p in pts],
+                                    color=color[arm], alpha=0.2)
+                log_axis(ax, "x")
+                ax.set_ylim(-0.02, 1.02)
+                title = f"vs {reference_title(ref)}" + (f": {', '.join(group)}" if len(groups) > 1 else "")
+                label(ax, FLOPS_LABEL if i == len(grid) - 1 else None,
+                      score_label(ref) if j == 0 or len(groups) == 1 else None, title)
+                ax.legend(fontsize=8)
+        suptitle(fig, "score at matched FLOPs, seeds pooled; bands: 95% Wilson interval over games")
+        save(plt, fig, report_dir / "score_vs_flops.png", dpi=110)
         files.append("score_vs_flops.png")
-    keys = (("probe_policy_ce_bits", "probe policy cross-entropy (bits)"), ("probe_top1", "probe top-1 agreement"),
-            ("probe_value_ece", "probe value calibration error"))
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
-    for ax, (key, label) in zip(axes, keys):
-        for c, arm in zip(COLORS, spec.arms):
-            pts = [p for p in summary["arms"][arm]["points"] if math.isfinite(p[key][0])]
-            x = [p["flops"] for p in pts]
-            m = np.array([p[key][0] for p in pts])
-            sd = np.array([p[key][1] for p in pts])
-            ax.errorbar(x, m, yerr=sd, fmt="o-", color=c, label=arm, capsize=3)
-        ax.set_xscale("log")
-        ax.set_xlabel("cumulative FLOPs")
-        ax.set_ylabel(label + " (mean +- sd over seeds)")
-        ax.grid(alpha=0.3)
-        ax.legend()
-    fig.tight_layout()
-    fig.savefig(report_dir / "probe.png", dpi=110)
-    plt.close(fig)
+    keys = ("probe_policy_ce_bits", "probe_top1", "probe_value_ece")
+    fig, axes = figure(plt, len(groups), len(keys), panel=(5.0, 3.6), sharex=True, sharey="col")
+    for i, (row, group) in enumerate(zip(axes, groups)):
+        for ax, key in zip(row, keys):
+            for arm in group:
+                pts = [p for p in summary["arms"][arm]["points"] if math.isfinite(p[key][0])]
+                x = [p["flops"] for p in pts]
+                m = np.array([p[key][0] for p in pts])
+                sd = np.array([p[key][1] for p in pts])
+                ax.errorbar(x, m, yerr=sd, fmt="o-", color=color[arm], label=arm, capsize=3)
+            log_axis(ax, "x")
+            label(ax, FLOPS_LABEL if i == len(groups) - 1 else None, unit_label(key),
+                  ", ".join(group) if len(groups) > 1 else None)
+            ax.legend(fontsize=8)
+    suptitle(fig, "the shared probe set, mean +- sd over seeds")
+    save(plt, fig, report_dir / "probe.png", dpi=110)
     files.append("probe.png")
-    series = (("data_bits_per_flop", "bits in the data / FLOP"), ("data_policy_bits_per_label", "data policy bits / label"),
-              ("samples_per_flop", "samples / FLOP"), ("bits_per_sample", "bits offered / gradient sample"),
-              ("bits_per_flop", "bits offered / FLOP"), ("target_entropy", "policy target entropy (bits)"))
-    fig, axes = plt.subplots(2, 3, figsize=(15, 8))
-    for ax, (key, label) in zip(axes.flat, series):
-        for c, arm in zip(COLORS, spec.arms):
+    series = (("data_bits_per_flop", "bits in the data / FLOP", "bits/FLOP"),
+              ("data_policy_bits_per_label", "data policy bits / label", "bits/label"),
+              ("samples_per_flop", "samples / FLOP", "samples/FLOP"),
+              ("bits_per_sample", "bits offered / gradient sample", "bits/sample"),
+              ("bits_per_flop", "bits offered / FLOP", "bits/FLOP"),
+              ("target_entropy", "policy target entropy (moving average of 10)", "bits/position"))
+    fig, axes = figure(plt, 2, 3, panel=(5.0, 3.6))
+    for ax, (key, title, unit) in zip(axes.flat, series):
+        for arm in spec.arms:
             for k, seed in enumerate(spec.seeds_of(arm)):
                 cols = cells_series.get(f"{arm}/seed{seed}", {})
                 pts = [(x, y) for x, y in zip(cols.get("flops", []), cols.get(key, [])) if x and y is not None]
@@ -244,15 +190,12 @@ def plots(loaded: LoadedAblation, report_dir: Path, summary: dict, cells_series:
                 if key == "target_entropy" and len(ys) > 10:  # per batch (thinned): moving average
                     ys = list(np.convolve(ys, np.ones(10) / 10, mode="valid"))
                     xs = xs[9:]
-                ax.plot(xs, ys, color=c, alpha=0.8, lw=1, label=arm if k == 0 else None)
-        ax.set_xscale("log")
-        ax.set_xlabel("cumulative FLOPs")
-        ax.set_title(label)
-        ax.grid(alpha=0.3)
-        ax.legend()
-    fig.tight_layout()
-    fig.savefig(report_dir / "bits.png", dpi=110)
-    plt.close(fig)
+                ax.plot(xs, ys, color=color[arm], alpha=0.8, lw=1, label=arm if k == 0 else None)
+        log_axis(ax, "x")
+        label(ax, FLOPS_LABEL, unit, title)
+    figure_legend(fig, list(axes.flat))
+    suptitle(fig, "training series, one line per seed")
+    save(plt, fig, report_dir / "bits.png", dpi=110)
     files.append("bits.png")
     return files
 

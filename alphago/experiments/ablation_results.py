@@ -20,14 +20,14 @@ Two ways results come back without training again:
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from ..data.records import atomic_write_bytes
+from ..data.jsonl import append_jsonl, read_json, read_jsonl, write_json, write_jsonl
+from .cells import committed, config_blob, file_sha256, fingerprint, restorable, write_done
 
 if TYPE_CHECKING:
     from ..net.io import CheckpointMeta
@@ -43,26 +43,10 @@ def cell_dir(out: Path, arm: str, seed: int) -> Path:
     return out / "runs" / arm / f"seed{seed}"
 
 
-def atomic_json(path: Path, obj, indent: int | None = 1) -> None:
-    atomic_write_bytes(path, json.dumps(obj, indent=indent).encode())
-
-
-def committed(row: dict) -> dict:
-    """A result row as a committed file holds it: without `restored_from`, which says where this
-    machine's copy came from (a path here), not what was measured; restoring and regenerating a
-    report then leaves the committed files byte-identical."""
-    return {k: v for k, v in row.items() if k != "restored_from"}
-
-
-def file_sha256(path: str | Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 # Keys added after cells were committed, with the value that means "as before the key existed": a
 # cell with that value hashes as it did, so committed results still restore (a key added without an
 # entry here retrains every committed ablation)
-EVAL_KEYS_ADDED = (("opening_moves", 0), ("point_ratio", 2.0))
-CONFIG_KEYS_ADDED = (("train", "label_smoothing", 0.0),)
+EVAL_KEYS_ADDED = (("opening_moves", 0), ("point_ratio", 2.0))  # the run config's: cells.CONFIG_KEYS_ADDED
 
 
 def cell_fingerprint(loaded: LoadedAblation, arm: str, seed: int, root: str | Path = ROOT) -> str:
@@ -78,13 +62,9 @@ def cell_fingerprint(loaded: LoadedAblation, arm: str, seed: int, root: str | Pa
     for key, neutral in EVAL_KEYS_ADDED:  # how every cell before the key existed was evaluated: same hash
         if ev[key] == neutral:
             del ev[key]
-    config = json.loads(loaded.config(arm, seed).to_json())
-    for section, key, neutral in CONFIG_KEYS_ADDED:
-        if config.get(section, {}).get(key) == neutral:
-            del config[section][key]
-    blob = json.dumps({"config": config, "budget": spec.budget_flops,
-                       "grid": spec.grid(), "eval": ev, "init_sha256": start}, sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()
+    config = config_blob(json.loads(loaded.config(arm, seed).to_json()))
+    return fingerprint({"config": config, "budget": spec.budget_flops,
+                        "grid": spec.grid(), "eval": ev, "init_sha256": start})
 
 
 def probe_path(loaded: LoadedAblation, root: str | Path = ROOT) -> Path | None:
@@ -99,45 +79,19 @@ def probe_sha(loaded: LoadedAblation) -> str | None:
     return None if p is None else (file_sha256(p) if p.exists() else "missing")
 
 
-def evaluated_points(path: Path) -> set[tuple[str, int, int]]:
-    """(arm, seed, point) of every whole line of an evaluations.jsonl (a line cut short by a crash
-    is skipped: that point is evaluated again)."""
-    have = set()
-    if path.exists():
-        for line in path.read_text().splitlines():
-            try:
-                r = json.loads(line)
-                have.add((r["arm"], r["seed"], r["point"]))
-            except (ValueError, KeyError, TypeError):
-                continue
-    return have
-
-
-def _rows(path: Path) -> list[dict]:
-    out = []
-    for line in path.read_text().splitlines():
-        try:
-            out.append(json.loads(line))
-        except ValueError:
-            continue  # a line cut short by a crash
-    return out
-
-
 def read_eval_rows(path: Path) -> list[dict]:
-    """The whole lines of an evaluations.jsonl, in file order."""
-    return [r for r in _rows(path) if isinstance(r, dict) and {"arm", "seed", "point"} <= set(r)]
+    """The whole lines of an evaluations.jsonl, in file order (a line cut short by a crash is
+    skipped: that point is evaluated again)."""
+    return [r for r in read_jsonl(path) if {"arm", "seed", "point"} <= set(r)]
 
 
-def write_eval_rows(path: Path, rows: list[dict]) -> None:
-    """Replace an evaluations.jsonl with these rows, atomically (a crash leaves the old file)."""
-    atomic_write_bytes(path, "".join(json.dumps(r) + "\n" for r in rows).encode())
+def evaluated_points(path: Path) -> set[tuple[str, int, int]]:
+    """(arm, seed, point) of every whole line of an evaluations.jsonl."""
+    return {(r["arm"], r["seed"], r["point"]) for r in read_eval_rows(path)}
 
 
-def append_rows(path: Path, rows: list[dict]) -> None:
-    if rows:
-        with open(path, "a") as f:  # whole lines: evaluated_points skips a torn one
-            for r in rows:
-                f.write(json.dumps(r) + "\n")
+write_eval_rows = write_jsonl  # replace an evaluations.jsonl, atomically (a crash leaves the old file)
+append_rows = append_jsonl     # whole lines: a torn last line is skipped by the readers
 
 
 def _source_file(name: str, filename: str, roots: list[Path]) -> Path | None:
@@ -170,7 +124,7 @@ def import_reused(loaded: LoadedAblation, out: Path, roots: list[Path] | None = 
             raise FileNotFoundError(f"reuse.{arm}: no results of {src} (cells.json and evaluations.jsonl) under "
                                     f"{' or '.join(str(r / other.spec.name) for r in roots)}: run "
                                     f"`alphago ablate {src}` first")
-        done_cells = json.loads(cells.read_text())
+        done_cells = read_json(cells)
         for seed in spec.seeds_of(arm):
             done = cell_dir(out, arm, seed) / "done.json"
             info = done_cells.get(f"{src_arm}/seed{seed}")
@@ -183,8 +137,8 @@ def import_reused(loaded: LoadedAblation, out: Path, roots: list[Path] | None = 
                     f"train this arm here (drop reuse.{arm}) or restore the checkpoint it used")
             if not done.exists():
                 done.parent.mkdir(parents=True, exist_ok=True)
-                atomic_json(done, {**info, "arm": arm, "reused_from": src})
-        theirs = [{**r, "arm": arm, "reused_from": src} for r in _rows(evals)
+                write_done(done, {**info, "arm": arm, "reused_from": src})
+        theirs = [{**r, "arm": arm, "reused_from": src} for r in read_jsonl(evals)
                   if r.get("arm") == src_arm and r.get("seed") in spec.seeds_of(arm)]
         new = [r for r in theirs if (arm, r["seed"], r["point"]) not in have]
         if path.exists() and len(new) < len(theirs):
@@ -208,30 +162,32 @@ def restore_committed(loaded: LoadedAblation, out: Path, report_dir: Path,
     rows cover every matched point: done.json is written (marked restored_from) and the rows
     appended. Returns the cells restored. Any other cell is trained again (the file changed since,
     or the session ended before its evaluation: its checkpoints were not committed)."""
-    cells_path, evals_path = report_dir / "cells.json", report_dir / "evaluations.jsonl"
+    cells_path = report_dir / "cells.json"
     if not cells_path.exists():
         return []
-    committed = json.loads(cells_path.read_text())
-    rows = _rows(evals_path) if evals_path.exists() else []
+    rows = read_jsonl(report_dir / "evaluations.jsonl")
     path = out / "evaluations.jsonl"
     have = evaluated_points(path)
+    by_key = {f"{arm}/seed{seed}": (arm, seed) for arm, seed in loaded.spec.cells() if arm not in loaded.spec.reuse}
+
+    def mine(key: str) -> list[dict]:
+        arm, seed = by_key[key]
+        return [r for r in rows if r.get("arm") == arm and r.get("seed") == seed]
+
+    def check(key: str, _row: dict) -> str | None:
+        # without its checkpoints a restored cell could never be evaluated at the missing points
+        if {r.get("point") for r in mine(key)} != set(range(len(loaded.spec.grid()))):
+            return "has no committed evaluation at every matched point"
+        return None
+
+    found = restorable(read_json(cells_path), [(k, cell_fingerprint(loaded, *c)) for k, c in by_key.items()],
+                       report_dir, is_done=lambda k: (cell_dir(out, *by_key[k]) / "done.json").exists(),
+                       check=check, log=log)
     restored = []
-    for arm, seed in loaded.spec.cells():
-        done = cell_dir(out, arm, seed) / "done.json"
-        info = committed.get(f"{arm}/seed{seed}")
-        if done.exists() or arm in loaded.spec.reuse or not info or "fingerprint" not in info:
-            continue
-        if info["fingerprint"] != cell_fingerprint(loaded, arm, seed):
-            log(f"restore: {arm}/seed{seed} in {cells_path} was run with other settings; trained again")
-            continue
-        mine = [r for r in rows if r.get("arm") == arm and r.get("seed") == seed]
-        if {r.get("point") for r in mine} != set(range(len(loaded.spec.grid()))):
-            # without its checkpoints a restored cell could never be evaluated at the missing points
-            log(f"restore: {arm}/seed{seed} has no committed evaluation at every matched point; trained again")
-            continue
-        done.parent.mkdir(parents=True, exist_ok=True)
-        atomic_json(done, {**info, "restored_from": str(report_dir)})
-        append_rows(path, [r for r in mine if (arm, seed, r.get("point")) not in have])
+    for key, row in found:
+        arm, seed = by_key[key]
+        write_done(cell_dir(out, arm, seed) / "done.json", row)
+        append_rows(path, [r for r in mine(key) if (arm, seed, r.get("point")) not in have])
         restored.append((arm, seed))
     if restored:
         log(f"restore: {len(restored)} finished cells from {cells_path} (not trained again)")
@@ -281,7 +237,7 @@ def cell_series(loaded: LoadedAblation, out: Path, report_dir: Path) -> dict[str
     REPORT_DIR/series.json already holds (restored cells), else the reused source's series.json."""
     from .plots import read_metrics
     old_path = report_dir / "series.json"
-    old = json.loads(old_path.read_text()) if old_path.exists() else {}
+    old = read_json(old_path, {})
     series: dict[str, dict[str, list]] = {}
     sources: dict[str, tuple[dict, str]] = {}  # reused arm -> (its source's series.json, source arm), read once
     for arm, seed in loaded.spec.cells():
@@ -298,7 +254,7 @@ def cell_series(loaded: LoadedAblation, out: Path, report_dir: Path) -> dict[str
                 from .ablation_spec import check_reuse
                 other, src_arm = check_reuse(loaded, arm, loaded.spec.reuse[arm], ROOT)
                 src = _source_file(other.spec.name, "series.json", [report_dir.parent, ROOT / "docs" / "results"])
-                sources[arm] = (json.loads(src.read_text()) if src is not None else {}, src_arm)
+                sources[arm] = (read_json(src, {}) if src is not None else {}, src_arm)
             got, src_arm = sources[arm]
             if got.get(f"{src_arm}/seed{seed}"):
                 series[key] = got[f"{src_arm}/seed{seed}"]
@@ -309,15 +265,14 @@ def export_results(out: Path, report_dir: Path, done: dict[tuple[str, int], dict
                    series: dict[str, dict[str, list]]) -> None:
     """cells.json, evaluations.jsonl and series.json beside the report (module doc); the rows in cell
     order (the file's arms, then seeds) and point order, whatever order the stages wrote them in."""
-    atomic_json(report_dir / "cells.json", {f"{arm}/seed{seed}": committed(d) for (arm, seed), d in done.items()})
-    atomic_json(report_dir / "series.json", series, indent=None)
+    write_json(report_dir / "cells.json", {f"{arm}/seed{seed}": committed(d) for (arm, seed), d in done.items()})
+    write_json(report_dir / "series.json", series, indent=None)
     src = out / "evaluations.jsonl"
     if src.exists() and src.resolve() != (report_dir / "evaluations.jsonl").resolve():
         order = {cell: i for i, cell in enumerate(done)}
         rows = sorted(read_rows(src), key=lambda r: (order.get((r["arm"], r["seed"]), len(order)), r["arm"],
                                                      r["seed"], r["point"]))
-        atomic_write_bytes(report_dir / "evaluations.jsonl",
-                           "".join(json.dumps(committed(r)) + "\n" for r in rows).encode())
+        write_jsonl(report_dir / "evaluations.jsonl", [committed(r) for r in rows])
 
 
 def read_rows(path: Path) -> list[dict]:

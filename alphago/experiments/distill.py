@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import hashlib
 import json
 import time
 from pathlib import Path
@@ -35,7 +34,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .ablation_results import append_rows, file_sha256
+from ..data.jsonl import append_jsonl, read_json, write_json
+from .cells import file_sha256, fingerprint, restorable
 from .distill_spec import DistillSpec, cell_name, finished_cells, label_temperature, load_distill
 
 if TYPE_CHECKING:
@@ -173,8 +173,7 @@ def train_cell(spec: DistillSpec, cfg, pool, test, teacher_policy: np.ndarray, l
 def cell_fingerprint(spec: DistillSpec, label: str, n: int, seed: int, teacher_sha: str) -> str:
     """What a cell's row depends on (module doc), hashed."""
     settings = {k: v for k, v in dataclasses.asdict(spec).items() if k not in ("labels", "positions", "seeds")}
-    blob = json.dumps({"settings": settings, "cell": [label, n, seed], "teacher_sha256": teacher_sha}, sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()
+    return fingerprint({"settings": settings, "cell": [label, n, seed], "teacher_sha256": teacher_sha})
 
 
 def restore_committed(spec: DistillSpec, teacher_sha: str, out: Path, report_dir: Path, log=print) -> int:
@@ -184,14 +183,10 @@ def restore_committed(spec: DistillSpec, teacher_sha: str, out: Path, report_dir
     if not src.exists():
         return 0
     done = finished_cells(out / "cells.jsonl")
-    committed = finished_cells(src)
-    new = []
-    for label, n, seed in spec.cells():
-        name = cell_name(label, n, seed)
-        r = committed.get(name)
-        if name not in done and r and r.get("fingerprint") == cell_fingerprint(spec, label, n, seed, teacher_sha):
-            new.append({**r, "restored_from": str(report_dir)})
-    append_rows(out / "cells.jsonl", new)
+    wanted = [(cell_name(label, n, seed), cell_fingerprint(spec, label, n, seed, teacher_sha))
+              for label, n, seed in spec.cells()]
+    new = [row for _, row in restorable(finished_cells(src), wanted, report_dir, is_done=done.__contains__)]
+    append_jsonl(out / "cells.jsonl", new)
     if new:
         log(f"restored {len(new)} finished cells from {src} (not trained again)")
     if not (out / "teacher.json").exists() and (report_dir / "teacher.json").exists():
@@ -236,7 +231,7 @@ def run(spec: DistillSpec, out: Path, report_dir: Path | None, threads: int = 2,
     pool_games, rows_a = teacher_games(spec, cfg, weights, out, "teacher", spec.games, threads, log)
     test_games, rows_b = teacher_games(spec, cfg, weights, out, "teacher_test", spec.test_games, threads, log)
     info_path = out / "teacher.json"
-    info = json.loads(info_path.read_text()) if info_path.exists() else {"network_rows": 0}
+    info = read_json(info_path, {"network_rows": 0})
     info["network_rows"] += rows_a + rows_b  # rows of this call only (cached games were counted before)
     from ..net.io import build_model
     from ..net.model import count_flops
@@ -250,7 +245,7 @@ def run(spec: DistillSpec, out: Path, report_dir: Path | None, threads: int = 2,
                 labelling_flops=float(info["network_rows"] * fwd),
                 mean_game_length=float(np.mean([g.num_moves for g in pool_games])),
                 black_win_rate=float(np.mean([g.winner > 0 for g in pool_games])))
-    info_path.write_text(json.dumps(info, indent=1))
+    write_json(info_path, info)
     for label, n, seed in spec.cells():
         name = cell_name(label, n, seed)
         if name in done:
@@ -268,8 +263,7 @@ def run(spec: DistillSpec, out: Path, report_dir: Path | None, threads: int = 2,
                                       cfg.size, cfg.rules.komi, seed=seed, parallel=parallel)
             row.update({k: v for k, v in res.items() if k.startswith("eval_")})
         row["wall_s"] = time.time() - ts
-        with cells_path.open("a") as f:
-            f.write(json.dumps(row) + "\n")
+        append_jsonl(cells_path, [row])
         log(f"{name}: test CE {row['test_policy_ce_bits']:.3f} bits, top-1 {row['test_top1']:.3f}"
             + "".join(f", {k} {row[k]:.2f}" for k in row if k.startswith("eval_") and k.endswith("_score")))
     if report_dir is None:

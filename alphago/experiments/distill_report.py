@@ -13,14 +13,16 @@ from pathlib import Path
 import numpy as np
 
 from ..data.records import atomic_write_bytes
-from .ablation_results import committed
-from .ablation_report import difference, mean_sd, pooled, reading
+from ..data.jsonl import read_json, write_jsonl
+from .cells import committed
+from .ablation_report import reading
+from .stats import difference, mean_sd, pooled
 from .distill_spec import DistillSpec, finished_cells
 from .plots import _pyplot
 
-METRICS = (("test_policy_kl_bits", "KL(teacher || student), bits/position", "held-out KL from the teacher's visits"),
-           ("test_top1", "top-1 agreement", "held-out top-1 agreement with the teacher"),
-           ("test_value_ce_bits", "value cross-entropy, bits", "held-out value cross-entropy"))
+METRICS = (("test_policy_kl_bits", "KL(teacher || student) (bits/position)", "held-out KL from the teacher's visits"),
+           ("test_top1", "top-1 agreement (fraction of positions)", "held-out top-1 agreement with the teacher"),
+           ("test_value_ce_bits", "value cross-entropy (bits/position)", "held-out value cross-entropy"))
 
 
 def read_cells(out: Path) -> list[dict]:
@@ -83,34 +85,46 @@ def positions_to_score(spec: DistillSpec, tab: dict, label: str, ref: str, again
 
 
 def plots(spec: DistillSpec, tab: dict, refs: list[str], report_dir: Path) -> list[str]:
+    """distill.png: the held-out metrics on the first row (mean +- sd over seeds), the strength against
+    each reference below, labels in panels of at most three bands (each repeats the first label); one
+    colour per label throughout, one legend for the figure."""
+    from .plots import (band_groups, figure, figure_legend, label, log_axis, reference_order, reference_title,
+                        save, score_label, suptitle)
     plt = _pyplot()
-    panels = [(k, y, t) for k, y, t in METRICS] + [(ref, f"score vs {ref}", f"strength against {ref}") for ref in refs]
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.8), squeeze=False)
-    for ax, (key, ylabel, title) in zip(axes[0], panels):
+    color = {lab: f"C{i}" for i, lab in enumerate(spec.labels)}
+    groups = band_groups(spec.labels)
+    strength = [(ref, g) for ref in reference_order(refs) for g in groups]
+    ncols = max(len(METRICS), min(len(strength), len(METRICS)))
+    nrows = 1 + math.ceil(len(strength) / ncols)
+    fig, axes = figure(plt, nrows, ncols, panel=(4.8, 3.6))
+    flat = list(axes.flat)
+    for ax in flat[len(METRICS):ncols] + flat[ncols + len(strength):]:
+        ax.set_visible(False)
+    for ax, (key, ylabel, title) in zip(flat, METRICS):
         for lab in spec.labels:
             xs = [n for n in spec.positions if (lab, n) in tab]
-            if key in refs:
-                pts = [tab[(lab, n)][key] for n in xs]
-                keep = [(x, p) for x, p in zip(xs, pts) if p.get("games")]
-                if not keep:
-                    continue
-                x = [k[0] for k in keep]
-                ax.plot(x, [p["score"] for _, p in keep], marker="o", label=lab)
-                ax.fill_between(x, [p["lo"] for _, p in keep], [p["hi"] for _, p in keep], alpha=0.15)
-            else:
-                m = [tab[(lab, n)][key][0] for n in xs]
-                sd = [tab[(lab, n)][key][1] for n in xs]
-                ax.errorbar(xs, m, yerr=sd, marker="o", capsize=3, label=lab)
-        ax.set_xscale("log")
-        ax.set_xlabel("distinct labelled positions")
-        ax.set_ylabel(ylabel)
-        ax.set_title(title, fontsize=10)
-        ax.grid(alpha=0.3)
-    axes[0][0].legend(fontsize=8)
-    fig.tight_layout()
+            m = [tab[(lab, n)][key][0] for n in xs]
+            sd = [tab[(lab, n)][key][1] for n in xs]
+            ax.errorbar(xs, m, yerr=sd, marker="o", capsize=3, color=color[lab], label=lab)
+        log_axis(ax, "x")
+        label(ax, "distinct labelled positions", ylabel, f"{title} (mean ± sd over seeds)")
+    for ax, (ref, group) in zip(flat[ncols:], strength):
+        for lab in group:
+            xs = [n for n in spec.positions if (lab, n) in tab]
+            keep = [(x, tab[(lab, x)][ref]) for x in xs if tab[(lab, x)][ref].get("games")]
+            if not keep:
+                continue
+            x = [k[0] for k in keep]
+            ax.plot(x, [p["score"] for _, p in keep], marker="o", color=color[lab], label=lab)
+            ax.fill_between(x, [p["lo"] for _, p in keep], [p["hi"] for _, p in keep], color=color[lab], alpha=0.15)
+        log_axis(ax, "x")
+        ax.set_ylim(-0.02, 1.02)
+        label(ax, "distinct labelled positions", score_label(ref),
+              f"vs {reference_title(ref)}: {', '.join(group)} (95% interval, seeds pooled)")
+    figure_legend(fig, flat)
+    suptitle(fig, f"students of {spec.teacher}, equal training FLOPs, by the number of labelled positions")
     name = "distill.png"
-    fig.savefig(report_dir / name, dpi=110)
-    plt.close(fig)
+    save(plt, fig, report_dir / name, dpi=110)
     return [name]
 
 
@@ -158,13 +172,13 @@ def top1_and_strength(spec: DistillSpec, rows: list[dict], ref: str) -> list[str
 def write_report(spec: DistillSpec, out: Path, report_dir: Path, command: str) -> Path:
     report_dir.mkdir(parents=True, exist_ok=True)
     rows = read_cells(out)
-    info = json.loads((out / "teacher.json").read_text()) if (out / "teacher.json").exists() else {}
+    info = read_json(out / "teacher.json", {})
     tab = table(spec, rows)
     refs = ref_names(rows)
     files = plots(spec, tab, refs, report_dir) if rows else []
     order = {c: i for i, c in enumerate(spec.cells())}  # the file's order, not the order cells finished in
     by_cell = sorted(rows, key=lambda r: order.get((r["label"], r["positions"], r["seed"]), len(order)))
-    atomic_write_bytes(report_dir / "cells.jsonl", "".join(json.dumps(committed(r)) + "\n" for r in by_cell).encode())
+    write_jsonl(report_dir / "cells.jsonl", [committed(r) for r in by_cell])
     (report_dir / "spec.json").write_text((out / "spec.json").read_text() if (out / "spec.json").exists() else "{}")
     if (out / "teacher.json").exists():  # the labelling run's figures: a restored report states them too
         (report_dir / "teacher.json").write_text((out / "teacher.json").read_text())

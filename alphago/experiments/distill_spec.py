@@ -21,7 +21,6 @@ distinct positions they see. Loaded, typed and checked before any compute.
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,12 +118,6 @@ def load_distill(path: str | Path) -> DistillSpec:
 
 def finished_cells(cells_path: Path) -> dict[str, dict]:
     """cell name -> row of every whole line of OUT/cells.jsonl."""
-    done = {}
-    if cells_path.exists():
-        for line in cells_path.read_text().splitlines():
-            try:
-                r = json.loads(line)
-                done[cell_name(r["label"], r["positions"], r["seed"])] = r
-            except (ValueError, KeyError):
-                continue  # a line cut short by a crash: that cell runs again
-    return done
+    from ..data.jsonl import read_jsonl  # a line cut short by a crash: that cell runs again
+    return {cell_name(r["label"], r["positions"], r["seed"]): r for r in read_jsonl(cells_path)
+            if {"label", "positions", "seed"} <= set(r)}

@@ -185,13 +185,13 @@ def plot(loaded: LoadedAblation, a: dict | None, report_dir: Path) -> list[str]:
     anchors as dotted lines; returns the file names."""
     if a is None:
         return []
-    from .plots import _pyplot
-    plt = _pyplot()
+    from .plots import FLOPS_LABEL, figure, label, log_axis, pyplot, save
+    plt = pyplot()
     arms = list(loaded.spec.arms)
     others = arms[1:]
-    fig, axes = plt.subplots(1, len(others), figsize=(5.2 * len(others), 4.2), squeeze=False, sharey=True)
+    fig, axes = figure(plt, 1, len(others), panel=(5.2, 4.2), sharey=True)
     xs = a["grid"]
-    for ax, arm in zip(axes[0], others):
+    for i, (ax, arm) in enumerate(zip(axes[0], others)):
         for c, name in zip(COLORS, (arms[0], arm)):
             cur = a["curves"][name]
             ax.plot(xs, cur["mean"], "o-", color=c, label=f"{name} ({a['seeds'][name]} seeds)")
@@ -199,19 +199,12 @@ def plot(loaded: LoadedAblation, a: dict | None, report_dir: Path) -> list[str]:
         for v in a["anchors"].values():
             ax.axhline(v["elo"], color="0.6", lw=0.7, ls=":")
             ax.text(xs[0], v["elo"], v["label"], fontsize=6, color="0.4", va="bottom")
-        ax.set_xscale("log")
-        ax.set_xticks(xs[::2])
-        ax.set_xticklabels([f"{x:.2g}" for x in xs[::2]])
-        ax.minorticks_off()
+        log_axis(ax, "x")
         m = a["multipliers"].get(arm)
         title = f"{arm} vs {arms[0]}"
         if m and math.isfinite(m["estimate"]):
             title += f": x{m['estimate']:.2f} [{_m(m['ci_low'])}, {_m(m['ci_high'])}]"
-        ax.set_title(title, fontsize=9)
-        ax.set_xlabel("FLOPs (self-play + training)")
+        label(ax, FLOPS_LABEL, f"Elo ({a['anchor']} = 0): seed mean, min-max" if i == 0 else None, title)
         ax.legend(fontsize=7, loc="lower right")
-    axes[0][0].set_ylabel(f"Elo ({a['anchor']} = 0)")
-    fig.tight_layout()
-    fig.savefig(report_dir / "elo_vs_flops.png", dpi=110)
-    plt.close(fig)
+    save(plt, fig, report_dir / "elo_vs_flops.png", dpi=110)
     return ["elo_vs_flops.png"]

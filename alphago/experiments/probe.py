@@ -192,5 +192,7 @@ def add_parser(sub) -> None:
     e.add_argument("--probe", required=True)
     e.add_argument("checkpoints", nargs="+")
     e.set_defaults(func=main_eval)
+    from .ownership import add_parser as add_ownership
     from .soft_bits import add_parser as add_soft_bits
     add_soft_bits(ps)
+    add_ownership(ps)

@@ -5,6 +5,13 @@ paired_by_seed     mean of per-seed differences, t-interval (n - 1 degrees of fr
                    sign-flip permutation p-value (two-sided) over the 2^n flips of the differences
 cluster_bootstrap  percentile interval of a statistic when the seeds of each arm are resampled with
                    replacement (the runs are the clusters; every game or checkpoint of a seed moves with it)
+
+and the game-level figures reported beside them (every report uses these, none its own):
+
+wilson             Wilson interval of a score over n games
+score_stats        a score (wins + draws/2) / games with its draw-aware standard error and Wilson interval
+pooled             score_stats of a group's rows (one per seed) against one reference, with per-seed scores
+difference         a difference of two pooled scores with its normal-approximation 95% half-width
 """
 from __future__ import annotations
 
@@ -91,3 +98,71 @@ def cluster_bootstrap(clusters: dict[str, list], statistic: Callable[[dict[str, 
     if ok.size == 0:
         return math.nan, math.nan, vals
     return float(np.percentile(ok, 2.5)), float(np.percentile(ok, 97.5)), vals
+
+
+# Scores against a reference, pooled over a group's rows (one row per seed, eval_REF_* counts)
+
+def wilson(p: float, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval of a proportion p over n games (draws count 1/2): unlike mean +- z se
+    it does not collapse to a point when every game is won or lost."""
+    d = 1 + z * z / n
+    c = (p + z * z / (2 * n)) / d
+    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+    return max(0.0, c - h), min(1.0, c + h)
+
+
+def score_stats(wins: float, draws: float, games: int) -> dict:
+    """Score s = (wins + draws/2) / games with its standard error from the games' own spread (a draw
+    is 1/2: sd of the per-game points, not of a Bernoulli), never below the Wilson interval's width
+    (a perfect score has sd 0), the Wilson interval, and the Elo of s (clipped half a game from 0 and 1)."""
+    losses = games - wins - draws
+    s = (wins + 0.5 * draws) / games
+    var = (wins * (1 - s) ** 2 + draws * (0.5 - s) ** 2 + losses * s ** 2) / max(games - 1, 1)
+    lo, hi = wilson(s, games)
+    se = max(math.sqrt(var / games), (hi - lo) / (2 * 1.96))
+    clip = 0.5 / games
+    sc = min(max(s, clip), 1 - clip)
+    return {"games": games, "wins": wins, "draws": draws, "losses": losses, "score": s, "se": se,
+            "lo": lo, "hi": hi, "elo": 400 * math.log10(sc / (1 - sc))}
+
+
+def seed_score(row: dict, ref: str) -> float:
+    """One row's (one seed's) score against `ref`: (wins + draws / 2) / games."""
+    return (row.get(f"eval_{ref}_wins", 0) + 0.5 * row.get(f"eval_{ref}_draws", 0)) / max(row.get(f"eval_{ref}_games", 1), 1)
+
+
+def pooled(rows: list[dict], ref: str) -> dict:
+    """Pooled score of rows (one per seed) against `ref`, with its interval and Elo; rows that did not
+    play `ref` (an extra reference whose checkpoint was not on disk) are left out, not counted as 0."""
+    rows = [r for r in rows if r.get(f"eval_{ref}_games")]
+    wins = sum(r.get(f"eval_{ref}_wins", 0) for r in rows)
+    draws = sum(r.get(f"eval_{ref}_draws", 0) for r in rows)
+    games = sum(r.get(f"eval_{ref}_games", 0) for r in rows)
+    if games == 0:
+        return {"games": 0}
+    return {**score_stats(wins, draws, games),
+            "per_seed": [round(seed_score(r, ref), 3) for r in rows],
+            "by_seed": {str(r["seed"]): seed_score(r, ref) for r in rows if "seed" in r}}
+
+
+def difference(a: dict, b: dict) -> tuple[float, float, str]:
+    """(score a - score b, half-width of its 95% interval sqrt(se_a^2 + se_b^2) x 1.96, and
+    "significant" or "not significant": whether the interval excludes 0)."""
+    d = a["score"] - b["score"]
+    half = 1.96 * math.hypot(a["se"], b["se"])
+    return d, half, "significant" if abs(d) > half else "not significant"
+
+
+def seed_level(a: dict, b: dict) -> str:
+    """The seed-level comparison of two pooled scores (pooled's by_seed): the difference paired by
+    seed with its t-interval and sign-flip p (experiments/stats.py); the unit of replication is the run."""
+    p = paired_by_seed({int(k): v for k, v in a.get("by_seed", {}).items()},
+                       {int(k): v for k, v in b.get("by_seed", {}).items()})
+    return "no seed in common" if p is None else p.describe()
+
+
+def mean_sd(values: list[float]) -> tuple[float, float]:
+    v = [x for x in values if isinstance(x, (int, float)) and math.isfinite(x)]
+    if not v:
+        return math.nan, math.nan
+    return float(np.mean(v)), float(np.std(v, ddof=1)) if len(v) > 1 else 0.0

@@ -6,6 +6,8 @@ import json
 import math
 from pathlib import Path
 
+from ..data.jsonl import read_jsonl
+
 
 class MetricsWriter:
     def __init__(self, run_dir: str | Path, tensorboard: bool = True):
@@ -41,7 +43,5 @@ class MetricsWriter:
 
 
 def read_metrics(run_dir: str | Path) -> list[dict]:
-    path = Path(run_dir) / "metrics.jsonl"
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    """RUN_DIR/metrics.jsonl's rows in file order ([] without one; a line cut short is skipped)."""
+    return read_jsonl(Path(run_dir) / "metrics.jsonl")

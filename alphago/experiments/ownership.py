@@ -4,7 +4,7 @@ the game's moves is shown to the net (one evaluation of its ownership head, as `
 ownership true` and `final_status_list` use it), and its prediction is compared with the
 Tromp-Taylor owner of every point of the game's final board.
 
-    python scripts/ownership_check.py --net checkpoints/7x7_ownership.pt \
+    alphago probe ownership --net checkpoints/7x7_ownership.pt \
         --sgf-dir docs/results/7x7_ownership/vs_gnugo10 [--fractions 0.25 0.5 0.75 1.0] [--json OUT]
 
 Per fraction: sign agreement (the predicted owner, sign of the head's output, equals the final owner;
@@ -16,27 +16,19 @@ without two passes (resignation, move cap) are skipped: their final board is not
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from alphago.go.rules import Rules  # noqa: E402
-from alphago.go.sgf import from_sgf  # noqa: E402
-from alphago.go.state import GoState  # noqa: E402
-from alphago.play.player import SearchPlayer  # noqa: E402
+from ..data.jsonl import write_json
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--net", required=True, help="checkpoint with an ownership head")
-    ap.add_argument("--sgf-dir", required=True)
-    ap.add_argument("--fractions", type=float, nargs="+", default=[0.25, 0.5, 0.75, 1.0])
-    ap.add_argument("--json", help="also write the figures here")
-    a = ap.parse_args(argv)
+def main(a: argparse.Namespace) -> int:
+    from ..go.rules import Rules
+    from ..go.sgf import from_sgf
+    from ..go.state import GoState
+    from ..play.player import SearchPlayer
     player = SearchPlayer(a.net, sims=1)
     if not player.has_ownership:
         print(f"error: {a.net} has no ownership head (net.ownership_head)", file=sys.stderr)
@@ -87,11 +79,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {r['fraction']:.0%} of the moves | {r['sign_agreement']:.3f} | {r['board_as_it_stands']:.3f} | "
               f"{r['mean_abs_error']:.3f} | {r['games']} |")
     if a.json:
-        tmp = Path(a.json).with_suffix(".tmp")
-        tmp.write_text(json.dumps({"net": a.net, "sgf_dir": a.sgf_dir, "skipped": skipped, "rows": rows}, indent=1))
-        tmp.replace(a.json)
+        write_json(a.json, {"net": a.net, "sgf_dir": a.sgf_dir, "skipped": skipped, "rows": rows})
     return 0
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+def add_parser(ps) -> None:
+    o = ps.add_parser("ownership", help="how well a net's ownership head predicts the final owners of SGF games")
+    o.add_argument("--net", required=True, help="checkpoint with an ownership head")
+    o.add_argument("--sgf-dir", required=True, help="games played to two passes (e.g. alphago arena --sgf-dir)")
+    o.add_argument("--fractions", type=float, nargs="+", default=[0.25, 0.5, 0.75, 1.0],
+                   help="show the net the position after this fraction of each game's moves")
+    o.add_argument("--json", help="also write the figures here")
+    o.set_defaults(func=main)
