@@ -221,9 +221,12 @@ def load_run_config(path: str | Path | None, checkpoint: str | Path | None = Non
         return load_config(path)
     if not checkpoint:
         raise ConfigError("give --config or --checkpoint")
-    from .net.io import CheckpointError, read_checkpoint  # torch: only when a checkpoint is read
+    from .net.io import CheckpointError, read_meta  # torch: only when a checkpoint is read
     try:
-        cfg = config_from_dict(json.loads(read_checkpoint(checkpoint)["meta"]["config_json"]))
+        stored = read_meta(checkpoint).run_config
+        if stored is None:
+            raise ConfigError("it records no run config")
+        cfg = config_from_dict(stored)
     except (CheckpointError, KeyError, ValueError, TypeError) as exc:
         raise ConfigError(f"no usable config in {checkpoint}: {exc}") from None
     refuse_stored_commands(cfg, checkpoint)

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from alphago.data.store import ShardStore
-from alphago.net.io import read_checkpoint
+from alphago.net.io import read_meta
 from alphago.train.bits import BitsLedger, data_policy_bits
 
 
@@ -25,11 +25,11 @@ def main(argv: list[str]) -> int:
     run = Path(argv[0])
     kinds = argv[1:] or ["visits", "action", "reinforce"]
     games = ShardStore(run / "games").read_all()
-    meta = read_checkpoint(run / "checkpoints" / "latest.pt")["meta"]
-    led0 = meta["ledger"]
+    meta = read_meta(run / "checkpoints" / "latest.pt")
+    led0 = meta.ledger
     positions = sum(g.num_moves for g in games)
     print(f"Run `{run}`: {len(games):,} games, {positions:,} positions, {led0['samples']:,} training samples "
-          f"(trained with target `{__import__('json').loads(meta['config_json'])['train']['target']}`).\n")
+          f"(trained with target `{meta.run_config['train']['target']}`).\n")
     print("| ledger | policy bits | value bits | value bits per game |")
     print("|---|---|---|---|")
     print(f"| before: offered, as logged (per replayed sample) | {led0['policy_bits']:,.0f} | {led0['value_bits']:,.0f} | "

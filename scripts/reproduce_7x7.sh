@@ -21,7 +21,8 @@ if [ -f runs/7x7-b/checkpoints/latest.pt ]; then
 else
   alphago train --init runs/pre7/pretrained.pt --config configs/7x7.yaml --run-dir runs/7x7-b
 fi
-alphago evaluate runs/7x7-b --points 5 --games 20 --reference gnugo:1 --reference gnugo:10
+# --fresh-search: a fresh PUCT search at 64 simulations, as the committed results were played
+alphago evaluate runs/7x7-b --points 5 --games 20 --fresh-search --reference gnugo:1 --reference gnugo:10
 alphago plot runs/7x7-b --out docs/results/7x7
 alphago arena --a runs/7x7-b/checkpoints/latest.pt@64 --b gnugo:10 --games 100 --no-resign \
     --root-noise 0.1 --parallel 2 --seed 1 --sgf-dir docs/results/7x7/vs_gnugo10 \

@@ -27,10 +27,11 @@ if [ -f runs/9x9-a/checkpoints/latest.pt ]; then
 else
   alphago train --init runs/pre9/pretrained.pt --config configs/9x9.yaml --run-dir runs/9x9-a
 fi
-# stage 4: the yardstick (the warm start itself as the first point; ~25 min on 2 cores)
-alphago evaluate runs/9x9-a --checkpoint runs/pre9/pretrained.pt --games 20 --parallel 2 \
+# stage 4: the yardstick (the warm start itself as the first point; ~25 min on 2 cores); --fresh-search:
+# PUCT at 64 simulations, not the run's own Gumbel search, as the committed results were played
+alphago evaluate runs/9x9-a --checkpoint runs/pre9/pretrained.pt --games 20 --parallel 2 --fresh-search \
     --reference gnugo:1 --reference gnugo:5 --reference gnugo:10
-alphago evaluate runs/9x9-a --points 3 --games 20 --parallel 2 \
+alphago evaluate runs/9x9-a --points 3 --games 20 --parallel 2 --fresh-search \
     --reference gnugo:1 --reference gnugo:5 --reference gnugo:10
 alphago plot runs/9x9-a --out docs/results/9x9
 for level in 1 10; do

@@ -302,7 +302,6 @@ def test_eval_probe_scores_the_evaluated_checkpoints_after_training(tmp_path):
     from alphago.experiments.ablation_results import cell_checkpoints
     from alphago.experiments.ablation_results import file_sha256
     from alphago.train.probe import ProbeSet, score
-    from alphago.go.features import FeatureConfig
     from alphago.net.io import load_model
     spec = _write(tmp_path, GOOD)
     out, rep = tmp_path / "out", tmp_path / "results" / "t"
@@ -323,9 +322,9 @@ def test_eval_probe_scores_the_evaluated_checkpoints_after_training(tmp_path):
     sha = file_sha256(probe)
     assert len(rows) == 4 and all(r["probe_sha256"] == sha and r["probe_positions"] == 3 for r in rows)
     r = next(r for r in rows if r["arm"] == "visits" and r["point"] == 1)
-    ckpt = next(p for p, m in cell_checkpoints(out / "runs" / "visits" / "seed0") if m["step"] == r["step"])
+    ckpt = next(p for p, m in cell_checkpoints(out / "runs" / "visits" / "seed0") if m.step == r["step"])
     model, meta = load_model(str(ckpt))
-    want = score(model, ProbeSet.load(probe), FeatureConfig(**meta["features"]))
+    want = score(model, ProbeSet.load(probe), meta.feature_config)
     for k in ("probe_top1", "probe_policy_ce_bits", "probe_value_ece"):
         assert r[k] == pytest.approx(want[k], rel=1e-6)
     report = (rep / "report.md").read_text()
@@ -351,6 +350,7 @@ def test_extra_references_play_after_training(tmp_path):
     from alphago.cli import main
     from alphago.experiments.ablation_results import cell_checkpoints
     from alphago.experiments.ablation_results import restore_committed
+    from alphago.play.engines import NetPlayer
     from alphago.play.evaluation import evaluate_checkpoint
     spec = _write(tmp_path, GOOD)
     out, rep = tmp_path / "out", tmp_path / "results" / "t"
@@ -368,8 +368,8 @@ def test_extra_references_play_after_training(tmp_path):
     assert all("eval_uniform2_score" in r for r in rows)   # the first references' figures are kept
     # the same match, played by hand with the row's checkpoint and seed, gives the same figures
     r = next(r for r in rows if r["arm"] == "action" and r["point"] == 1)
-    ckpt = next(p for p, m in cell_checkpoints(out / "runs" / "action" / "seed0") if m["step"] == r["step"])
-    want = evaluate_checkpoint(str(ckpt), ["rollout@4"], 2, 2, 5, 0.5, seed=1000 * 0 + 1)
+    ckpt = next(p for p, m in cell_checkpoints(out / "runs" / "action" / "seed0") if m.step == r["step"])
+    want = evaluate_checkpoint(NetPlayer.fresh(ckpt, 2), ["rollout@4"], 2, 5, 0.5, seed=1000 * 0 + 1)
     assert {k: r[k] for k in want if k.startswith("eval_rollout4")} == {k: v for k, v in want.items()
                                                                        if k.startswith("eval_rollout4")}
     report = (rep / "report.md").read_text()
@@ -397,6 +397,7 @@ def test_eval_opening_moves_reach_every_match_and_the_fingerprint(tmp_path, monk
     import alphago.play.evaluation as evaluation
     from alphago.experiments.ablate import evaluate_cells, extra_reference_rows
     from alphago.experiments.ablation_results import cell_fingerprint
+    from alphago.play.engines import fresh_search
     spec = _write(tmp_path, GOOD)
     plain = cell_fingerprint(load_ablation(spec, ROOT), "visits", 0, ROOT)
     spec.write_text(GOOD.replace("points: 2}", "points: 2, opening_moves: 0}"))
@@ -408,7 +409,8 @@ def test_eval_opening_moves_reach_every_match_and_the_fingerprint(tmp_path, monk
     # a finished cell with one checkpoint per point; the matches are recorded, not played
     calls = []
 
-    def fake(checkpoint, references, games, sims, size, komi, **kw):
+    def fake(player, references, games, size, komi, **kw):
+        assert player.search == fresh_search(2)   # the committed rows' search, whatever the arm trained with
         calls.append((tuple(references), kw.get("opening_moves")))
         return {f"eval_{evaluation.reference_name(r)}_score": 0.5 for r in references}
     monkeypatch.setattr(evaluation, "evaluate_checkpoint", fake)

@@ -44,7 +44,7 @@ def test_round_trip_gives_identical_outputs(tmp_path):
     opt = make_optimizer(model, TrainConfig())
     path = save_checkpoint(tmp_path / "a.pt", model, _meta(), opt)
     loaded, meta = load_model(path, expect={"board_size": SIZE, "in_planes": PLANES})
-    assert meta["step"] == 7 and meta["weight_version"] == 3
+    assert meta.step == 7 and meta.weight_version == 3
     assert not loaded.training
     x = torch.rand(4, PLANES, SIZE, SIZE)
     with torch.no_grad():

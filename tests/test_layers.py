@@ -200,6 +200,17 @@ def _cycles() -> list[list[str]]:
     return out
 
 
+def test_checkpoint_meta_is_read_through_its_type():
+    """A checkpoint's meta is a CheckpointMeta (net/io.py) everywhere else: no module or script spells
+    its keys (`data["meta"]`, `meta["step"]`, `meta.get("rules")`), so a key is named in one place."""
+    import re
+    pattern = re.compile(r"""\[["']meta["']\]|\bmeta\.get\(|\bmeta\[""")
+    files = [p for m, p in MODULES.items() if m != "alphago.net.io"] + sorted((ROOT / "scripts").glob("*.py"))
+    bad = [f"{p.relative_to(ROOT)}:{i}: {line.strip()}" for p in files
+           for i, line in enumerate(p.read_text().splitlines(), 1) if pattern.search(line)]
+    assert not bad, bad
+
+
 def test_no_import_cycles():
     assert not _cycles()
 

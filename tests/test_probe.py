@@ -49,7 +49,7 @@ def test_score_is_better_for_the_labelling_net_than_for_an_untrained_one(small_p
     from alphago.net.model import PolicyValueNet
     p = ProbeSet.load(small_probe)
     model, meta = load_model(NET)
-    feats = FeatureConfig(**meta["features"])
+    feats = meta.feature_config
     good = score(model, p, feats)
     torch.manual_seed(0)
     fresh = PolicyValueNet(5, feats.num_planes, model.config)

@@ -105,8 +105,8 @@ def test_reinforce_with_losing_games_stays_finite():
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
 def test_shipped_net_is_consistent_under_board_symmetries(path):
     model, meta = load_model(path)
-    feats = FeatureConfig(**meta["features"])
-    n = meta["board_size"]
+    feats = meta.feature_config
+    n = meta.board_size
     x = random_positions(n, 32, feats, np.random.default_rng(1))
     pols, vals = [], []
     with torch.no_grad():

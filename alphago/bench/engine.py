@@ -138,7 +138,7 @@ def ours_batched(size: int, b: int) -> Chunk:
 def openspiel_games(size: int) -> Chunk:
     """n games of OpenSpiel's Go from Python: the loop an OpenSpiel user would write."""
     import pyspiel
-    game = pyspiel.load_game("go", {"board_size": size, "komi": 7.5})
+    game = pyspiel.load_game("go", {"board_size": size, "komi": Rules().komi})  # our default, as above
     rng = random.Random(0)
 
     def chunk(n: int) -> tuple[int, int]:

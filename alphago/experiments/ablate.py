@@ -43,6 +43,7 @@ from .ablation_results import (ROOT, cell_checkpoints, cell_dir, cell_fingerprin
 from .cells import file_sha256, read_done, write_done
 
 if TYPE_CHECKING:  # the CLI builds its parser without importing torch (config imports the net)
+    from ..net.io import CheckpointMeta
     from .ablation_spec import LoadedAblation
 
 
@@ -79,9 +80,9 @@ def train_cell(spec_path: str, out: str, arm: str, seed: int, threads: int = 1) 
     return summary
 
 
-def nearest(checkpoints: list[tuple[Path, dict]], flops: float) -> tuple[Path, dict]:
+def nearest(checkpoints: list[tuple[Path, CheckpointMeta]], flops: float) -> tuple[Path, CheckpointMeta]:
     """The checkpoint nearest to `flops` on the log axis."""
-    return min(checkpoints, key=lambda c: abs(math.log(max(c[1]["flops"], 1.0)) - math.log(flops)))
+    return min(checkpoints, key=lambda c: abs(math.log(max(c[1].flops, 1.0)) - math.log(flops)))
 
 
 def run_series(run_dir: Path, flops: float) -> dict:
@@ -111,7 +112,10 @@ def run_series(run_dir: Path, flops: float) -> dict:
 
 
 def evaluate_cells(loaded: LoadedAblation, out: Path, parallel: int, log=print) -> Path:
-    """Matched-FLOP evaluation of every finished cell (module doc); returns evaluations.jsonl."""
+    """Matched-FLOP evaluation of every finished cell (module doc); returns evaluations.jsonl. Every
+    checkpoint searches with a fresh SearchConfig of eval.sims simulations (NetPlayer.fresh), whatever
+    search its arm trained with: the committed rows were played so, and new rows must match them."""
+    from ..play.engines import NetPlayer
     from ..play.evaluation import evaluate_checkpoint
     spec = loaded.spec
     path = out / "evaluations.jsonl"
@@ -132,18 +136,17 @@ def evaluate_cells(loaded: LoadedAblation, out: Path, parallel: int, log=print) 
             continue
         for i, target in todo:
             ckpt, meta = nearest(cks, target)
-            rules = meta.get("rules", {})
             t = time.time()
-            row = evaluate_checkpoint(str(ckpt), spec.eval.references, spec.eval.games, spec.eval.sims,
-                                      int(meta["board_size"]), float(rules.get("komi", 7.5)),
+            row = evaluate_checkpoint(NetPlayer.fresh(ckpt, spec.eval.sims), spec.eval.references,
+                                      spec.eval.games, meta.board_size, meta.komi,
                                       seed=1000 * seed + i, parallel=parallel,
                                       opening_moves=spec.eval.opening_moves)
-            row = {"arm": arm, "seed": seed, "point": i, "grid_flops": target, "flops": meta["flops"],
-                   "step": int(meta.get("step", 0)), "games_played": meta.get("games"), **row,
-                   **run_series(run_dir, meta["flops"]), "eval_seconds": time.time() - t}
+            row = {"arm": arm, "seed": seed, "point": i, "grid_flops": target, "flops": meta.flops,
+                   "step": meta.step, "games_played": meta.games, **row,
+                   **run_series(run_dir, meta.flops), "eval_seconds": time.time() - t}
             append_jsonl(path, [row])  # one whole line per (cell, point)
             scores = ", ".join(f"{k[5:-6]} {row[k]:.2f}" for k in row if k.startswith("eval_") and k.endswith("_score"))
-            log(f"evaluate: {arm}/seed{seed} point {i} ({meta['flops']:.3g} FLOPs, step {row['step']}): {scores}")
+            log(f"evaluate: {arm}/seed{seed} point {i} ({meta.flops:.3g} FLOPs, step {row['step']}): {scores}")
     return path
 
 
@@ -165,7 +168,8 @@ def extra_reference_rows(loaded: LoadedAblation, out: Path, parallel: int, log=p
     the row's board, komi and seed), and the row gains the eval_NAME_* figures (play.evaluation);
     the file is rewritten atomically after each row, so an interrupted stage resumes (rows at the
     budget are played first). Reused arms' rows get theirs from the source ablation. Returns the rows
-    that played."""
+    that played. Checkpoints search as in evaluate_cells (NetPlayer.fresh)."""
+    from ..play.engines import NetPlayer
     from ..play.evaluation import evaluate_checkpoint, reference_name
     from .ablation_results import read_eval_rows, write_eval_rows
     spec = loaded.spec
@@ -187,8 +191,8 @@ def extra_reference_rows(loaded: LoadedAblation, out: Path, parallel: int, log=p
             continue
         ckpt, meta = found
         t = time.time()
-        got = evaluate_checkpoint(str(ckpt), refs, spec.eval.games, spec.eval.sims, int(meta["board_size"]),
-                                  float(meta.get("rules", {}).get("komi", 7.5)),
+        got = evaluate_checkpoint(NetPlayer.fresh(ckpt, spec.eval.sims), refs, spec.eval.games, meta.board_size,
+                                  meta.komi,
                                   seed=1000 * r["seed"] + r["point"], parallel=parallel,
                                   opening_moves=spec.eval.opening_moves)
         r.update({k: v for k, v in got.items() if k.startswith("eval_") and k != "eval_sims"},
@@ -207,7 +211,6 @@ def probe_rows(loaded: LoadedAblation, out: Path, log=print) -> int:
     checkpoint of that step is here gets the probe_* figures of experiments.probe.score (replacing
     the held-out figures the run logged), probe_file and probe_sha256; the file is rewritten
     atomically. Reused arms' rows come scored from their source. Returns the rows scored."""
-    from ..go.features import FeatureConfig
     from ..net.io import load_model
     from .ablation_results import read_eval_rows, write_eval_rows
     from ..train.probe import ProbeSet, score
@@ -232,8 +235,8 @@ def probe_rows(loaded: LoadedAblation, out: Path, log=print) -> int:
                 f"not scored on {spec.eval.probe}")
             continue
         model, meta = load_model(str(found[0]), expect={"board_size": probe.size})
-        feats = FeatureConfig(**meta["features"])
-        key = json.dumps(meta["features"], sort_keys=True)
+        feats = meta.feature_config
+        key = json.dumps(meta.features, sort_keys=True)
         if key not in planes:
             planes[key] = probe.planes(feats)
         r.update(score(model, probe, feats, planes[key]), probe_file=spec.eval.probe, probe_sha256=sha)

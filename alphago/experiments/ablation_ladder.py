@@ -52,7 +52,7 @@ def ladder_rows(loaded: LoadedAblation, out: Path, report_dir: Path, parallel: i
     if not todo:
         return 0
     meta = row_checkpoint(out, todo[0], cache)[1]
-    st = LadderSettings(int(meta["board_size"]), float(meta.get("rules", {}).get("komi", 7.5)), sims=spec.eval.sims,
+    st = LadderSettings(meta.board_size, meta.komi, sims=spec.eval.sims,
                         opening_moves=lad.opening_moves, bank_seed=lad.bank_seed, block=lad.block,
                         parallel=max(1, parallel))
     store = store_path(report_dir)

@@ -30,6 +30,7 @@ from ..data.jsonl import append_jsonl, read_json, read_jsonl, write_json, write_
 from .cells import committed, config_blob, file_sha256, fingerprint, restorable, write_done
 
 if TYPE_CHECKING:
+    from ..net.io import CheckpointMeta
     from .ablation_spec import LoadedAblation
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -225,8 +226,8 @@ def ledger_at_budget(out: Path, arm: str, seed: int) -> dict | None:
     last = dict(rows[-1])
     latest = cell_dir(out, arm, seed) / "checkpoints" / "latest.pt"
     if latest.exists():  # the FLOP split (self-play, training, Reanalyse) is in the checkpoint's ledger
-        from ..net.io import read_checkpoint
-        led = read_checkpoint(latest)["meta"].get("ledger", {})
+        from ..net.io import read_meta
+        led = read_meta(latest).ledger or {}
         last.update({k: led[k] for k in ("selfplay_flops", "train_flops", "reanalyse_flops") if k in led})
     return {k: float(f"{last[k]:.5g}") for k in HEAD_KEYS if isinstance(last.get(k), (int, float)) and math.isfinite(last[k])}
 
@@ -286,22 +287,17 @@ def read_rows(path: Path) -> list[dict]:
     return rows
 
 
-def cell_checkpoints(run_dir: Path) -> list[tuple[Path, dict]]:
-    """(path, meta) of a run's step checkpoints, meta["flops"] the cumulative FLOPs of its ledger."""
-    from ..net.io import ledger_flops, read_checkpoint
-    out = []
-    for p in sorted((run_dir / "checkpoints").glob("step_*.pt")):
-        meta = read_checkpoint(p)["meta"]
-        led = meta.get("ledger", {})
-        out.append((p, {**meta, "flops": ledger_flops(led)}))
-    return out
+def cell_checkpoints(run_dir: Path) -> list[tuple[Path, CheckpointMeta]]:
+    """(path, meta) of a run's step checkpoints (meta.flops: the cumulative FLOPs of its ledger)."""
+    from ..net.io import read_meta
+    return [(p, read_meta(p)) for p in sorted((run_dir / "checkpoints").glob("step_*.pt"))]
 
 
-def row_checkpoint(out: Path, row: dict, cache: dict) -> tuple[Path, dict] | None:
+def row_checkpoint(out: Path, row: dict, cache: dict) -> tuple[Path, CheckpointMeta] | None:
     """(path, meta) of the checkpoint an evaluation row was played with (its cell's checkpoint of the
     row's step), or None when it is not here (a restored or reused cell). cache: (arm, seed) ->
     {step: (path, meta)}, so each cell's checkpoints are read once."""
     cell = (row["arm"], row["seed"])
     if cell not in cache:
-        cache[cell] = {int(m.get("step", -1)): (p, m) for p, m in cell_checkpoints(cell_dir(out, *cell))}
+        cache[cell] = {m.step: (p, m) for p, m in cell_checkpoints(cell_dir(out, *cell))}
     return cache[cell].get(int(row.get("step", -1)))

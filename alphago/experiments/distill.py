@@ -30,12 +30,16 @@ import dataclasses
 import json
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..data.jsonl import append_jsonl, read_json, write_json
 from .cells import file_sha256, fingerprint, restorable
 from .distill_spec import DistillSpec, cell_name, finished_cells, label_temperature, load_distill
+
+if TYPE_CHECKING:
+    from ..net.io import CheckpointMeta
 
 CHUNK_GAMES = 64  # teacher games per shard: a crash loses at most one chunk
 
@@ -190,19 +194,21 @@ def restore_committed(spec: DistillSpec, teacher_sha: str, out: Path, report_dir
     return len(new)
 
 
-def save_student(path: Path, model, teacher_meta: dict, cfg, row: dict) -> None:
+def save_student(path: Path, model, teacher_meta: CheckpointMeta, cfg, row: dict) -> None:
+    """The teacher's meta (board, features, rules, run config), with the student's net and training;
+    no ledger: the teacher's does not describe the student."""
     from ..train.checkpoint import save_checkpoint
-    meta = dict(teacher_meta)
-    meta.update(net=row["student_net"], step=row["steps"], weight_version=0, games=0, positions=row["positions_used"],
-                distilled_from=row["teacher"], distill_label=row["label"])
-    meta.pop("ledger", None)  # the teacher's ledger does not describe the student
+    meta = dataclasses.replace(teacher_meta, net=row["student_net"], step=row["steps"], weight_version=0, games=0,
+                               positions=row["positions_used"], distilled_from=row["teacher"],
+                               distill_label=row["label"], ledger=None)
     save_checkpoint(path, model, meta)
 
 
 def run(spec: DistillSpec, out: Path, report_dir: Path | None, threads: int = 2, parallel: int = 2,
         command: str = "", log=print) -> Path | None:
     from ..config import ConfigError, load_run_config
-    from ..net.io import read_checkpoint
+    from ..net.io import CheckpointMeta, read_checkpoint
+    from ..play.engines import NetPlayer
     from ..play.evaluation import evaluate_checkpoint
     out.mkdir(parents=True, exist_ok=True)
     try:
@@ -210,7 +216,7 @@ def run(spec: DistillSpec, out: Path, report_dir: Path | None, threads: int = 2,
     except ConfigError as exc:
         raise SystemExit(f"teacher {spec.teacher}: {exc}")
     data = read_checkpoint(spec.teacher)
-    weights = data["model"]
+    weights, teacher_meta = data["model"], CheckpointMeta.of(data, spec.teacher)
     (out / "spec.json").write_text(json.dumps(dataclasses.asdict(spec), indent=1))
     teacher_sha = file_sha256(spec.teacher)
     if report_dir is not None:
@@ -229,7 +235,7 @@ def run(spec: DistillSpec, out: Path, report_dir: Path | None, threads: int = 2,
     info["network_rows"] += rows_a + rows_b  # rows of this call only (cached games were counted before)
     from ..net.io import build_model
     from ..net.model import count_flops
-    fwd = count_flops(build_model(data["meta"]), cfg.features.num_planes, cfg.size)
+    fwd = count_flops(build_model(teacher_meta), cfg.features.num_planes, cfg.size)
     pool = pool_buffer(pool_games, cfg.size, cfg.features)
     test_buf = pool_buffer(test_games, cfg.size, cfg.features)
     test = test_buf.batch(np.arange(test_buf.count), "visits")
@@ -250,10 +256,11 @@ def run(spec: DistillSpec, out: Path, report_dir: Path | None, threads: int = 2,
                    fingerprint=cell_fingerprint(spec, label, n, seed, teacher_sha))
         ckpt = out / "students" / f"{name}.pt"
         ckpt.parent.mkdir(exist_ok=True)
-        save_student(ckpt, model, data["meta"], cfg, row)
+        save_student(ckpt, model, teacher_meta, cfg, row)
         if spec.eval.games > 0 and spec.eval.references:
-            res = evaluate_checkpoint(str(ckpt), spec.eval.references, spec.eval.games, spec.eval.sims, cfg.size,
-                                      cfg.rules.komi, seed=seed, parallel=parallel)
+            # a fresh search (not the teacher's, which the student's meta carries): as the committed rows
+            res = evaluate_checkpoint(NetPlayer.fresh(ckpt, spec.eval.sims), spec.eval.references, spec.eval.games,
+                                      cfg.size, cfg.rules.komi, seed=seed, parallel=parallel)
             row.update({k: v for k, v in res.items() if k.startswith("eval_")})
         row["wall_s"] = time.time() - ts
         append_jsonl(cells_path, [row])

@@ -5,7 +5,7 @@ The seed's first claim: samples per FLOP fall as the horizon grows, and an outco
 with the ledger (docs/accounting.md) on short runs that differ only in the board:
 
   every cell (board N, target kind, seed) is configs/5x5.yaml (--base) with `size: N`, the board's fair
-  komi (5x5 24.5, 7x7 9, 9x9 7, else 7.5), a move cap of 3 N^2 and `train.target: KIND` (plus
+  komi (go/rules.py fair_komi: 5x5 24.5, 7x7 9, 9x9 7), a move cap of 3 N^2 and `train.target: KIND` (plus
   what the kind needs from the search: Gumbel for `gumbel`, forced playouts for `pruned`): the
   same net, search and schedule, run Ray-free (run.local.run_local) to the same FLOP budget.
 
@@ -33,7 +33,6 @@ from ..data.jsonl import read_json, write_json
 from .cells import committed, config_blob, fingerprint as hash_blob, read_done, restorable, write_done
 
 ROOT = Path(__file__).resolve().parents[2]
-FAIR_KOMI = {5: 24.5, 7: 9.0, 9: 7.0}
 
 
 def cell_config(size: int, kind: str, seed: int, base: Path = ROOT / "configs" / "5x5.yaml"):
@@ -41,10 +40,11 @@ def cell_config(size: int, kind: str, seed: int, base: Path = ROOT / "configs" /
     import yaml
 
     from ..config import build, Config
+    from ..go.rules import fair_komi
     from ..mcts.targets import TARGETS
     data = yaml.safe_load(base.read_text())
     data["size"] = size
-    data.setdefault("rules", {}).update(komi=FAIR_KOMI.get(size, 7.5), max_moves=3 * size * size)
+    data.setdefault("rules", {}).update(komi=fair_komi(size), max_moves=3 * size * size)
     data.setdefault("train", {})["target"] = kind
     data["train"].pop("probe", None)  # the shared probe set is for one board size
     t = TARGETS[kind]

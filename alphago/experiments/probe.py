@@ -90,11 +90,10 @@ def build_probe(size: int, net_path: str, positions: int = 1000, sims: int = 400
     from ..net.evaluator import TorchEvaluator
     from ..net.io import load_model
     from ..goenv import GoEnv
-    from ..go.features import FeatureConfig
     from ..mcts.config import SearchConfig
     model, meta = load_model(net_path, expect={"board_size": size})
-    features = FeatureConfig(**meta["features"])
-    komi = float(meta["rules"]["komi"])
+    features = meta.feature_config
+    komi = meta.komi
     net = TorchEvaluator(model)
     with tempfile.TemporaryDirectory() as tmp:
         pools = {"gnugo": _games_gnugo(size, komi, gnugo_games, seed, Path(tmp)),
@@ -103,7 +102,7 @@ def build_probe(size: int, net_path: str, positions: int = 1000, sims: int = 400
     for k, other in enumerate(other_nets, start=1):
         m, mt = load_model(other, expect={"board_size": size})
         pools["net"] += _games_selfplay(size, komi, net_games, seed + k, TorchEvaluator(m),
-                                        FeatureConfig(**mt["features"]), 16, False)
+                                        mt.feature_config, 16, False)
     rng = np.random.default_rng(seed)
     per_source = positions // max(1, sum(1 for p in pools.values() if p))
     chosen: list[tuple[list[int], int, int]] = []   # (prefix, outcome for the player to move, source)
@@ -164,13 +163,12 @@ def main_build(args: argparse.Namespace) -> int:
 
 
 def main_eval(args: argparse.Namespace) -> int:
-    from ..go.features import FeatureConfig
     from ..net.io import load_model
     probe = ProbeSet.load(args.probe)
     for c in args.checkpoints:
         model, meta = load_model(c, expect={"board_size": probe.size})
-        row = score(model, probe, FeatureConfig(**meta["features"]))
-        print(json.dumps({"checkpoint": c, "step": meta.get("step"), **row}))
+        row = score(model, probe, meta.feature_config)
+        print(json.dumps({"checkpoint": c, "step": meta.step, **row}))
     return 0
 
 

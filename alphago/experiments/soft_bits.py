@@ -77,12 +77,12 @@ def main(args: argparse.Namespace) -> int:
         model, meta = load_model(args.checkpoint)
         if args.config:
             cfg = load_config(args.config)
-        elif meta.get("config"):
-            cfg = config_from_dict(meta["config"] if isinstance(meta["config"], dict) else json.loads(meta["config"]))
+        elif meta.run_config is not None:
+            cfg = config_from_dict(meta.run_config)
         else:
             raise ConfigError(f"{args.checkpoint} stores no run config: pass --config")
-        if cfg.size != int(meta["board_size"]):
-            raise ConfigError(f"--config is for {cfg.size}x{cfg.size}, the net for {meta['board_size']}x{meta['board_size']}")
+        if cfg.size != meta.board_size:
+            raise ConfigError(f"--config is for {cfg.size}x{cfg.size}, the net for {meta.board_size}x{meta.board_size}")
         out = measure(cfg, model, games=args.games, max_positions=args.positions, seed=args.seed)
     except (ConfigError, CheckpointError, ValueError, FileNotFoundError) as exc:
         print(f"alphago probe soft-bits: {exc}", file=sys.stderr)

@@ -17,6 +17,18 @@ MOVE_CAP_FACTORS = {
     "gtp": 10,      # GTP: GUIs and other engines may keep playing after passes or set up long games
 }
 
+# Komi, declared here only. DEFAULT_KOMI: points to White when nothing says otherwise (Rules(), a
+# checkpoint that records no rules, a match without a net). FAIR_KOMI: board size N -> the komi the
+# small-board studies play at, near the solved results (5x5: Black wins by 25, 7x7 by 9; DESIGN.md
+# section 2); other sizes get DEFAULT_KOMI (fair_komi).
+DEFAULT_KOMI = 7.5
+FAIR_KOMI = {5: 24.5, 7: 9.0, 9: 7.0}
+
+
+def fair_komi(n: int) -> float:
+    """The fair komi of an N x N board (FAIR_KOMI), else DEFAULT_KOMI."""
+    return FAIR_KOMI.get(n, DEFAULT_KOMI)
+
 
 def move_cap_for(use: str, n: int, at_least: int = 0) -> int:
     """The move cap for `use` (MOVE_CAP_FACTORS) on an N x N board, raised to `at_least` (e.g. to
@@ -37,7 +49,7 @@ class Rules:
     """
     ko: str = "positional"
     suicide: bool = False
-    komi: float = 7.5
+    komi: float = DEFAULT_KOMI
     max_moves: int | None = None
 
     def __post_init__(self) -> None:

@@ -4,7 +4,8 @@ Every player is a subprocess spoken to in GTP by `GtpClient`; our own players ar
 `python -m alphago.cli gtp ...`, so a checkpoint, a net-free search and an external engine
 are driven the same way. Player specs (`--a`, `--b`):
 
-    PATH[@SIMS]        a checkpoint, searched with SIMS simulations per move (default --sims)
+    PATH[@SIMS]        a checkpoint, searched with SIMS simulations per move (default --sims) by a fresh
+                       search (PUCT, AlphaZero constants: engines.fresh_search), whatever it trained with
     rollout[@SIMS]     our search without a net: random-rollout values
     uniform[@SIMS]     our search without a net: uniform prior, value 0
     gnugo[:LEVEL]      gnugo --mode gtp --chinese-rules --capture-all-dead --positional-superko

@@ -16,15 +16,36 @@ def _player(args: argparse.Namespace):
         player = SearchPlayer(args.checkpoint, sims=args.sims, kind=args.search, threads=args.threads,
                               evaluator=args.evaluator, resign_below=args.resign_below,
                               root_noise=getattr(args, "root_noise", 0.0),
-                              score_utility=getattr(args, "score_utility", 0.0))
+                              score_utility=getattr(args, "score_utility", 0.0),
+                              search=_search_config(getattr(args, "search_config", None)))
         if args.checkpoint:
             size, komi = checkpoint_board(player.meta, args.size, args.komi, name=args.checkpoint)
         else:
-            size, komi = args.size or 9, 7.5 if args.komi is None else args.komi
+            from ..go.rules import DEFAULT_KOMI
+            size, komi = args.size or 9, DEFAULT_KOMI if args.komi is None else args.komi
         player.check_fits(size)
     except (CheckpointError, ValueError) as exc:
         raise SystemExit(f"alphago {args.command}: {exc}")
     return player, size, komi
+
+
+def _search_config(text: str | None):
+    """--search-config JSON -> SearchConfig (None without it); ValueError naming what is wrong."""
+    if text is None:
+        return None
+    import json
+    from dataclasses import fields
+
+    from ..mcts.config import SearchConfig
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"--search-config is not JSON: {exc}") from None
+    known = {f.name for f in fields(SearchConfig)}
+    if not isinstance(data, dict) or set(data) - known:
+        raise ValueError(f"--search-config must be an object of SearchConfig fields ({', '.join(sorted(known))}), "
+                         f"got {text!r}")
+    return SearchConfig(**data)
 
 
 def _gtp(args: argparse.Namespace) -> int:
@@ -81,6 +102,9 @@ def add_parsers(sub) -> None:
     g.add_argument("--komi", type=finite_float(-1000, 1000), help="default: the komi the net was trained with, else 7.5")
     g.add_argument("--root-noise", type=float, default=0.0, metavar="FRACTION",
                    help="Dirichlet noise in the root prior, drawn from the set_random_seed seed (0 = none)")
+    g.add_argument("--search-config", metavar="JSON",
+                   help="the whole search as JSON SearchConfig fields (mcts/config.py), instead of --sims and "
+                        "--search: how matches play a checkpoint with its own search")
     g.add_argument("--ko", choices=("positional", "situational", "simple"), default="positional")
     g.add_argument("--suicide", action="store_true", help="allow suicide")
     g.add_argument("--no-resign", action="store_true")

@@ -1,6 +1,6 @@
 """Evaluation of checkpoints against fixed references, along the FLOP axis.
 
-In-run (orchestrate.train with run.eval_every) and after the fact (`alphago evaluate RUN_DIR`):
+In-run (run/evaluation.py, run.eval_every) and after the fact (`alphago evaluate RUN_DIR`):
 every evaluated checkpoint plays a match against each reference (GNU Go levels, a rollout
 search, a fixed net) through the arena: GTP subprocesses, colours alternating, per-game seeds
 for both engines (GNU Go's `set_random_seed`, our root noise and tie-breaks), so a match is
@@ -8,6 +8,8 @@ many distinct games, not one game repeated. Games start from the empty board (no
 opening: at a solved komi such as 5x5's 24.5 a random first move decides the game) and our
 player never resigns (an imperfect opponent can still go wrong; measured on 5x5, our net at
 komi 24.5 resigned as White after 3 moves while GNU Go resigned lost positions as Black).
+The checkpoint searches as it was trained to (its CheckpointMeta.search: PUCT or Gumbel, its
+constants), with run.eval_sims or --sims simulations; --fresh-search plays a fresh SearchConfig.
 
 Results are metrics rows {"event": "evaluation", "step", "flops", "wall_s", "checkpoint",
 eval_NAME_score, eval_NAME_elo, eval_NAME_elo_lo, eval_NAME_elo_hi, eval_NAME_games,
@@ -19,6 +21,11 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..net.io import CheckpointMeta
+    from .engines import NetPlayer
 
 ROOT_NOISE = 0.1  # our checkpoints' root Dirichlet fraction in evaluation games: varies them, costs little
 
@@ -28,17 +35,20 @@ def reference_name(spec: str) -> str:
     return "".join(ch for ch in spec.lower() if ch.isalnum()) or "reference"
 
 
-def evaluate_checkpoint(checkpoint: str, references: list[str] | tuple[str, ...], games: int, sims: int,
-                        size: int, komi: float, previous: str | None = None, seed: int = 0,
+def evaluate_checkpoint(player: NetPlayer, references: list[str] | tuple[str, ...], games: int,
+                        size: int, komi: float, previous: NetPlayer | None = None, seed: int = 0,
                         parallel: int = 1, sgf_dir: str | Path | None = None, opening_moves: int = 0) -> dict:
-    """One match per reference (and against `previous`, logged as "previous"); see the module doc."""
+    """One match per reference (and against `previous`, logged as "previous"); see the module doc.
+    `player` and `previous` play with their own SearchConfig (NetPlayer.own: the search the net was
+    trained with; NetPlayer.fresh: a fresh one); references are arena specs, our nets among them
+    searching with player.sims simulations (a fresh search, engines.parse_spec)."""
     from .arena import parse_spec, run_match
-    me = parse_spec(f"{checkpoint}@{sims}", size, komi, root_noise=ROOT_NOISE, resign=False)
-    out: dict = {"event": "evaluation", "checkpoint": str(checkpoint), "eval_sims": sims}
-    opponents = [(reference_name(ref), parse_spec(ref, size, komi, sims=sims, root_noise=ROOT_NOISE))
+    me = player.engine(size, komi, root_noise=ROOT_NOISE, resign=False)
+    out: dict = {"event": "evaluation", "checkpoint": str(player.checkpoint), "eval_sims": player.sims}
+    opponents = [(reference_name(ref), parse_spec(ref, size, komi, sims=player.sims, root_noise=ROOT_NOISE))
                  for ref in references]
     if previous:
-        opponents.append(("previous", parse_spec(f"{previous}@{sims}", size, komi, root_noise=ROOT_NOISE)))
+        opponents.append(("previous", previous.engine(size, komi, root_noise=ROOT_NOISE)))
     for name, spec in opponents:
         sub = Path(sgf_dir) / name if sgf_dir else None
         res = run_match(me, spec, games, size, komi, parallel=parallel, opening_moves=opening_moves, seed=seed,
@@ -57,17 +67,17 @@ def evaluate_checkpoint(checkpoint: str, references: list[str] | tuple[str, ...]
     return out
 
 
-def pick_checkpoints(run_dir: Path, count: int) -> list[tuple[Path, dict]]:
+def pick_checkpoints(run_dir: Path, count: int) -> list[tuple[Path, CheckpointMeta]]:
     """Up to `count` step checkpoints of a run spread evenly on the log-FLOP axis (early learning
     is fast, late learning slow), the last one always included. (path, meta) pairs."""
     import math
 
-    from ..net.io import ledger_flops, read_checkpoint
+    from ..net.io import read_meta
     paths = sorted((run_dir / "checkpoints").glob("step_*.pt"))
     if not paths:
         raise FileNotFoundError(f"no step checkpoints in {run_dir / 'checkpoints'}")
-    metas = [(p, read_checkpoint(p)["meta"]) for p in paths]
-    flops = [max(ledger_flops(m.get("ledger")), 1.0) for _, m in metas]
+    metas = [(p, read_meta(p)) for p in paths]
+    flops = [max(m.flops, 1.0) for _, m in metas]
     if len(metas) <= count:
         return metas
     lo, hi = math.log(flops[0]), math.log(flops[-1])
@@ -82,25 +92,24 @@ def pick_checkpoints(run_dir: Path, count: int) -> list[tuple[Path, dict]]:
 
 def main(args: argparse.Namespace) -> int:
     """`alphago evaluate RUN_DIR`: evaluate checkpoints along the FLOP axis, append rows to metrics.jsonl."""
-    from ..net.io import ledger_flops, read_checkpoint
+    from ..net.io import read_meta
+    from .engines import NetPlayer
     run_dir = Path(args.run_dir)
     metrics = run_dir / "metrics.jsonl"
     if not metrics.exists():
         raise SystemExit(f"alphago evaluate: {metrics} does not exist (is {run_dir} a run directory?)")
     if args.checkpoint:
-        chosen = [(Path(c), read_checkpoint(c)["meta"]) for c in args.checkpoint]
+        chosen = [(Path(c), read_meta(c)) for c in args.checkpoint]
     else:
         chosen = pick_checkpoints(run_dir, args.points)
     for path, meta in chosen:
-        rules = meta.get("rules", {})
-        size, komi = int(meta["board_size"]), float(args.komi if args.komi is not None else rules.get("komi", 7.5))
-        ledger = meta.get("ledger", {})
-        row = evaluate_checkpoint(str(path), args.reference, args.games, args.sims, size, komi,
-                                  seed=args.seed + int(meta.get("step", 0)), parallel=args.parallel,
+        size, komi = meta.board_size, float(args.komi if args.komi is not None else meta.komi)
+        me = NetPlayer.fresh(path, args.sims or 64) if args.fresh_search else NetPlayer.own(path, args.sims)
+        row = evaluate_checkpoint(me, args.reference, args.games, size, komi,
+                                  seed=args.seed + meta.step, parallel=args.parallel,
                                   sgf_dir=run_dir / "evaluations" / path.stem if args.sgf else None)
-        row = {"step": int(meta.get("step", 0)),
-               "flops": ledger_flops(ledger),
-               "wall_s": meta.get("wall_s"), "games_played": meta.get("games"), "posthoc": True, "komi": komi,
+        row = {"step": meta.step, "flops": meta.flops,
+               "wall_s": meta.wall_s, "games_played": meta.games, "posthoc": True, "komi": komi,
                **row}
         with open(metrics, "a") as f:  # one line per checkpoint, appended whole
             f.write(json.dumps(row) + "\n")
@@ -120,7 +129,11 @@ def add_parser(sub) -> None:
     e.add_argument("--checkpoint", action="append", help="evaluate these checkpoints (default: --points of the run)")
     e.add_argument("--points", type=int, default=6, help="checkpoints spread on the log-FLOP axis")
     e.add_argument("--games", type=int, default=20, help="games per match (colours alternate)")
-    e.add_argument("--sims", type=int, default=64, help="our simulations per move")
+    e.add_argument("--sims", type=int, help="our simulations per move (default: the checkpoint's own search's; "
+                                            "with --fresh-search 64)")
+    e.add_argument("--fresh-search", action="store_true",
+                   help="search with a fresh SearchConfig (PUCT, AlphaZero constants) instead of the one the "
+                        "checkpoint was trained with")
     e.add_argument("--komi", type=float, help="default: the net's training komi")
     e.add_argument("--parallel", type=int, default=1, help="games at a time")
     e.add_argument("--seed", type=int, default=0)

@@ -21,7 +21,7 @@ import numpy as np
 from .. import __version__
 from ..go import GoState, IllegalMoveError, Rules
 from ..go.coords import from_gtp, to_gtp
-from ..go.rules import move_cap_for
+from ..go.rules import DEFAULT_KOMI, move_cap_for
 from ..go.state import DEFAULT_HISTORY
 from .gtp_analysis import analyze, parse_analyze_args
 from .gtp_clock import GtpClock
@@ -102,7 +102,7 @@ def _color(arg: str) -> int:
 
 
 class GtpEngine:
-    def __init__(self, player: SearchPlayer, size: int = 9, komi: float = 7.5, ko: str = "positional",
+    def __init__(self, player: SearchPlayer, size: int = 9, komi: float = DEFAULT_KOMI, ko: str = "positional",
                  suicide: bool = False, resign: bool = True):
         self.player = player
         self.ko, self.suicide, self.komi = ko, suicide, komi

@@ -20,6 +20,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -30,6 +31,9 @@ from ..go.features import FeatureConfig
 from ..mcts.config import SearchConfig
 from ..mcts.evaluators import RolloutEvaluator, UniformEvaluator
 from ..mcts.search import Search, SearchResult
+
+if TYPE_CHECKING:
+    from ..net.io import CheckpointMeta
 
 
 @dataclass
@@ -51,18 +55,16 @@ class Decision:
     result: SearchResult
 
 
-def checkpoint_board(meta: dict, size: int | None = None, komi: float | None = None,
+def checkpoint_board(meta: CheckpointMeta, size: int | None = None, komi: float | None = None,
                      name: str = "the checkpoint") -> tuple[int, float]:
     """(board size, komi) to play a checkpoint with: its net's size (a `size` that differs is
-    a ValueError naming both), and `komi`, else the komi of the rules it was trained with,
-    else 7.5."""
-    n = int(meta["board_size"])
+    a ValueError naming both), and `komi`, else CheckpointMeta.komi (the komi of the rules it
+    was trained with, else the default)."""
+    n = meta.board_size
     if size is not None and size != n:
         raise ValueError(f"board size {size}x{size} was asked for, but {name} holds a {n}x{n} net "
                          f"(leave the size out to play {n}x{n})")
-    if komi is None:
-        komi = float((meta.get("rules") or {}).get("komi", 7.5))
-    return n, komi
+    return n, meta.komi if komi is None else komi
 
 
 def available_memory() -> int:
@@ -84,18 +86,22 @@ class SearchPlayer:
     def __init__(self, checkpoint: str | None = None, sims: int = 64, kind: str = "puct",
                  threads: int = 1, evaluator: str = "rollout", resign_below: float = 0.05,
                  board_size: int | None = None, device: str = "cpu", seed: int = 0,
-                 pass_rule: str = "settled", root_noise: float = 0.0, score_utility: float = 0.0):
+                 pass_rule: str = "settled", root_noise: float = 0.0, score_utility: float = 0.0,
+                 search: SearchConfig | None = None):
+        """search: the whole search to play (e.g. a checkpoint's own, engines.NetPlayer); None:
+        SearchConfig(kind=kind, num_simulations=sims). Either way tree reuse, Gumbel noise, playout
+        caps and forced playouts are off and root_noise sets the Dirichlet fraction (below)."""
         import torch
         torch.set_num_threads(threads)
-        self.meta: dict = {}
+        self.meta: CheckpointMeta | None = None
         self.features = FeatureConfig()
         self.model = None
         if checkpoint:
             from ..net.io import load_model
             expect = {"board_size": board_size} if board_size else None
             self.model, self.meta = load_model(checkpoint, expect=expect, device=device)
-            self.features = FeatureConfig(**self.meta["features"])
-            self.board_size = self.meta["board_size"]
+            self.features = self.meta.feature_config
+            self.board_size = self.meta.board_size
         else:
             self.board_size = board_size
         self.kind_evaluator = "net" if checkpoint else evaluator
@@ -104,9 +110,9 @@ class SearchPlayer:
         # root_noise: fraction of Dirichlet noise in the root prior (0 = none, evaluation play);
         # every search full (no playout cap) and no forced playouts, which would distort play
         self.root_noise = root_noise
-        self.search_config = SearchConfig(kind=kind, num_simulations=sims, reuse_tree=False,
-                                          gumbel_scale=0.0, dirichlet_fraction=root_noise,
-                                          full_search_prob=1.0, forced_playouts=False)
+        base = search if search is not None else SearchConfig(kind=kind, num_simulations=sims)
+        self.search_config = replace(base, reuse_tree=False, gumbel_scale=0.0, dirichlet_fraction=root_noise,
+                                     full_search_prob=1.0, forced_playouts=False)
         self.resign_below = resign_below
         self.pass_rule = pass_rule  # go/settled.py: play on until the board is settled, then pass
         self.device = device
@@ -119,7 +125,7 @@ class SearchPlayer:
     @property
     def name(self) -> str:
         if self.model is not None:
-            return f"alphago-v{self.meta.get('weight_version', 0)}"
+            return f"alphago-v{self.meta.weight_version}"
         return f"alphago-{self.kind_evaluator}"
 
     @property

@@ -16,6 +16,7 @@ from typing import TextIO
 
 from ..go import BLACK, GoState, IllegalMoveError, Rules, to_diagram, to_gtp
 from ..go.coords import from_gtp
+from ..go.rules import DEFAULT_KOMI
 from ..go.sgf import SgfGame, to_sgf
 from ..go.state import DEFAULT_HISTORY
 
@@ -43,7 +44,7 @@ class TerminalGame:
     """One human-vs-engine game. `player` needs `decide(state, seconds=, allow_resign=)`
     returning a play.player.Decision, and a `name` (SearchPlayer has both)."""
 
-    def __init__(self, player, human: int = BLACK, size: int = 9, komi: float = 7.5,
+    def __init__(self, player, human: int = BLACK, size: int = 9, komi: float = DEFAULT_KOMI,
                  ko: str = "positional", sgf_path: str | Path | None = None,
                  inp: TextIO = sys.stdin, out: TextIO = sys.stdout, hints: int = 5):
         self.player, self.human, self.inp, self.out, self.hints = player, human, inp, out, hints
@@ -190,7 +191,7 @@ class TerminalGame:
         return path
 
 
-def play(player, color: str = "black", size: int | None = None, komi: float = 7.5,
+def play(player, color: str = "black", size: int | None = None, komi: float = DEFAULT_KOMI,
          sgf_path: str | Path | None = None, inp: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
     """`alphago play`: one game in the terminal; the board size is the net's if it has one."""
     size = getattr(player, "board_size", None) or size or 9

@@ -38,9 +38,9 @@ def _train(args: argparse.Namespace) -> int:
             raise SystemExit(f"alphago train --init {args.init}: {exc}")
         raise SystemExit(f"bad config {config_path}: {exc}")
     if args.init:  # a net that cannot start this config is refused here, before Ray starts
-        from ..net.io import CheckpointError, check_warm_start, read_checkpoint
+        from ..net.io import CheckpointError, check_warm_start, read_meta
         try:  # auxiliary heads the net lacks may be added (they start fresh)
-            check_warm_start(read_checkpoint(args.init)["meta"],
+            check_warm_start(read_meta(args.init),
                              {"board_size": cfg.size, "in_planes": cfg.features.num_planes,
                               "net": cfg.net.__dict__}, args.init)
         except CheckpointError as exc:

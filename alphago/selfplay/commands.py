@@ -32,7 +32,7 @@ def _selfplay(args: argparse.Namespace) -> int:
                                                               "in_planes": cfg.features.num_planes})
         except CheckpointError as exc:
             raise SystemExit(f"alphago selfplay: {exc}")
-        worker.set_weights(model.state_dict(), int(meta.get("weight_version", 0)))
+        worker.set_weights(model.state_dict(), meta.weight_version)
     store = ShardStore(args.out)
     bar = tqdm(total=args.games, unit="game", disable=args.no_progress)
     done = 0

@@ -7,18 +7,22 @@ from pathlib import Path
 import torch
 
 from ..data.records import atomic_write_bytes
-from ..net.io import FORMAT, VERSION, CheckpointError, check_compatible, read_checkpoint
+from ..net.io import FORMAT, VERSION, CheckpointError, CheckpointMeta, check_compatible, read_checkpoint
 
 
-def save_checkpoint(path: str | Path, model: torch.nn.Module, meta: dict,
+def save_checkpoint(path: str | Path, model: torch.nn.Module, meta: CheckpointMeta | dict,
                     optimizer: torch.optim.Optimizer | None = None, also: tuple = ()) -> Path:
     """Write {format, version, meta, model, optimizer} to `path`, then the same bytes to each
-    path in `also` (e.g. latest.pt); readers never see a partial file at any of them."""
+    path in `also` (e.g. latest.pt); readers never see a partial file at any of them. A dict
+    meta (tests' hand-made nets) goes through CheckpointMeta.from_dict: every file gets a meta
+    that reads back."""
     weights = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     if not all(torch.isfinite(v).all() for v in weights.values() if v.is_floating_point()):
         # a NaN net would be loaded by every reader after it (self-play, --resume, play)
         raise CheckpointError(f"{path}: refusing to write non-finite weights")
-    data = {"format": FORMAT, "version": VERSION, "meta": meta, "model": weights,
+    if not isinstance(meta, CheckpointMeta):
+        meta = CheckpointMeta.from_dict(meta, path)
+    data = {"format": FORMAT, "version": VERSION, "meta": meta.to_dict(), "model": weights,
             "optimizer": optimizer.state_dict() if optimizer is not None else None}
     buf = io.BytesIO()
     torch.save(data, buf)
@@ -28,19 +32,20 @@ def save_checkpoint(path: str | Path, model: torch.nn.Module, meta: dict,
 
 
 def load_training_state(path: str | Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer | None,
-                        expect: dict | None = None, data: dict | None = None) -> dict:
+                        expect: dict | None = None, data: dict | None = None) -> CheckpointMeta:
     """Load weights (and optimizer state) into existing objects; returns meta. data: the
     checkpoint already read (read_checkpoint), so it is not read twice."""
     data = read_checkpoint(path) if data is None else data
+    meta = CheckpointMeta.of(data, path)
     if expect:
-        check_compatible(data["meta"], expect, path)
+        check_compatible(meta, expect, path)
     try:
         model.load_state_dict(data["model"])
         if optimizer is not None and data.get("optimizer") is not None:
             optimizer.load_state_dict(data["optimizer"])
     except (RuntimeError, ValueError, KeyError) as exc:
         raise CheckpointError(f"{path}: does not match this model/optimizer: {str(exc).splitlines()[0]}") from None
-    return data["meta"]
+    return meta
 
 
 def _intact(path: Path) -> dict:
@@ -72,7 +77,7 @@ def resume_candidate(ckpt_dir: str | Path, expect: dict | None = None, warn=None
             problems.append(str(exc))
             continue
         if expect:
-            check_compatible(data["meta"], expect, path)
+            check_compatible(CheckpointMeta.of(data, path), expect, path)
         if problems and warn is not None:
             warn(f"{'; '.join(problems)}; going on from {path.name}, the newest intact checkpoint")
         return path, data

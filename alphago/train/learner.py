@@ -10,6 +10,7 @@ Run directory layout:
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ from ..data.replay import ReplayBuffer, TrainBatch
 from ..data.lock import lock_dir
 from ..data.store import ShardStore
 from ..mcts.targets import TARGETS
-from ..net.io import read_checkpoint
+from ..net.io import CheckpointMeta
 from ..net.model import PolicyValueNet, count_flops
 from .checkpoint import load_training_state, resume_candidate, save_checkpoint
 from .metrics import MetricsWriter
@@ -150,14 +151,15 @@ class Learner:
     def expect(self) -> dict:
         return _expect(self.cfg)
 
-    def meta(self) -> dict:
-        return {**self.expect(), "step": self.trainer.step_count, "weight_version": self.weight_version,
-                "games": self.games, "positions": self.positions, "ledger": self.trainer.ledger.state(),
-                "features": self.cfg.features.__dict__, "rules": self.cfg.rules.__dict__,
-                "forward_flops": self.forward_flops, "config_json": self.cfg.to_json(),
-                "pending_samples": self.pending_samples, "wall_s": self.wall_s(),
-                "next_shard": self.store.next_index,  # shards below this index were ingested
-                "reanalysed": self.reanalysed}
+    def meta(self) -> CheckpointMeta:
+        cfg = self.cfg
+        return CheckpointMeta(board_size=cfg.size, in_planes=cfg.features.num_planes, net=cfg.net.__dict__,
+                              step=self.trainer.step_count, weight_version=self.weight_version,
+                              games=self.games, positions=self.positions, ledger=self.trainer.ledger.state(),
+                              features=cfg.features.__dict__, rules=cfg.rules.__dict__,
+                              forward_flops=self.forward_flops, config_json=cfg.to_json(),
+                              pending_samples=self.pending_samples, wall_s=self.wall_s(),
+                              next_shard=self.store.next_index, reanalysed=self.reanalysed)
 
     def wall_s(self) -> float:
         """Wall-clock seconds of this run, earlier processes included."""
@@ -166,14 +168,14 @@ class Learner:
     def _init_from(self, path: Path) -> None:
         from ..net.io import read_checkpoint, warm_start
         data = read_checkpoint(path)
-        meta = data["meta"]
+        meta = CheckpointMeta.of(data, path)
         added = warm_start(self.model, data, self.expect(), path)  # auxiliary heads may be added
-        self.trainer.step_count = int(meta.get("step", 0))
-        for k, v in (meta.get("ledger") or {}).items():
+        self.trainer.step_count = int(meta.step)
+        for k, v in (meta.ledger or {}).items():
             setattr(self.trainer.ledger, k, v)
-        self.wall_offset = float(meta.get("wall_s", 0.0))
+        self.wall_offset = float(meta.wall_s or 0.0)
         self.init_record = {"event": "init", "init_from": str(path), "init_step": self.trainer.step_count,
-                            "init_games": int(meta.get("games", 0)), "added_heads": added}
+                            "init_games": int(meta.games or 0), "added_heads": added}
 
     def _resume(self) -> None:
         known_games, next_shard = 0, None
@@ -184,17 +186,17 @@ class Learner:
         if found is not None:
             self.last_good = found[0]
             meta = load_training_state(found[0], self.model, self.trainer.optimizer, data=found[1])
-            self.trainer.step_count = meta["step"]
-            self.weight_version = meta["weight_version"]
-            for k, v in meta["ledger"].items():
+            self.trainer.step_count = meta.step
+            self.weight_version = meta.weight_version
+            for k, v in (meta.ledger or {}).items():
                 setattr(self.trainer.ledger, k, v)
-            self.pending_samples = meta.get("pending_samples", 0.0)
-            self.wall_offset = float(meta.get("wall_s", 0.0))
-            known_games = meta["games"]
-            next_shard = meta.get("next_shard")  # None: a checkpoint from before it was recorded
+            self.pending_samples = meta.pending_samples if meta.pending_samples is not None else 0.0
+            self.wall_offset = float(meta.wall_s or 0.0)
+            known_games = meta.games
+            next_shard = meta.next_shard  # None: a checkpoint from before it was recorded
             # Reanalysed targets live in the buffer only: after a resume the buffer holds the
             # shards' original targets again, and Reanalyse renews them as the run goes on
-            self.reanalysed = int(meta.get("reanalysed", 0))
+            self.reanalysed = int(meta.reanalysed or 0)
         # every stored game is replayed into the buffers; counters follow the shards on disk.
         # Games stored after the checkpoint still owe their self-play FLOPs and training samples:
         # those of shards from next_shard on (older checkpoints: games past the checkpoint's count).
@@ -384,7 +386,7 @@ class Learner:
             self.last_probe = {**ev, "flops": self.trainer.ledger.flops}
         path = self.ckpt_dir / f"step_{self.trainer.step_count:07d}.pt"
         # latest.pt is written exactly like the step file (temp, fsync, rename, directory fsync)
-        save_checkpoint(path, self.model, {**self.meta(), "weight_version": version}, self.trainer.optimizer,
+        save_checkpoint(path, self.model, replace(self.meta(), weight_version=version), self.trainer.optimizer,
                         also=(self.ckpt_dir / "latest.pt",))
         self.weight_version = version
         self.last_good = path
@@ -416,8 +418,4 @@ class Learner:
         self.metrics.close()
         self._lock.close()
 
-
-def latest_checkpoint_meta(run_dir: str | Path) -> dict | None:
-    p = Path(run_dir) / "checkpoints" / "latest.pt"
-    return read_checkpoint(p)["meta"] if p.exists() else None
 

@@ -174,6 +174,7 @@ def main(args: argparse.Namespace) -> int:
     import json
 
     from ..config import ConfigError, load_config
+    from ..net.io import CheckpointMeta
     from .checkpoint import save_checkpoint
     try:
         cfg = load_config(args.config)
@@ -182,10 +183,10 @@ def main(args: argparse.Namespace) -> int:
     data = read_sgf_dir(args.sgf, cfg.size, cfg.features)
     model, trainer, report = pretrain(cfg.net, cfg.features, cfg.size, data, args.steps, lr=args.lr,
                                       threads=args.threads, seed=args.seed)
-    meta = {"board_size": cfg.size, "in_planes": cfg.features.num_planes, "net": cfg.net.__dict__,
-            "step": trainer.step_count, "weight_version": 0, "games": 0, "positions": 0,
-            "ledger": trainer.ledger.state(), "features": cfg.features.__dict__, "rules": cfg.rules.__dict__,
-            "config_json": cfg.to_json(), "pretrained_on": str(args.sgf), "pretrain_report": json.dumps(report)}
+    meta = CheckpointMeta(board_size=cfg.size, in_planes=cfg.features.num_planes, net=cfg.net.__dict__,
+                          step=trainer.step_count, weight_version=0, games=0, positions=0,
+                          ledger=trainer.ledger.state(), features=cfg.features.__dict__, rules=cfg.rules.__dict__,
+                          config_json=cfg.to_json(), pretrained_on=str(args.sgf), pretrain_report=json.dumps(report))
     save_checkpoint(args.out, model, meta)
     print(json.dumps(report, indent=1))
     print(f"wrote {args.out}; start self-play from it with: alphago train --config {args.config} --init {args.out}")

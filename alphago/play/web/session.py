@@ -18,7 +18,7 @@ import numpy as np
 
 from ...go import BLACK, GoState, IllegalMoveError, Rules
 from ...go.coords import CoordinateError, from_gtp, to_gtp
-from ...go.rules import move_cap_for
+from ...go.rules import DEFAULT_KOMI, move_cap_for
 from ...go.sgf import SgfGame, from_sgf, to_sgf
 from ...go.state import DEFAULT_HISTORY
 from ..gtp import GtpError, free_handicap_points
@@ -49,14 +49,14 @@ def load_engines(checkpoints: list[str], size: int = 9) -> list[Engine]:
     """Engines for the checkpoints given, read with the safe loader (net/io.py) only for their
     metadata; none: one rollout engine on a `size` board. Names are the files' stems, made unique."""
     if not checkpoints:
-        return [Engine("rollout", None, size, 7.5, False, False)]
-    from ...net.io import read_checkpoint
+        return [Engine("rollout", None, size, DEFAULT_KOMI, False, False)]
+    from ...net.io import read_meta
     from ..player import checkpoint_board
     engines: list[Engine] = []
     for path in checkpoints:
-        meta = read_checkpoint(path)["meta"]
+        meta = read_meta(path)
         n, komi = checkpoint_board(meta, name=path)
-        net = meta.get("net") or {}
+        net = meta.net
         name, k = Path(path).stem, 2
         while any(e.name == name for e in engines):
             name, k = f"{Path(path).stem}-{k}", k + 1
