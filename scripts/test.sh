@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-python3 -m pytest -q "$@"
+python3 -m pytest -q --durations=30 "$@"   # the slowest tests listed: the suite should stay under ~15 minutes
