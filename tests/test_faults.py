@@ -265,7 +265,7 @@ def test_three_nodes_on_loopback(tmp_path):
     try:
         join("127.0.0.2")
         run = tmp_path / "run"
-        cfg = _config(tmp_path, workers="auto", worker_cpus=1, games_per_phase=12, total_games=128, checkpoint_every=5)
+        cfg = _config(tmp_path, workers="auto", worker_cpus=1, games_per_phase=12, total_games=96, checkpoint_every=5)
         proc = _train("--config", str(cfg), "--run-dir", str(run), "--address", f"127.0.0.1:{port}", env=CLUSTER_ENV)
         _wait_for(lambda: _placement(run) is not None and list((run / "checkpoints").glob("step_*.pt")), 900,
                   "the placement row and a first checkpoint", proc)

@@ -37,6 +37,8 @@ WORKER_RESTARTS = 5          # consecutive failures of one worker before the run
 RESTART_BACKOFF_S = (1.0, 30.0)  # first back-off, cap: doubles per consecutive failure
 GROW_CHECK_S = 10.0          # run.workers: auto: how often the pool looks for CPUs that joined
 START_TIMEOUT_S = 300.0      # a worker not running by then could not be placed (no node with its CPUs free)
+AUTO_START_TIMEOUT_S = 60.0  # the same for a replacement or an added worker under run.workers: auto: the slot
+#                              is retired instead (grow() adds it back if the CPUs turn out to be there)
 
 
 def one_line(exc: BaseException) -> str:
@@ -203,7 +205,7 @@ class RayWorkerPool:
                 self.say(f"warning: starting self-play worker {i} again (restart {self.restarts})")
             w = self._actor.options(num_cpus=r.worker_cpus).remote(self.cfg, i, threads(r.worker_cpus))
             try:
-                return w, _node_of(w, START_TIMEOUT_S)
+                return w, _node_of(w, AUTO_START_TIMEOUT_S if may_retire else START_TIMEOUT_S)
             except GetTimeoutError:
                 ray.kill(w)
                 if may_retire:
