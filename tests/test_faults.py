@@ -376,3 +376,35 @@ def test_a_worker_that_keeps_dying_stops_the_run(tmp_path):
     assert f"(restart {WORKER_RESTARTS})" not in out
     _no_temp_files(run)
     assert (run / "checkpoints" / "latest.pt").exists()
+
+
+def test_a_learner_that_cannot_write_stops_the_run_in_one_line_and_resume_continues(tmp_path):
+    """The learner raises mid-run (its checkpoint write fails, as on a full disk: here latest.pt is
+    made a directory, so the rename onto it fails): one line naming the failure, the workers
+    stopped, no half-written file, the step files intact; once the disk is fixed, --resume goes on
+    from the newest intact step file."""
+    import shutil
+    run = tmp_path / "run"
+    cfg = _config(tmp_path, games_per_phase=16, total_games=96, checkpoint_every=5)
+    proc = _train("--config", str(cfg), "--run-dir", str(run))
+    latest = run / "checkpoints" / "latest.pt"
+    _wait_for(lambda: list((run / "checkpoints").glob("step_*.pt")) and latest.is_file(), 300,
+              "the first checkpoint", proc)
+    latest.unlink()
+    latest.mkdir()
+    (latest / "in_the_way").write_text("x")   # a rename onto a non-empty directory fails
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode != 0, out[-3000:]
+    _no_traceback(out)
+    assert "the learner failed: " in out and "latest.pt" in out, out[-3000:]
+    assert "the final checkpoint failed" in out and not _worker_pids(proc), out[-3000:]
+    _no_temp_files(run)
+    from alphago.net.io import read_checkpoint
+    steps = sorted((run / "checkpoints").glob("step_*.pt"))
+    for p in steps:
+        read_checkpoint(p)   # every step file intact
+    _wait_for(lambda: _unlocked(run), 120, "the failed run's processes to exit")
+    shutil.rmtree(latest)   # the disk is fixed
+    out = _finish(_train("--resume", str(run)))
+    assert "done: " in out and _games_on_disk(run) >= 96, out[-3000:]
+    assert read_checkpoint(latest)["meta"]["step"] > read_checkpoint(steps[-1])["meta"]["step"]
