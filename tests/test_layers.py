@@ -108,6 +108,13 @@ def test_train_commands_do_not_import_the_run_layer():
     assert "alphago.run.commands" in GRAPH["alphago.cli"]
 
 
+def test_the_learner_does_not_import_self_play():
+    """Reanalyse's searches reach the learner from its runner (train.learner.ReanalyseHooks): the
+    learner, the trainer and the ledgers import nothing of selfplay/ (the level beside them)."""
+    for m in ("alphago.train.learner", "alphago.train.trainer", "alphago.train.bits", "alphago.train.checkpoint"):
+        assert not [i for i in GRAPH[m] if _under(i, "alphago.selfplay")], m
+
+
 def test_one_schedule_loop():
     """The schedule is written once (run/schedule.py): the Ray-free runs (run/local.py) and `alphago train`
     (run/train.py) both drive it; only run/train.py reaches Ray (run/remote.py), and the Ray-free runs

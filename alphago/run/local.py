@@ -87,6 +87,13 @@ class LocalPool:
         return 0   # one process: one worker
 
 
+def reanalyse_hooks():
+    """Reanalyse's searches for the learner (train.learner.ReanalyseHooks): selfplay/reanalyse.py's."""
+    from ..selfplay.reanalyse import position_refs, reanalyser_for
+    from ..train.learner import ReanalyseHooks
+    return ReanalyseHooks(position_refs, reanalyser_for)
+
+
 def run_local(cfg: Config, run_dir: str | Path, resume: bool = False, init: str | None = None,
               max_seconds: float | None = None, max_flops: float | None = None, threads: int | None = None,
               on_phase=None) -> LocalRunSummary:
@@ -96,7 +103,7 @@ def run_local(cfg: Config, run_dir: str | Path, resume: bool = False, init: str 
     from ..train.learner import Learner
 
     r = cfg.run
-    learner = Learner(cfg, run_dir, resume=resume, threads=threads, init=init)
+    learner = Learner(cfg, run_dir, resume=resume, threads=threads, init=init, reanalyse=reanalyse_hooks())
     worker = Worker(cfg, 0, threads=threads or 1)
     start = time.time()
     try:

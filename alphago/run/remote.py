@@ -30,6 +30,7 @@ import ray
 from ray.exceptions import GetTimeoutError, RayActorError, RayTaskError
 
 from ..config import Config, ConfigError
+from .local import reanalyse_hooks
 from .resources import threads, workers_for
 from .schedule import LearnerDied, LearnerFailed, RunStopped
 
@@ -92,7 +93,7 @@ class RemoteLearner:
         self.actor = ray.remote(Learner).options(
             num_cpus=r.learner_cpus if r.schedule == "async" else 0, num_gpus=r.learner_gpus,
             scheduling_strategy=NodeAffinitySchedulingStrategy(node_id=self.driver_node, soft=False),
-        ).remote(cfg, str(run_dir), resume, learner_threads, init,
+        ).remote(cfg, str(run_dir), resume, learner_threads, init, reanalyse=reanalyse_hooks(),
                  reanalyse_inline=r.schedule == "async")   # alternating: the workers reanalyse (RayWorkerPool)
 
     def _call(self, name: str, *args, diverges: bool = False):

@@ -40,7 +40,12 @@ def _train_offline(args: argparse.Namespace) -> int:
         lock = lock_dir(run_dir)
     except (ConfigError, RunDirLocked) as exc:
         raise SystemExit(f"alphago train-offline: {exc}")
-    learner = Learner(cfg, run_dir, resume=False, threads=args.threads)
+    hooks = None
+    if cfg.train.reanalyse_ratio > 0:   # this command is the runner here: it gives the learner Reanalyse's searches
+        from ..selfplay.reanalyse import position_refs, reanalyser_for
+        from .learner import ReanalyseHooks
+        hooks = ReanalyseHooks(position_refs, reanalyser_for)
+    learner = Learner(cfg, run_dir, resume=False, threads=args.threads, reanalyse=hooks)
     try:
         for part in games:
             learner.ingest(part)

@@ -10,8 +10,9 @@ Run directory layout:
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -91,15 +92,29 @@ def _load_probe(cfg: Config):
     return probe
 
 
+@dataclass(frozen=True)
+class ReanalyseHooks:
+    """How stored positions are searched again (Reanalyse, train.reanalyse_ratio). The runner gives
+    them (selfplay/reanalyse.py's functions; run/local.py, run/remote.py): the learner knows replay
+    positions and targets, not how a search is set up, so train/ does not import selfplay/."""
+    position_refs: Callable   # replay PositionArrays -> list of the search's position references
+    reanalyser_for: Callable  # Config -> a searcher with .run(refs, evaluator) -> Reanalysed
+
+
 class Learner:
     def __init__(self, cfg: Config, run_dir: str | Path, resume: bool = False, threads: int | None = None,
-                 init: str | Path | None = None, reanalyse_inline: bool = True):
+                 init: str | Path | None = None, reanalyse_inline: bool = True,
+                 reanalyse: ReanalyseHooks | None = None):
         """init: a checkpoint whose weights (and step count, FLOP ledger and wall time, so the
         FLOP axis goes on) start a new run when its run directory is gone (`alphago train --init`).
         reanalyse_inline: Reanalyse runs here as games are ingested; False: the caller takes the
         due positions (reanalyse_pick), has them searched elsewhere (the self-play workers, as Ray
-        tasks) and hands the results back (reanalyse_apply)."""
+        tasks) and hands the results back (reanalyse_apply). reanalyse: the runner's ReanalyseHooks,
+        required when train.reanalyse_ratio > 0."""
+        if cfg.train.reanalyse_ratio > 0 and reanalyse is None:
+            raise ValueError("train.reanalyse_ratio > 0: the learner needs the runner's ReanalyseHooks")
         self.reanalyse_inline = reanalyse_inline
+        self.hooks = reanalyse
         if threads:
             torch.set_num_threads(threads)
         torch.manual_seed(cfg.run.seed)
@@ -252,14 +267,13 @@ class Learner:
         (selfplay/reanalyse.py) and make their search outputs the new targets; the searches'
         network rows go on the FLOP axis, the new labels into the data ledger. Returns n done."""
         from ..net.evaluator import TorchEvaluator
-        from ..selfplay.reanalyse import position_refs, reanalyser_for
         if len(self.replay) == 0 or n <= 0:
             return 0
         if self._reanalyser is None:
-            self._reanalyser = reanalyser_for(self.cfg)
+            self._reanalyser = self.hooks.reanalyser_for(self.cfg)
         idx = self.replay.rng.integers(0, len(self.replay), size=n)
         self.model.eval()
-        r = self._reanalyser.run(position_refs(self.replay.positions(idx)),
+        r = self._reanalyser.run(self.hooks.position_refs(self.replay.positions(idx)),
                                  TorchEvaluator(self.model, device=str(self.trainer.device)))
         self.model.train()
         return self.reanalyse_apply(idx, r)
@@ -268,13 +282,12 @@ class Learner:
         """(idx, PositionRefs) of the positions Reanalyse owes (train.reanalyse_ratio x positions
         ingested so far), drawn uniformly from the window; the debt is cleared. For a caller that
         has them searched elsewhere and calls reanalyse_apply(idx, result) before more games come in."""
-        from ..selfplay.reanalyse import position_refs
         n = int(self.reanalyse_due)
         if len(self.replay) == 0 or n <= 0:
             return np.zeros(0, np.int64), []
         self.reanalyse_due -= n
         idx = self.replay.rng.integers(0, len(self.replay), size=n)
-        return idx, position_refs(self.replay.positions(idx))
+        return idx, self.hooks.position_refs(self.replay.positions(idx))
 
     def reanalyse_apply(self, idx: np.ndarray, r) -> int:
         """Install the new targets of positions idx (a Reanalysed), count their searches' FLOPs and
