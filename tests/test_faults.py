@@ -265,7 +265,9 @@ def test_three_nodes_on_loopback(tmp_path):
     try:
         join("127.0.0.2")
         run = tmp_path / "run"
-        cfg = _config(tmp_path, workers="auto", worker_cpus=1, games_per_phase=12, total_games=96, checkpoint_every=5)
+        # a run with no end in sight (idle, 96 games take seconds): the test stops it with SIGTERM
+        cfg = _config(tmp_path, workers="auto", worker_cpus=1, games_per_phase=12, total_games=10 ** 6,
+                      checkpoint_every=5)
         proc = _train("--config", str(cfg), "--run-dir", str(run), "--address", f"127.0.0.1:{port}", env=CLUSTER_ENV)
         _wait_for(lambda: _placement(run) is not None and list((run / "checkpoints").glob("step_*.pt")), 900,
                   "the placement row and a first checkpoint", proc)
@@ -286,8 +288,13 @@ def test_three_nodes_on_loopback(tmp_path):
                         os.kill(q, signal.SIGKILL)
                     except ProcessLookupError:
                         pass
-        out = _finish(proc, timeout=900)
-        assert "done: " in out and _games_on_disk(run) >= 96, out[-3000:]
+        # the run goes on without that node's worker(s): 48 more games on disk, then a clean stop
+        after = _games_on_disk(run)
+        _wait_for(lambda: _games_on_disk(run) >= after + 48, 900, "48 games after the node was killed", proc)
+        os.kill(proc.pid, signal.SIGTERM)
+        out = _finish(proc, timeout=600)
+        assert "stopped: checkpoint written" in out and "self-play worker" in out and " died " in out, out[-3000:]
+        assert "not replaced" in out or "again (restart" in out, out[-3000:]
         # nothing the run wrote lives outside its directory: no shard or checkpoint in any node's temp dir
         strays = [p for t in temps.values() for p in t.rglob("*") if p.suffix in (".pt", ".npz")]
         assert not strays, strays

@@ -199,6 +199,7 @@ def plot(loaded: LoadedAblation, a: dict | None, report_dir: Path) -> list[str]:
         for v in a["anchors"].values():
             ax.axhline(v["elo"], color="0.6", lw=0.7, ls=":")
             ax.text(xs[0], v["elo"], v["label"], fontsize=6, color="0.4", va="bottom")
+        ax.set_xlim(min(xs) / 1.15, max(xs) * 1.15)   # also when an arm has no rated point yet (all NaN)
         log_axis(ax, "x")
         m = a["multipliers"].get(arm)
         title = f"{arm} vs {arms[0]}"
