@@ -67,9 +67,9 @@ def test_done_rows(tmp_path):
 
 # Committed reports whose cells restore on a fresh clone (docs/results/NAME/cells.json). Not here:
 # soft_vs_hard_5x5 (its cells predate fingerprints), horizon (2e12: an older cells.json without
-# fingerprints), soft_vs_hard_7x7_v2 (a study under way: only finished, rated cells are committed).
+# fingerprints).
 ABLATIONS = ("aux_targets_5x5", "aux_targets_7x7", "init_7x7", "sims_5x5", "soft_vs_hard_7x7", "target_kinds_5x5",
-             "soft_vs_hard_7x7_v2_pilot")
+             "soft_vs_hard_7x7_v2_pilot", "soft_vs_hard_7x7_v2")
 
 
 def test_every_committed_ablation_cell_still_has_its_fingerprint():
