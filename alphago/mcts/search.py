@@ -229,8 +229,9 @@ class Search:
                              f"expected ({len(idx)}, {self.A}) and ({len(idx)},)")
         # a NaN value or prior never compares greater than anything: selection would loop on it
         # for ever (a diverged net's workers spun without end), so it is the evaluator's error
-        legal = obs.legal[idx].astype(bool)
-        if not (np.isfinite(values).all() and np.isfinite(logits[legal]).all()):
+        # (the legal-move gather only when some logit is not finite: illegal moves may carry -inf)
+        if not np.isfinite(values).all() or (not np.isfinite(logits).all()
+                                             and not np.isfinite(logits[obs.legal[idx].astype(bool)]).all()):
             raise ValueError(f"evaluator {type(evaluator).__name__} returned non-finite "
                              f"{'values' if not np.isfinite(values).all() else 'logits on legal moves'} "
                              f"(a diverged net?); the search cannot use them")
