@@ -64,6 +64,7 @@ def _play(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub) -> None:
+    from .ladder_play import ANCHOR_GAMES, GAMES_PER_PLAYER, MAX_ANCHOR_GAMES, MAX_CI, LadderSettings
     la = sub.add_parser("ladder", help="one Elo scale: play rated games into a store, fit Bradley-Terry ratings")
     lsub = la.add_subparsers(dest="ladder_command", required=True)
     f = lsub.add_parser("fit", help="Bradley-Terry Elo with bootstrap intervals from a store of rated games")
@@ -83,14 +84,14 @@ def add_parser(sub) -> None:
     p.add_argument("--size", type=int, required=True)
     p.add_argument("--komi", type=float, required=True)
     p.add_argument("--sims", type=int, default=64, help="simulations of a net whose spec has no @SIMS")
-    p.add_argument("--per-player", type=int, default=24, help="rated games for each --rate player")
-    p.add_argument("--anchor-games", type=int, default=40, help="games between anchors adjacent in --anchors")
-    p.add_argument("--max-ci", type=float, default=150.0,
+    p.add_argument("--per-player", type=int, default=GAMES_PER_PLAYER, help="rated games for each --rate player")
+    p.add_argument("--anchor-games", type=int, default=ANCHOR_GAMES, help="games between anchors adjacent in --anchors")
+    p.add_argument("--max-ci", type=float, default=MAX_CI,
                    help="more anchor games while a gap between close anchors has a wider 95%% interval (Elo)")
-    p.add_argument("--max-anchor-games", type=int, default=2000)
-    p.add_argument("--block", type=int, default=8, help="games per pairing at a time (even)")
-    p.add_argument("--opening-moves", type=int, default=2)
-    p.add_argument("--bank-seed", type=int, default=2026, help="the opening bank every pairing shares")
+    p.add_argument("--max-anchor-games", type=int, default=MAX_ANCHOR_GAMES)
+    p.add_argument("--block", type=int, default=LadderSettings.block, help="games per pairing at a time (even)")
+    p.add_argument("--opening-moves", type=int, default=LadderSettings.opening_moves)
+    p.add_argument("--bank-seed", type=int, default=LadderSettings.bank_seed, help="the opening bank every pairing shares")
     p.add_argument("--parallel", type=int, default=1, help="games at a time")
     p.add_argument("--sgf-dir", help="keep every game as SGF here")
     p.set_defaults(func=_play)

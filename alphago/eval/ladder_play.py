@@ -27,6 +27,11 @@ from .ladder_store import LadderGame, Player, append_games, read_games
 
 COUNTED = ("passes", "move-cap", "resign")   # how a rated game may end; forfeits (crashes, timeouts) are not rated
 ROOT_NOISE = 0.1   # our nets' root Dirichlet fraction (play/evaluation.ROOT_NOISE): varies their games
+# The ladder's defaults, here once (alphago ladder play's flags and an ablation's eval.ladder use them):
+GAMES_PER_PLAYER = 24   # rated games of a player to rate: 3 blocks of 8, so 3 opponents of the scale
+ANCHOR_GAMES = 40       # games between anchors adjacent in strength (20 openings x 2 colours)
+MAX_CI = 150.0          # more anchor games while a gap between close anchors has a wider 95% interval (Elo)
+MAX_ANCHOR_GAMES = 2000  # ... until the store holds this many games between anchors
 
 
 @dataclass(frozen=True)
@@ -109,8 +114,8 @@ def _quick_fit(games: list[LadderGame], anchor: str):
         return None
 
 
-def play_anchors(store: str | Path, anchors: list[Player], st: LadderSettings, games_per_pair: int = 40,
-                 max_ci: float = 150.0, max_games: int = 2000, log: Callable[[str], None] = print) -> int:
+def play_anchors(store: str | Path, anchors: list[Player], st: LadderSettings, games_per_pair: int = ANCHOR_GAMES,
+                 max_ci: float = MAX_CI, max_games: int = MAX_ANCHOR_GAMES, log: Callable[[str], None] = print) -> int:
     """Anchor games (module doc): each pair adjacent in `anchors`' order (weakest first) up to
     games_per_pair, then blocks for the pair of players within 400 Elo of each other whose gap has
     the widest 95% interval, while it is wider than max_ci, until the store holds max_games games
@@ -155,7 +160,7 @@ def widest_gap(games: list[LadderGame], keys: list[str], max_ci: float, near: fl
 
 
 def rate_player(store: str | Path, me: Player, pool: list[Player], st: LadderSettings, anchor: str,
-                games: int = 24, hint: float | None = None, log: Callable[[str], None] = print) -> float | None:
+                games: int = GAMES_PER_PLAYER, hint: float | None = None, log: Callable[[str], None] = print) -> float | None:
     """Play `me` until it has `games` rated games in the store (module doc): each block against the
     player of `pool` (already rated, not yet met) nearest its current estimate. Returns its rating
     after these games (None if no opponent could be found)."""

@@ -169,14 +169,15 @@ def restore_committed(loaded: LoadedAblation, out: Path, report_dir: Path,
     path = out / "evaluations.jsonl"
     have = evaluated_points(path)
     by_key = {f"{arm}/seed{seed}": (arm, seed) for arm, seed in loaded.spec.cells() if arm not in loaded.spec.reuse}
-
-    def mine(key: str) -> list[dict]:
-        arm, seed = by_key[key]
-        return [r for r in rows if r.get("arm") == arm and r.get("seed") == seed]
+    mine: dict[str, list[dict]] = {key: [] for key in by_key}  # the committed rows of each cell, read once
+    for r in rows:
+        key = f"{r.get('arm')}/seed{r.get('seed')}"
+        if key in mine:
+            mine[key].append(r)
 
     def check(key: str, _row: dict) -> str | None:
         # without its checkpoints a restored cell could never be evaluated at the missing points
-        if {r.get("point") for r in mine(key)} != set(range(len(loaded.spec.grid()))):
+        if {r.get("point") for r in mine[key]} != set(range(len(loaded.spec.grid()))):
             return "has no committed evaluation at every matched point"
         return None
 
@@ -187,7 +188,7 @@ def restore_committed(loaded: LoadedAblation, out: Path, report_dir: Path,
     for key, row in found:
         arm, seed = by_key[key]
         write_done(cell_dir(out, arm, seed) / "done.json", row)
-        append_rows(path, [r for r in mine(key) if (arm, seed, r.get("point")) not in have])
+        append_rows(path, [r for r in mine[key] if (arm, seed, r.get("point")) not in have])
         restored.append((arm, seed))
     if restored:
         log(f"restore: {len(restored)} finished cells from {cells_path} (not trained again)")

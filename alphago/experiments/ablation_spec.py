@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import Config, ConfigError, _merge, build, read_yaml
+from ..eval import ladder_play
 
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
@@ -71,13 +72,13 @@ class LadderSpec:
     """
     anchors: tuple[str, ...]
     anchor: str = "gnugo:10"
-    games: int = 24
-    block: int = 8
-    anchor_games: int = 40
-    max_anchor_games: int = 800
-    max_ci: float = 150.0
-    opening_moves: int = 2
-    bank_seed: int = 2026
+    games: int = ladder_play.GAMES_PER_PLAYER
+    block: int = ladder_play.LadderSettings.block
+    anchor_games: int = ladder_play.ANCHOR_GAMES
+    max_anchor_games: int = 800   # not ladder_play's 2000: in a study the anchors are a side cost of the cells
+    max_ci: float = ladder_play.MAX_CI
+    opening_moves: int = ladder_play.LadderSettings.opening_moves
+    bank_seed: int = ladder_play.LadderSettings.bank_seed
     direct: tuple[str, ...] = ()
 
     def direct_matches(self) -> list[tuple[str, str, int]]:

@@ -141,6 +141,10 @@ class Schedule:
             return "flops"
         return None
 
+    def _share(self) -> int:
+        """Games each worker plays per request: the phase's games split over the pool as it is now."""
+        return max(1, math.ceil(self.games_per_phase / self.pool.size))
+
     def _timed(self, fn, *args):
         t = time.time()
         try:
@@ -157,7 +161,7 @@ class Schedule:
         if self.stopped_by is not None:
             return self.stopped_by
         weights = learner.weights()
-        per_worker = max(1, math.ceil(self.games_per_phase / pool.size))
+        per_worker = self._share()
         for i in range(pool.size):
             pool.play(i, per_worker, weights, c.version)
         grown = 0           # workers the pool added at the last phase boundary (they start playing at once)
@@ -185,7 +189,7 @@ class Schedule:
             if phase_over:
                 weights, last = self._train(weights, last)
                 grown = pool.grow()   # a cluster that gained nodes: more workers (run.workers: auto)
-                per_worker = max(1, math.ceil(self.games_per_phase / pool.size))   # (it may have lost some)
+                per_worker = self._share()   # the pool may have grown or lost workers
             self.reporter.status(c, last, time.time() - self.start)
             if phase_over:
                 if self.on_phase is not None:
