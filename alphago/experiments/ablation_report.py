@@ -313,11 +313,14 @@ def write_report(loaded: LoadedAblation, out: Path, report_dir: Path, command: s
           (f"- seeds {list(spec.seeds)} (run.seed: self-play, sampling and initialisation), the same for every arm"
            if not spec.arm_seeds else "- seeds (run.seed: self-play, sampling and initialisation): "
            + "; ".join(f"{a} {list(spec.seeds_of(a))}" for a in spec.arms)),
-          f"- evaluation: {spec.eval.games} games per reference and point, colours alternating, "
-          + (f"each from {spec.eval.opening_moves} random opening moves (each opening played with both colours), "
-             if spec.eval.opening_moves else "") + f"our net at "
-          f"{spec.eval.sims} simulations with 10% root noise, never resigning; references "
-          f"{', '.join(f'`{r}`' for r in spec.eval.references)}"
+          (f"- evaluation: {spec.eval.games} games per reference and point, colours alternating, "
+           + (f"each from {spec.eval.opening_moves} random opening moves (each opening played with both colours), "
+              if spec.eval.opening_moves else "") + f"our net at "
+           f"{spec.eval.sims} simulations with 10% root noise, never resigning; references "
+           f"{', '.join(f'`{r}`' for r in spec.eval.references)}"
+           if spec.eval.references else
+           f"- evaluation: no fixed references (strength from the ladder below); our net at {spec.eval.sims} "
+           f"simulations with 10% root noise, never resigning")
           + (f"; added after the runs (eval.extra_references: played by every evaluated checkpoint still on "
              f"disk, the same games and simulations) {', '.join(f'`{r}`' for r in spec.eval.extra_references)}"
              if spec.eval.extra_references else ""),
