@@ -158,3 +158,13 @@ def test_widest_gap_picks_the_close_pair_with_the_least_evidence():
     (i, j), width = widest_gap(store, ["a", "b", "c"], max_ci=150.0)
     assert (i, j) in ((1, 2), (0, 2)) and width > 150
     assert widest_gap(store, ["a", "b", "c"], max_ci=10_000.0) is None
+
+
+def test_anchor_labels_close_in_elo_share_one_label():
+    """The Elo plot's anchor lines: labels a few Elo apart would print over each other, so anchors
+    closer than 30 Elo to the previous one share one label at the group's lowest line."""
+    from alphago.experiments.ladder_report import _label_groups
+    anchors = [{"elo": 5.0, "label": "gnugo:7"}, {"elo": -97.0, "label": "gnugo:1"}, {"elo": 0.0, "label": "gnugo:10"},
+               {"elo": -16.0, "label": "gnugo:3"}, {"elo": 341.0, "label": "7x7@64"}]
+    assert _label_groups(anchors) == [(-97.0, "gnugo:1"), (-16.0, "gnugo:3, gnugo:10, gnugo:7"), (341.0, "7x7@64")]
+    assert _label_groups([]) == []

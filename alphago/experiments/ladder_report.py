@@ -180,6 +180,18 @@ def section(loaded: LoadedAblation, a: dict | None) -> list[str]:
     return L
 
 
+def _label_groups(anchors, within: float = 30.0) -> list[tuple[float, str]]:
+    """The anchors' line labels, those closer than `within` Elo to the previous one joined into one
+    label at the group's lowest line (labels a few Elo apart would print over each other)."""
+    groups: list[list[dict]] = []
+    for v in sorted(anchors, key=lambda v: v["elo"]):
+        if groups and v["elo"] - groups[-1][-1]["elo"] < within:
+            groups[-1].append(v)
+        else:
+            groups.append([v])
+    return [(g[0]["elo"], ", ".join(v["label"] for v in g)) for g in groups]
+
+
 def plot(loaded: LoadedAblation, a: dict | None, report_dir: Path) -> list[str]:
     """elo_vs_flops.png: one panel per comparison with the first arm (two bands each: seed min-max),
     anchors as dotted lines; returns the file names."""
@@ -198,7 +210,8 @@ def plot(loaded: LoadedAblation, a: dict | None, report_dir: Path) -> list[str]:
             ax.fill_between(xs, cur["min"], cur["max"], color=c, alpha=0.18)
         for v in a["anchors"].values():
             ax.axhline(v["elo"], color="0.6", lw=0.7, ls=":")
-            ax.text(xs[0], v["elo"], v["label"], fontsize=6, color="0.4", va="bottom")
+        for elo, names in _label_groups(a["anchors"].values()):
+            ax.text(xs[0], elo, names, fontsize=6, color="0.4", va="bottom")
         ax.set_xlim(min(xs) / 1.15, max(xs) * 1.15)   # also when an arm has no rated point yet (all NaN)
         log_axis(ax, "x")
         m = a["multipliers"].get(arm)
