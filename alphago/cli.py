@@ -17,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .experiments.ablate import add_parser as add_ablate
     from .experiments.distill import add_parser as add_distill
     from .experiments.horizon import add_parser as add_horizon
+    from .experiments.multiplier_sim import add_parser as add_multiplier_sim
     from .run.plot import add_parser as add_plot
     from .experiments.probe import add_parser as add_probe
     from .experiments.toy_bits import add_parser as add_toy
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_probe(sub)
     add_ablate(sub)
     add_horizon(sub)
+    add_multiplier_sim(sub)
     add_distill(sub)
     add_selfplay(sub)
     add_play(sub)           # gtp, play, serve, arena, ladder

@@ -62,3 +62,35 @@ def test_flop_multiplier_censored():
     assert math.isnan(m.estimate) and m.censored_above == 3 and "never reaches" in m.bound
     m = flop_multiplier(flops, [0.0, 10.0, 20.0], [500.0, 600.0, 700.0])
     assert math.isnan(m.estimate) and m.censored_below == 3 and "starts stronger" in m.bound
+
+
+def test_parallel_shift_recovers_a_known_shift_and_refuses_flat_curves():
+    from alphago.experiments.flop_multiplier import parallel_shift
+    flops = [2.0 ** k for k in np.arange(40, 44, 0.5)]
+    x = np.log2(flops)
+    soft, hard = 60 * (x - 40), 60 * (x - 40 - 1.5)
+    assert parallel_shift(flops, list(soft), list(hard)) == pytest.approx(2 ** 1.5)
+    hard[2] = math.nan   # a point missing in one arm is left out of both
+    assert parallel_shift(flops, list(soft), list(hard)) == pytest.approx(2 ** 1.5)
+    assert math.isnan(parallel_shift(flops, [0.0] * 8, [0.0] * 8))   # no learning: no shift defined
+
+
+def test_multiplier_sim_without_noise_is_exact_and_with_noise_reports_its_characteristics():
+    """alphago multiplier-sim: with no rating error and no seed effect every simulated study gives the
+    true multiplier and an interval that is that point, for both estimators; with the ladder's rating
+    error the figures are shares and factors in range."""
+    from alphago.experiments.multiplier_sim import Setting, simulate, study_grid
+    grid = study_grid()
+    assert grid[-1] == pytest.approx(8e13) and grid[0] == pytest.approx(8e13 / 2 ** 3.5)
+    for exact in simulate(Setting(2.0, 60.0, point_sd=0.0), grid, trials=3, replicates=20):
+        assert exact.median_ratio == pytest.approx(1.0) and abs(exact.bias_doublings) < 1e-9
+        assert exact.coverage == 1.0 and exact.excludes_one == 1.0 and exact.median_width == pytest.approx(1.0)
+    for noisy in simulate(Setting(1.5, 60.0, seed_sd=50.0, seeds_ref=4, seeds_other=4), grid, trials=20, replicates=100):
+        assert 0 <= noisy.coverage <= 1 and 0 <= noisy.excludes_one <= 1 and noisy.median_width > 1
+        assert noisy.coverage + noisy.no_estimate <= 1 + 1e-9
+    # neither arm learns (flat curves, no noise): the primary estimator's flat curve "reaches" every level
+    # at its first point, so it says 2^-(mean distance of the points from the first), 0.30 here, not 1;
+    # the parallel-lines estimator gives no estimate
+    primary, parallel = simulate(Setting(1.0, 0.0, point_sd=0.0), grid, trials=2, replicates=10)
+    assert primary.median_ratio == pytest.approx(2 ** -np.mean(np.log2(grid) - np.log2(grid[0])))
+    assert parallel.no_estimate == 1.0

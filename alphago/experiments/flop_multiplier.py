@@ -69,3 +69,22 @@ def flop_multiplier(flops: list[float], reference: list[float], other: list[floa
     if len(shifts) < min_overlap:
         return Multiplier(math.nan, len(shifts), above, below)
     return Multiplier(float(2.0 ** np.mean(shifts)), len(shifts), above, below)
+
+
+def parallel_shift(flops: list[float], reference: list[float], other: list[float]) -> float:
+    """A second estimator of M (not the pre-registered one): both curves fitted by least squares as
+    straight lines in x = log2 FLOPs with one common slope b and their own intercepts, over the points
+    where both are finite; log2 M = (intercept_ref - intercept_other) / b. No running maximum, so a noisy
+    point does not pull the other arm's curve up; it assumes parallel lines, and gives NaN when the
+    common slope is not positive (neither arm learns: no shift is defined)."""
+    xs = np.log2(np.asarray(flops, float))
+    r, h = np.asarray(reference, float), np.asarray(other, float)
+    ok = np.isfinite(r) & np.isfinite(h)
+    if ok.sum() < 2:
+        return math.nan
+    x, r, h = xs[ok], r[ok], h[ok]
+    xc = x - x.mean()
+    b = float((xc @ (r - r.mean()) + xc @ (h - h.mean())) / (2 * (xc @ xc)))
+    if not b > 0:
+        return math.nan
+    return float(2.0 ** ((r.mean() - h.mean()) / b))
