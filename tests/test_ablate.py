@@ -464,6 +464,13 @@ def test_eval_ladder_rates_every_evaluated_checkpoint(tmp_path):
     assert json.loads((rep / "cells.json").read_text()) == cells
     summary = json.loads((rep / "summary.json").read_text())
     assert summary["seeds"] == {"visits": 1, "action": 1} and summary["flop_multiplier"]["arm"] == "action"
+    # the parallel-lines estimator beside it, on the same curves (not pre-registered: the report says so)
+    from alphago.experiments.flop_multiplier import parallel_shift
+    par = summary["flop_multiplier_parallel"]
+    assert par["arm"] == "action" and set(par) == {"arm", "versus", "estimate", "ci_low", "ci_high"}
+    curves = summary["ladder"]["curves"]
+    expect = parallel_shift(summary["ladder"]["grid"], curves["visits"]["mean"], curves["action"]["mean"])
+    assert (par["estimate"] is None and math.isnan(expect)) or par["estimate"] == pytest.approx(expect, nan_ok=True)
     lad = summary["ladder"]
     assert lad["games"] == len(games) and set(lad["anchors"]) == {"gnugo:1", "gnugo:10"}
     assert lad["curves"]["visits"]["mean"][1] == pytest.approx(fit_ladder(games, "gnugo:10", bootstrap=0).rating(

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .flop_multiplier import flop_multiplier
+from .flop_multiplier import flop_multiplier, parallel_shift
 from .stats import paired_by_seed
 
 if TYPE_CHECKING:
@@ -47,6 +47,12 @@ def elo_table(loaded: LoadedAblation, rows: list[dict], fit) -> dict[str, np.nda
 def _elo(values: np.ndarray, keys: np.ndarray) -> np.ndarray:
     """Elo of a key-index table (NaN where -1)."""
     return np.where(keys >= 0, values[np.maximum(keys, 0)], np.nan)
+
+
+def _interval(vals: np.ndarray) -> tuple[float, float]:
+    """The 95% percentile interval of the finite replicate values (NaN, NaN when there are none)."""
+    ok = vals[np.isfinite(vals)]
+    return (float(np.percentile(ok, 2.5)), float(np.percentile(ok, 97.5))) if ok.size else (math.nan, math.nan)
 
 
 def _rated_seeds(keys: np.ndarray) -> np.ndarray:
@@ -84,22 +90,27 @@ def analyse(loaded: LoadedAblation, rows: list[dict], store: Path, anchor: str,
         if len(seeds_full[arm]) < 1 or len(seeds_full[base]) < 1:
             continue
         m = flop_multiplier(grid, curves[base]["mean"], curves[arm]["mean"])
+        par = parallel_shift(grid, curves[base]["mean"], curves[arm]["mean"])
         kb, ka = tables[base][_rated_seeds(tables[base])], tables[arm][_rated_seeds(tables[arm])]
-        vals = np.empty(replicates)
+        vals, pvals = np.empty(replicates), np.empty(replicates)
         for b in range(replicates):
             row = fit.samples[b % fit.samples.shape[0]] if fit.samples.shape[0] else fit.elo
             eb = _elo(row, kb[rng.integers(0, len(kb), len(kb))])
             ea = _elo(row, ka[rng.integers(0, len(ka), len(ka))])
             with warnings.catch_warnings():  # a replicate whose resampled seeds miss a point: NaN there
                 warnings.simplefilter("ignore", RuntimeWarning)
-                vals[b] = flop_multiplier(grid, list(np.nanmean(eb, axis=0)), list(np.nanmean(ea, axis=0))).estimate
-        ok = vals[np.isfinite(vals)]
-        lo, hi = (float(np.percentile(ok, 2.5)), float(np.percentile(ok, 97.5))) if ok.size else (math.nan, math.nan)
+                mb, ma = list(np.nanmean(eb, axis=0)), list(np.nanmean(ea, axis=0))
+            vals[b] = flop_multiplier(grid, mb, ma).estimate
+            pvals[b] = parallel_shift(grid, mb, ma)   # the same replicates: the two intervals are comparable
+        lo, hi = _interval(vals)
+        plo, phi = _interval(pvals)
         budget = paired_by_seed({s: curves[arm]["per_seed"][str(s)][-1] for s in seeds_full[arm]},
                                 {s: curves[base]["per_seed"][str(s)][-1] for s in seeds_full[base]})
         mult[arm] = {"estimate": m.estimate, "ci_low": lo, "ci_high": hi, "overlap": m.overlap,
                      "censored_above": m.censored_above, "censored_below": m.censored_below, "bound": m.bound,
-                     "replicates_censored": int(replicates - ok.size), "replicates": replicates,
+                     "replicates_censored": int(replicates - np.isfinite(vals).sum()), "replicates": replicates,
+                     "parallel": {"estimate": par, "ci_low": plo, "ci_high": phi,
+                                  "replicates_censored": int(replicates - np.isfinite(pvals).sum())},
                      "budget_elo_difference": None if budget is None else
                      {"mean": budget.mean, "lo": budget.lo, "hi": budget.hi, "p": budget.p, "seeds": budget.n}}
     anchors = {}
@@ -167,6 +178,18 @@ def section(loaded: LoadedAblation, a: dict | None) -> list[str]:
         est = _m(m["estimate"]) if math.isfinite(m["estimate"]) else f"n/a ({m['bound']})"
         L.append(f"| {arm} | {est} | [{_m(m['ci_low'])}, {_m(m['ci_high'])}] | {m['overlap']} of {len(a['grid'])} | "
                  f"{m['replicates_censored']} of {m['replicates']} | {diff} |")
+    if any("parallel" in m for m in a["multipliers"].values()):
+        L += ["", "A second estimator, added on 2026-12-05 after the study's first cells were rated and **not "
+              "pre-registered** (PROTOCOL.md, Deviations): both arms' seed-mean curves fitted as parallel lines "
+              "in log FLOPs (experiments/flop_multiplier.parallel_shift), on the same bootstrap replicates. On "
+              "simulated studies with a known multiplier the pre-registered estimator's running maximum pulls "
+              "it toward the other arm (`alphago multiplier-sim`: docs/results/soft_vs_hard_7x7_v2/multiplier_sim.md); "
+              "the primary endpoint remains the one above.", "",
+              "| arm | parallel-lines multiplier | 95% interval | replicates without an estimate |", "|---|---|---|---|"]
+        for arm, m in a["multipliers"].items():
+            q = m["parallel"]
+            L.append(f"| {arm} | {_m(q['estimate'])} | [{_m(q['ci_low'])}, {_m(q['ci_high'])}] | "
+                     f"{q['replicates_censored']} of {m['replicates']} |")
     if a.get("direct"):
         L += ["", "Direct matches at matched FLOPs (the two arms' checkpoints of the same seed; score of the first "
               "named arm, mean over seeds with a t-interval over seeds and the sign-flip p against 0.5):", ""]

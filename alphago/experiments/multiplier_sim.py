@@ -9,7 +9,9 @@ in the per-seed values, once in the replicate's fit): this command measures both
 with no data of the study, so that its interval can be read for what it is.
 
 The model (Elo on the ladder's scale, x = log2 FLOPs at the study's matched points):
-  reference arm   E(x) = slope * (x - x_0)                    (linear in log FLOPs: a simplification)
+  reference arm   E(x) = slope * (x - x_0)                    (linear in log FLOPs: a simplification), or
+                  slope * H * (1 - exp(-(x - x_0) / H)), H = 2   (saturating: the parallel-lines estimator's
+                                                              assumption broken on purpose)
   other arm       E(x - log2 M): it needs M times the FLOPs for every level
   a run (seed)    its arm's curve + an offset ~ N(0, seed_sd)
   a rated point   + N(0, point_sd): the rating error of one checkpoint. From the ladder's design: 24 games
@@ -27,13 +29,14 @@ import argparse
 import json
 import math
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from .flop_multiplier import flop_multiplier, parallel_shift
 
+SATURATION = 2.0   # doublings: the saturating curve's scale (Setting.shape)
 POINT_SD = 400 / math.log(10) / math.sqrt(24 * 0.25)   # 70.9 Elo: 24 games near 50:50 (module doc)
 
 
@@ -47,6 +50,16 @@ class Setting:
     seed_sd: float = 0.0
     seeds_ref: int = 8
     seeds_other: int = 8
+    shape: str = "linear"      # "linear" | "saturating": slope * H * (1 - exp(-(x - x_0) / H)), H = 2 doublings
+                               # (the slope at x_0, a sixth of it at the budget: a curve that flattens)
+
+    def curve(self, x: np.ndarray) -> np.ndarray:
+        """The reference arm's true Elo at x = log2 FLOPs - x_0."""
+        if self.shape == "linear":
+            return self.slope * x
+        if self.shape == "saturating":
+            return self.slope * SATURATION * (1 - np.exp(-x / SATURATION))
+        raise ValueError(f"shape must be linear or saturating, got {self.shape!r}")
 
 
 @dataclass(frozen=True)
@@ -73,8 +86,8 @@ def simulate(setting: Setting, grid: list[float], trials: int = 200, replicates:
     rng = np.random.default_rng(seed)
     xs = np.log2(np.asarray(grid, float))
     shift = math.log2(setting.multiplier)
-    truth_ref = setting.slope * (xs - xs[0])
-    truth_other = setting.slope * (xs - shift - xs[0])
+    truth_ref = setting.curve(xs - xs[0])
+    truth_other = setting.curve(xs - shift - xs[0])
     got: dict[str, list[tuple[float, float, float]]] = {name: [] for name in ESTIMATORS}   # (estimate, lo, hi)
 
     def runs(truth: np.ndarray, n: int) -> np.ndarray:
@@ -129,12 +142,12 @@ def report(rows: list[Characteristics], grid: list[float], trials: int, replicat
          "fits both arms' seed-mean curves as parallel lines in log FLOPs (flop_multiplier.parallel_shift), on "
          "the same simulated studies and bootstrap replicates. Slope 0: neither arm learns, no multiplier is "
          "defined, and only the share of intervals that exclude 1 (a false claim) means anything.", "",
-         "| true M | slope (Elo / doubling) | point sd | seed sd | seeds | estimator | median estimate / M "
+         "| true M | curve | slope (Elo / doubling) | point sd | seed sd | seeds | estimator | median estimate / M "
          "| bias (doublings) | 95% coverage | interval excludes 1 | median hi / lo | no estimate |",
-         "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+         "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for c in rows:
         s = c.setting
-        L.append(f"| {s.multiplier:g} | {s.slope:g} | {s.point_sd:.0f} | {s.seed_sd:g} | {s.seeds_ref}/{s.seeds_other} "
+        L.append(f"| {s.multiplier:g} | {s.shape} | {s.slope:g} | {s.point_sd:.0f} | {s.seed_sd:g} | {s.seeds_ref}/{s.seeds_other} "
                  f"| {c.estimator} | {c.median_ratio:.2f} | {c.bias_doublings:+.2f} | {c.coverage:.2f} | {c.excludes_one:.2f} "
                  f"| {c.median_width:.1f} | {c.no_estimate:.2f} |")
     return "\n".join(L) + "\n"
@@ -143,7 +156,8 @@ def report(rows: list[Characteristics], grid: list[float], trials: int, replicat
 # slope 0: neither arm learns (what the estimator says when there is nothing to find)
 DEFAULT_SETTINGS = [Setting(1.0, 0.0, seed_sd=sd) for sd in (0.0, 50.0)] + [
     Setting(m, slope, seed_sd=sd) for slope in (30.0, 60.0, 120.0) for m in (1.0, 1.5, 2.0) for sd in (0.0, 50.0)] + [
-    Setting(m, 60.0, seed_sd=50.0, seeds_other=4) for m in (1.0, 1.5, 2.0)]   # the 7x7 study's argmax, smoothed
+    Setting(m, 60.0, seed_sd=50.0, seeds_other=4) for m in (1.0, 1.5, 2.0)] + [   # the 7x7 study's argmax, smoothed
+    Setting(m, slope, seed_sd=50.0, shape="saturating") for slope in (60.0, 120.0) for m in (1.0, 1.5, 2.0)]
 
 
 def main(args: argparse.Namespace) -> int:
@@ -152,14 +166,14 @@ def main(args: argparse.Namespace) -> int:
         Setting(m, s, seed_sd=sd, seeds_ref=args.seeds, seeds_other=args.seeds)
         for s in args.slope for m in args.multiplier for sd in args.seed_sd]
     if args.multiplier is None and args.seeds != 8:
-        settings = [Setting(s.multiplier, s.slope, s.point_sd, s.seed_sd, args.seeds, args.seeds) for s in settings]
+        settings = [replace(s, seeds_ref=args.seeds, seeds_other=args.seeds) for s in settings]
     rows = []
     with warnings.catch_warnings():   # replicates whose curves never overlap: NaN, counted
         warnings.simplefilter("ignore", RuntimeWarning)
         for i, s in enumerate(settings):
             for c in simulate(s, grid, args.trials, args.replicates, seed=args.seed + i):
                 rows.append(c)
-                print(f"M {s.multiplier:g}, slope {s.slope:g}, seed sd {s.seed_sd:g}, seeds {s.seeds_ref}/{s.seeds_other}, "
+                print(f"M {s.multiplier:g}, {s.shape}, slope {s.slope:g}, seed sd {s.seed_sd:g}, seeds {s.seeds_ref}/{s.seeds_other}, "
                       f"{c.estimator}: median ratio {c.median_ratio:.2f}, bias {c.bias_doublings:+.2f} doublings, "
                       f"coverage {c.coverage:.2f}, excludes 1 {c.excludes_one:.2f}", flush=True)
     command = "alphago multiplier-sim" + (f" --trials {args.trials}" if args.trials != 200 else "") + (
