@@ -143,13 +143,14 @@ def report(rows: list[Characteristics], grid: list[float], trials: int, replicat
          "the same simulated studies and bootstrap replicates. Slope 0: neither arm learns, no multiplier is "
          "defined, and only the share of intervals that exclude 1 (a false claim) means anything.", "",
          "| true M | curve | slope (Elo / doubling) | point sd | seed sd | seeds | estimator | median estimate / M "
-         "| bias (doublings) | 95% coverage | interval excludes 1 | median hi / lo | no estimate |",
+         "| bias (doublings) | 95% coverage | interval excludes 1 (M = 1: a false claim; M > 1: power) | median hi / lo "
+         "| no estimate |",
          "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for c in rows:
         s = c.setting
         L.append(f"| {s.multiplier:g} | {s.shape} | {s.slope:g} | {s.point_sd:.0f} | {s.seed_sd:g} | {s.seeds_ref}/{s.seeds_other} "
                  f"| {c.estimator} | {c.median_ratio:.2f} | {c.bias_doublings:+.2f} | {c.coverage:.2f} | {c.excludes_one:.2f} "
-                 f"| {c.median_width:.1f} | {c.no_estimate:.2f} |")
+                 f"| {c.median_width:.3g} | {c.no_estimate:.2f} |")
     return "\n".join(L) + "\n"
 
 
