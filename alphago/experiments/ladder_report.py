@@ -168,7 +168,9 @@ def section(loaded: LoadedAblation, a: dict | None) -> list[str]:
     base = arms[0]
     L += ["", f"FLOP multiplier at matched Elo (the FLOPs an arm needs over `{base}`'s to reach the same Elo; "
           "experiments/flop_multiplier.py), 95% interval from bootstrap replicates clustered by seed with the "
-          "games' noise; and the Elo difference at the budget paired by seed:", "",
+          "games' noise; and the Elo difference at the budget paired by seed. On simulated studies "
+          "(`alphago multiplier-sim`) these intervals are about 95% ones with 8 seeds per arm but about 87% ones "
+          "when one arm has 4: percentile intervals from few resampled seeds are too narrow.", "",
           "| arm | multiplier | 95% interval | points matched | replicates censored | Elo at budget - "
           f"{base}, paired by seed |", "|---|---|---|---|---|---|"]
     for arm, m in a["multipliers"].items():
