@@ -28,6 +28,8 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import shlex
+import sys
 import warnings
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -164,7 +166,8 @@ DEFAULT_SETTINGS = [Setting(1.0, 0.0, seed_sd=sd) for sd in (0.0, 50.0)] + [
 def main(args: argparse.Namespace) -> int:
     grid = study_grid(args.budget, args.points, args.ratio)
     settings = DEFAULT_SETTINGS if not args.multiplier else [
-        Setting(m, s, seed_sd=sd, seeds_ref=args.seeds, seeds_other=args.seeds)
+        Setting(m, s, point_sd=args.point_sd, seed_sd=sd, seeds_ref=args.seeds, seeds_other=args.seeds_other or args.seeds,
+                shape=args.shape)
         for s in args.slope for m in args.multiplier for sd in args.seed_sd]
     if args.multiplier is None and args.seeds != 8:
         settings = [replace(s, seeds_ref=args.seeds, seeds_other=args.seeds) for s in settings]
@@ -177,8 +180,8 @@ def main(args: argparse.Namespace) -> int:
                 print(f"M {s.multiplier:g}, {s.shape}, slope {s.slope:g}, seed sd {s.seed_sd:g}, seeds {s.seeds_ref}/{s.seeds_other}, "
                       f"{c.estimator}: median ratio {c.median_ratio:.2f}, bias {c.bias_doublings:+.2f} doublings, "
                       f"coverage {c.coverage:.2f}, excludes 1 {c.excludes_one:.2f}", flush=True)
-    command = "alphago multiplier-sim" + (f" --trials {args.trials}" if args.trials != 200 else "") + (
-        f" --replicates {args.replicates}" if args.replicates != 1000 else "")
+    argv = sys.argv[1:] if sys.argv[1:2] == ["multiplier-sim"] else ["multiplier-sim"]   # as it was called
+    command = "alphago " + " ".join(shlex.quote(a) for a in argv)
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
@@ -198,10 +201,16 @@ def add_parser(sub) -> None:
                        "interval coverage, power (no data)")
     p.add_argument("--trials", type=int, default=200, help="simulated studies per setting")
     p.add_argument("--replicates", type=int, default=1000, help="bootstrap replicates per study")
-    p.add_argument("--multiplier", type=float, nargs="+", help="true multipliers (default: a grid of settings)")
+    p.add_argument("--multiplier", type=float, nargs="+",
+                   help="true multipliers; with it --slope, --seed-sd, --point-sd, --shape, --seeds-other apply "
+                   "(default: the grid of settings in multiplier_sim.md)")
     p.add_argument("--slope", type=float, nargs="+", default=[60.0], help="Elo per doubling of FLOPs")
     p.add_argument("--seed-sd", type=float, nargs="+", default=[0.0], help="the seed effect, Elo sd")
     p.add_argument("--seeds", type=int, default=8, help="seeds per arm")
+    p.add_argument("--seeds-other", type=int, help="seeds of the other arm (default: --seeds)")
+    p.add_argument("--point-sd", type=float, default=POINT_SD,
+                   help=f"a rated checkpoint's Elo error (default {POINT_SD:.1f}: 24 games near 50:50)")
+    p.add_argument("--shape", choices=["linear", "saturating"], default="linear")
     p.add_argument("--budget", type=float, default=8e13)
     p.add_argument("--points", type=int, default=8)
     p.add_argument("--ratio", type=float, default=math.sqrt(2))
