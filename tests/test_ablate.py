@@ -150,6 +150,14 @@ def test_tiny_ablation_end_to_end_and_resume(tmp_path, capsys):
     summary = json.loads((rep / "summary.json").read_text())
     assert summary["arms"]["action"]["points"][-1]["target_entropy"][0] == pytest.approx(0.0, abs=1e-6)
     assert summary["arms"]["visits"]["points"][-1]["target_entropy"][0] > 0.1
+    # --status reads where it stands and writes nothing
+    files = sorted(p for p in tmp_path.rglob("*") if p.is_file())
+    capsys.readouterr()
+    assert main(["ablate", str(spec), "--out", str(out), "--report-dir", str(rep), "--status"]) == 0
+    status = capsys.readouterr().out
+    assert "2 trained (2 evaluated at every point), 0 training, 0 waiting" in status
+    assert re.search(r"visits/seed0: trained, [0-9.e+]+ FLOPs, evaluated 2/2", status) and "training: none left" in status
+    assert sorted(p for p in tmp_path.rglob("*") if p.is_file()) == files
     # rerun: nothing is trained or evaluated again
     mtimes = {p: p.stat().st_mtime for p in (out / "runs").rglob("step_*.pt")}
     assert main(["ablate", str(spec), "--out", str(out), "--report-dir", str(rep)]) == 0
@@ -479,3 +487,27 @@ def test_eval_ladder_rates_every_evaluated_checkpoint(tmp_path):
     assert "## One Elo scale (eval.ladder)" in report and (rep / "elo_vs_flops.png").exists()
     from alphago.experiments.ablation_results import cell_fingerprint
     assert cell_fingerprint(load_ablation(spec, ROOT), "visits", 0) == cells["visits/seed0"]["fingerprint"]
+
+
+def test_status_of_a_cell_in_training_and_the_time_left(tmp_path):
+    """--status on an ablation mid-run: a cell with checkpoint rows is training (its FLOPs, share of the
+    budget and present speed from its last two checkpoint rows), the rest wait; the training time left
+    is the FLOPs still to train over that speed."""
+    from alphago.experiments.ablation_status import status
+    spec = _write(tmp_path, GOOD)
+    loaded = load_ablation(spec, ROOT)
+    out = tmp_path / "out"
+    run = out / "runs" / "visits" / "seed0"
+    run.mkdir(parents=True)
+    budget = loaded.spec.budget_flops
+    rows = [{"step": 1, "loss": 1.0}, {"event": "checkpoint", "flops": budget / 4, "wall_s": 10.0},
+            {"event": "checkpoint", "flops": budget / 2, "wall_s": 20.0}]
+    (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    lines = status(loaded, out, None, jobs=2)
+    text = "\n".join(lines)
+    cells = len(loaded.spec.cells())
+    assert f"0 trained (0 evaluated at every point), 1 training, {cells - 1} waiting" in text
+    assert "visits/seed0: training" in text and "(50% of the budget" in text
+    rate = (budget / 4) / 10.0
+    left = budget / 2 + (cells - 1) * budget
+    assert f"~{left / rate / 2 / 3600:.1f} h at 2 cell(s)" in text

@@ -264,6 +264,11 @@ def main(args: argparse.Namespace) -> int:
             return 2
     out = Path(args.out or ROOT / "runs" / "ablate" / spec.name)
     report_dir = Path(args.report_dir or ROOT / "docs" / "results" / spec.name)
+    if args.status:   # read only: safe beside the running ablation
+        from .ablation_ladder import store_path
+        from .ablation_status import status
+        print("\n".join(status(loaded, out, store_path(report_dir) if spec.eval.ladder else None, args.jobs)))
+        return 0
     out.mkdir(parents=True, exist_ok=True)
     cells = spec.cells()
     restore_committed(loaded, out, report_dir, log=lambda m: print(m, flush=True))
@@ -342,6 +347,9 @@ def add_parser(sub) -> None:
     a.add_argument("ablation", help="the ablation file (configs/ablation/*.yaml)")
     a.add_argument("--out", help="run directories and evaluations (default: runs/ablate/NAME)")
     a.add_argument("--report-dir", help="report.md and plots (default: docs/results/NAME)")
+    a.add_argument("--status", action="store_true",
+                   help="print where the ablation stands (cells trained, training, rated; the training time "
+                   "left at the present speed) and exit; reads OUT only")
     a.add_argument("--stages", nargs="+", default=["train", "evaluate", "report"],
                    choices=["train", "evaluate", "report", "match"],
                    help="which stages to run (default: train evaluate report); match: more games at one matched "

@@ -1,0 +1,107 @@
+"""`alphago ablate FILE --status`: where a long ablation stands, read from its output directory only
+(nothing is trained, evaluated or written; safe beside the running study).
+
+Per cell: trained (done.json), training (its run directory's newest checkpoint row: FLOPs so far and
+the share of the budget) or waiting; and how many of its matched points have an evaluation row (and,
+with eval.ladder, a rating). Then the ladder store's size and an estimate of the training time left:
+the FLOPs still to train over the speed the running cells show now (FLOPs per second between their
+last two checkpoint rows, i.e. as fast as this machine trains under its present load), cells at a time
+as given by --jobs. Ladder games are not in the estimate (their count depends on the fits).
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..data.jsonl import read_jsonl
+from .ablation_results import cell_dir, read_eval_rows
+
+TAIL_BYTES = 1 << 16   # the end of a metrics.jsonl holds its newest checkpoint rows
+
+
+@dataclass(frozen=True)
+class CellStatus:
+    """state: "trained" | "training" | "waiting"; flops: the ledger's FLOPs (trained: at the end,
+    training: at its newest checkpoint, waiting: 0); rate: FLOPs per second between its last two
+    checkpoint rows (training cells only, else None); points: matched points with an evaluation row;
+    rated: those with a ladder rating."""
+    arm: str
+    seed: int
+    state: str
+    flops: float
+    rate: float | None
+    points: int
+    rated: int
+
+
+def _checkpoint_rows(metrics: Path) -> list[dict]:
+    """The checkpoint rows in the last TAIL_BYTES of a metrics.jsonl (the first, cut line dropped)."""
+    if not metrics.exists():
+        return []
+    with open(metrics, "rb") as f:
+        size = f.seek(0, os.SEEK_END)
+        f.seek(max(0, size - TAIL_BYTES))
+        lines = f.read().decode("utf-8", "replace").splitlines()[1 if size > TAIL_BYTES else 0:]
+    rows = []
+    for line in lines:
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if row.get("event") == "checkpoint" and "flops" in row and "wall_s" in row:
+            rows.append(row)
+    return rows
+
+
+def cell_status(out: Path, arm: str, seed: int, rows: list[dict]) -> CellStatus:
+    run = cell_dir(out, arm, seed)
+    mine = [r for r in rows if r.get("arm") == arm and r.get("seed") == seed]
+    points, rated = len({r["point"] for r in mine}), len({r["point"] for r in mine if r.get("ladder_key")})
+    if (run / "done.json").exists():
+        done = json.loads((run / "done.json").read_text())
+        return CellStatus(arm, seed, "trained", float(done.get("flops", 0.0)), None, points, rated)
+    ck = _checkpoint_rows(run / "metrics.jsonl")
+    if not ck:
+        return CellStatus(arm, seed, "waiting", 0.0, None, points, rated)
+    rate = None
+    if len(ck) >= 2 and ck[-1]["wall_s"] > ck[-2]["wall_s"]:
+        rate = (ck[-1]["flops"] - ck[-2]["flops"]) / (ck[-1]["wall_s"] - ck[-2]["wall_s"])
+    return CellStatus(arm, seed, "training", float(ck[-1]["flops"]), rate, points, rated)
+
+
+def status(loaded, out: Path, store: Path | None, jobs: int) -> list[str]:
+    """The lines `alphago ablate FILE --status` prints (module doc)."""
+    spec = loaded.spec
+    rows = read_eval_rows(out / "evaluations.jsonl") if (out / "evaluations.jsonl").exists() else []
+    cells = [cell_status(out, arm, seed, rows) for arm, seed in spec.cells()]
+    n_points, budget = len(spec.grid()), spec.budget_flops
+    ladder = spec.eval.ladder is not None
+    count = {s: sum(c.state == s for c in cells) for s in ("trained", "training", "waiting")}
+    whole = sum(c.state == "trained" and (c.rated if ladder else c.points) == n_points for c in cells)
+    L = [f"{spec.name}: {len(cells)} cells, {budget:.3g} FLOPs each, {n_points} matched points; output {out}",
+         f"  {count['trained']} trained ({whole} {'rated' if ladder else 'evaluated'} at every point), "
+         f"{count['training']} training, {count['waiting']} waiting"]
+    for c in cells:
+        if c.state == "waiting":
+            continue
+        what = (f"{c.flops:.3g} FLOPs" if c.state == "trained" else
+                f"{c.flops:.3g} FLOPs ({c.flops / budget:.0%} of the budget"
+                + (f", {c.rate:.3g} FLOPs/s now)" if c.rate else ")"))
+        done = f"rated {c.rated}/{n_points}" if ladder else f"evaluated {c.points}/{n_points}"
+        L.append(f"  {c.arm}/seed{c.seed}: {c.state}, {what}, {done}")
+    if ladder and store is not None and store.exists():
+        L.append(f"  ladder: {len(read_jsonl(store))} games in {store}")
+    rates = [c.rate for c in cells if c.rate]
+    left = sum(max(0.0, budget - c.flops) for c in cells if c.state != "trained")
+    if left <= 0:
+        L.append("  training: none left")
+    elif rates:
+        per_cell = sum(rates) / len(rates)
+        hours = left / per_cell / max(1, jobs) / 3600
+        L.append(f"  training left: {left:.3g} FLOPs, ~{hours:.1f} h at {jobs} cell(s) at a time and "
+                 f"{per_cell:.3g} FLOPs/s per cell (the running cells' present speed); ladder games not included")
+    else:
+        L.append(f"  training left: {left:.3g} FLOPs (no running cell to time it by)")
+    return L
