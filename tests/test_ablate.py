@@ -469,6 +469,9 @@ def test_eval_ladder_rates_every_evaluated_checkpoint(tmp_path):
     assert all(arm_of.get(g.black.key) != arm_of.get(g.white.key) or g.black.key not in arm_of for g in games)
     assert main(["ablate", str(spec), "--out", str(out), "--report-dir", str(rep), "--stages", "evaluate", "report"]) == 0
     assert len(read_games(rep / "ladder" / "games.jsonl")) == len(games)
+    from alphago.experiments.ablation_status import status
+    said = "\n".join(status(load_ablation(spec, ROOT), out, rep / "ladder" / "games.jsonl", jobs=1))
+    assert f"ladder: {len(games)} games among" in said and "about 0 rated games to play" in said
     assert json.loads((rep / "cells.json").read_text()) == cells
     summary = json.loads((rep / "summary.json").read_text())
     assert summary["seeds"] == {"visits": 1, "action": 1} and summary["flop_multiplier"]["arm"] == "action"

@@ -15,7 +15,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..data.jsonl import read_jsonl
 from .ablation_results import cell_dir, read_eval_rows
 
 TAIL_BYTES = 1 << 16   # the end of a metrics.jsonl holds its newest checkpoint rows
@@ -71,6 +70,30 @@ def cell_status(out: Path, arm: str, seed: int, rows: list[dict]) -> CellStatus:
     return CellStatus(arm, seed, "training", float(ck[-1]["flops"]), rate, points, rated)
 
 
+def _ladder_line(spec, cells: list[CellStatus], store: Path) -> str:
+    """The store's games; the rated games still to play (eval.ladder.games for every matched point of
+    every cell not yet rated there) and the anchor games the cap still allows; the store's recent pace."""
+    from ..eval.ladder_store import player, read_games
+    from .ablation_ladder import _spec_path
+    from .ablation_results import ROOT
+    lad = spec.eval.ladder
+    games = read_games(store)
+    rated_keys = {g.black.key for g in games} | {g.white.key for g in games}
+    keys = {player(_spec_path(a, ROOT)).key for a in lad.anchors}   # as the ladder keys them (content hashes)
+    anchors = [g for g in games if g.black.key in keys and g.white.key in keys]
+    to_rate = sum(len(spec.grid()) - c.rated for c in cells) * lad.games
+    line = (f"  ladder: {len(games)} games among {len(rated_keys)} players in {store}; about {to_rate} rated games "
+            f"to play, and up to {max(0, lad.max_anchor_games - len(anchors))} more anchor games")
+    stamps = sorted(g.time for g in games if g.time)[-101:]
+    if len(stamps) > 1:
+        from datetime import datetime
+        span = (datetime.fromisoformat(stamps[-1].replace("Z", "+00:00"))
+                - datetime.fromisoformat(stamps[0].replace("Z", "+00:00"))).total_seconds()
+        if span > 0:
+            line += f"; the last {len(stamps) - 1} games came at {3600 * (len(stamps) - 1) / span:.0f} per hour"
+    return line
+
+
 def status(loaded, out: Path, store: Path | None, jobs: int) -> list[str]:
     """The lines `alphago ablate FILE --status` prints (module doc)."""
     spec = loaded.spec
@@ -92,7 +115,7 @@ def status(loaded, out: Path, store: Path | None, jobs: int) -> list[str]:
         done = f"rated {c.rated}/{n_points}" if ladder else f"evaluated {c.points}/{n_points}"
         L.append(f"  {c.arm}/seed{c.seed}: {c.state}, {what}, {done}")
     if ladder and store is not None and store.exists():
-        L.append(f"  ladder: {len(read_jsonl(store))} games in {store}")
+        L.append(_ladder_line(spec, cells, store))
     rates = [c.rate for c in cells if c.rate]
     left = sum(max(0.0, budget - c.flops) for c in cells if c.state != "trained")
     if left <= 0:
