@@ -514,3 +514,18 @@ def test_status_of_a_cell_in_training_and_the_time_left(tmp_path):
     rate = (budget / 4) / 10.0
     left = budget / 2 + (cells - 1) * budget
     assert f"~{left / rate / 2 / 3600:.1f} h at 2 cell(s)" in text
+
+
+def test_an_evaluation_that_fails_does_not_stop_the_training(tmp_path, capsys):
+    """An opponent engine that cannot start (here a GTP command that exits at once; on a loaded machine,
+    one too slow to answer its set-up) fails each cell's evaluation: the failure is logged in one line
+    and the next cell trains; the final evaluation stage says how to resume and the command exits 1,
+    with every cell trained (a rerun evaluates them without training again)."""
+    from alphago.cli import main
+    spec = _write(tmp_path, GOOD.replace('references: ["uniform@2"]', 'references: ["gtp:/bin/false"]'))
+    out, rep = tmp_path / "out", tmp_path / "rep"
+    assert main(["ablate", str(spec), "--out", str(out), "--report-dir", str(rep), "--threads", "1"]) == 1
+    said = capsys.readouterr()
+    assert said.out.count("evaluate: failed after") == 2 and "Traceback" not in said.out + said.err
+    assert "alphago ablate: the evaluation failed (ArenaError" in said.err and "rerun the same command" in said.err
+    assert all((out / "runs" / arm / "seed0" / "done.json").exists() for arm in ("visits", "action"))

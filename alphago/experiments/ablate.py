@@ -247,6 +247,13 @@ def probe_rows(loaded: LoadedAblation, out: Path, log=print) -> int:
     return n
 
 
+def _eval_errors() -> tuple[type[BaseException], ...]:
+    """What an evaluation may meet that is not a bug: engines that cannot start or answer, and files."""
+    from ..play.gtp_client import GtpClientError
+    from ..play.referee import ArenaError
+    return ArenaError, GtpClientError, OSError
+
+
 def main(args: argparse.Namespace) -> int:
     from ..config import ConfigError
     from .ablation_spec import load_ablation
@@ -279,6 +286,7 @@ def main(args: argparse.Namespace) -> int:
         except (FileNotFoundError, ConfigError) as exc:
             print(f"alphago ablate: {exc}", file=sys.stderr)
             return 2
+    eval_errors = _eval_errors()
     def evaluate() -> None:
         from .ablation_ladder import ladder_rows
         evaluate_cells(loaded, out, parallel=args.jobs, log=lambda m: print(m, flush=True))
@@ -298,7 +306,13 @@ def main(args: argparse.Namespace) -> int:
             # without rows (a restored cell has no checkpoints to evaluate later). Only this process
             # writes evaluations.jsonl, so the stage's rewrites cannot race.
             if "evaluate" in args.stages:
-                evaluate()
+                try:
+                    evaluate()
+                except eval_errors as exc:
+                    # an engine that could not start or answer (a loaded machine, a pause): training goes on,
+                    # and the next finished cell (or the final stage) evaluates what is still unrated
+                    print(f"evaluate: failed after {s['arm']}/seed{s['seed']} ({type(exc).__name__}: {exc}); "
+                          f"training goes on, the evaluation is tried again after the next cell", flush=True)
         if args.ray is not None:  # cells as Ray tasks: local Ray, or one per node of a cluster
             from ..run.remote import map_tasks
             map_tasks(train_cell, [(str(Path(args.ablation).resolve()), str(out.resolve()), arm, seed, 1)
@@ -314,7 +328,12 @@ def main(args: argparse.Namespace) -> int:
                 for fut in as_completed(futs):
                     done_line(fut.result())
     if "evaluate" in args.stages:
-        evaluate()
+        try:
+            evaluate()
+        except eval_errors as exc:
+            print(f"alphago ablate: the evaluation failed ({type(exc).__name__}: {exc}); rerun the same command "
+                  f"to resume it (trained cells are not trained again)", file=sys.stderr)
+            return 1
     if "report" in args.stages:
         from .ablation_report import write_report
         command = f"alphago ablate {args.ablation} --jobs {args.jobs}"
