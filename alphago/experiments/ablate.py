@@ -298,33 +298,44 @@ def main(args: argparse.Namespace) -> int:
         print(f"ablate {spec.name}: {len(cells)} cells ({len(spec.arms)} arms, "
               f"{'/'.join(str(len(spec.seeds_of(a))) for a in spec.arms)} seeds), "
               f"{spec.budget_flops:.3g} FLOPs each; {len(todo)} to train, {args.jobs} at a time", flush=True)
-        def done_line(s: dict) -> None:
-            print(f"train: {s['arm']}/seed{s['seed']}: {s['games']} games, {s['steps']} steps, "
-                  f"{s['flops']:.3g} FLOPs, {s['seconds']:.0f} s", flush=True)
+        def evaluate_meanwhile(after: str) -> None:
             # a finished cell is evaluated at once, while the others train: an ablation longer than a
             # session leaves whole cells (trained and evaluated) to commit and restore, not runs
             # without rows (a restored cell has no checkpoints to evaluate later). Only this process
             # writes evaluations.jsonl, so the stage's rewrites cannot race.
-            if "evaluate" in args.stages:
-                try:
-                    evaluate()
-                except eval_errors as exc:
-                    # an engine that could not start or answer (a loaded machine, a pause): training goes on,
-                    # and the next finished cell (or the final stage) evaluates what is still unrated
-                    print(f"evaluate: failed after {s['arm']}/seed{s['seed']} ({type(exc).__name__}: {exc}); "
-                          f"training goes on, the evaluation is tried again after the next cell", flush=True)
+            if "evaluate" not in args.stages:
+                return
+            try:
+                evaluate()
+            except eval_errors as exc:
+                # an engine that could not start or answer (a loaded machine, a pause): training goes on,
+                # and the next finished cell (or the final stage) evaluates what is still unrated
+                print(f"evaluate: failed {after} ({type(exc).__name__}: {exc}); training goes on, the "
+                      f"evaluation is tried again after the next cell", flush=True)
+
+        def done_line(s: dict) -> None:
+            print(f"train: {s['arm']}/seed{s['seed']}: {s['games']} games, {s['steps']} steps, "
+                  f"{s['flops']:.3g} FLOPs, {s['seconds']:.0f} s", flush=True)
+            evaluate_meanwhile(f"after {s['arm']}/seed{s['seed']}")
+
+        # cells trained before this process (a restart) are evaluated while the first new ones train
+        resumed = len(todo) < len(cells) and "evaluate" in args.stages
         if args.ray is not None:  # cells as Ray tasks: local Ray, or one per node of a cluster
             from ..run.remote import map_tasks
             map_tasks(train_cell, [(str(Path(args.ablation).resolve()), str(out.resolve()), arm, seed, 1)
                                    for arm, seed in todo],
                       address=args.ray or None, num_cpus=1, on_result=lambda _, s: done_line(s))
         elif args.jobs <= 1:
+            if resumed and todo:
+                evaluate_meanwhile("on the cells trained before this run")
             for arm, seed in todo:
                 done_line(train_cell(str(args.ablation), str(out), arm, seed, threads=args.threads))
         else:
             import multiprocessing as mp
             with ProcessPoolExecutor(args.jobs, mp_context=mp.get_context("spawn")) as pool:
                 futs = [pool.submit(train_cell, str(args.ablation), str(out), arm, seed, 1) for arm, seed in todo]
+                if resumed and todo:
+                    evaluate_meanwhile("on the cells trained before this run")
                 for fut in as_completed(futs):
                     done_line(fut.result())
     if "evaluate" in args.stages:
