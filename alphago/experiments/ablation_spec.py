@@ -53,6 +53,11 @@ from ..eval import ladder_play
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
+def matched_grid(budget: float, points: int, ratio: float) -> list[float]:
+    """`points` FLOP points log-spaced by `ratio`, the budget last: budget x ratio^-(points-1) ... budget."""
+    return [budget * ratio ** -(points - 1 - i) for i in range(points)]
+
+
 @dataclass(frozen=True)
 class LadderSpec:
     """eval.ladder of an ablation file (every key but anchors has a default):
@@ -211,8 +216,7 @@ class AblationSpec:
 
     def grid(self) -> list[float]:
         """The matched FLOP points every run is evaluated at (log-spaced, the budget last)."""
-        n, r = self.eval.points, float(self.eval.point_ratio)
-        return [self.budget_flops * r ** -(n - 1 - i) for i in range(n)]
+        return matched_grid(self.budget_flops, self.eval.points, float(self.eval.point_ratio))
 
     def seeds_of(self, arm: str) -> tuple[int, ...]:
         """The seeds of one arm: arm_seeds.ARM, else `seeds`."""

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .flop_multiplier import flop_multiplier, parallel_shift
-from .stats import paired_by_seed
+from .stats import paired_by_seed, percentile_interval
 
 if TYPE_CHECKING:
     from .ablation_spec import LoadedAblation
@@ -47,12 +47,6 @@ def elo_table(loaded: LoadedAblation, rows: list[dict], fit) -> dict[str, np.nda
 def _elo(values: np.ndarray, keys: np.ndarray) -> np.ndarray:
     """Elo of a key-index table (NaN where -1)."""
     return np.where(keys >= 0, values[np.maximum(keys, 0)], np.nan)
-
-
-def _interval(vals: np.ndarray) -> tuple[float, float]:
-    """The 95% percentile interval of the finite replicate values (NaN, NaN when there are none)."""
-    ok = vals[np.isfinite(vals)]
-    return (float(np.percentile(ok, 2.5)), float(np.percentile(ok, 97.5))) if ok.size else (math.nan, math.nan)
 
 
 def _rated_seeds(keys: np.ndarray) -> np.ndarray:
@@ -102,8 +96,8 @@ def analyse(loaded: LoadedAblation, rows: list[dict], store: Path, anchor: str,
                 mb, ma = list(np.nanmean(eb, axis=0)), list(np.nanmean(ea, axis=0))
             vals[b] = flop_multiplier(grid, mb, ma).estimate
             pvals[b] = parallel_shift(grid, mb, ma)   # the same replicates: the two intervals are comparable
-        lo, hi = _interval(vals)
-        plo, phi = _interval(pvals)
+        lo, hi = percentile_interval(vals)
+        plo, phi = percentile_interval(pvals)
         budget = paired_by_seed({s: curves[arm]["per_seed"][str(s)][-1] for s in seeds_full[arm]},
                                 {s: curves[base]["per_seed"][str(s)][-1] for s in seeds_full[base]})
         mult[arm] = {"estimate": m.estimate, "ci_low": lo, "ci_high": hi, "overlap": m.overlap,

@@ -36,7 +36,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .ablation_spec import matched_grid
 from .flop_multiplier import flop_multiplier, parallel_shift
+from .stats import percentile_interval
 
 SATURATION = 2.0   # doublings: the saturating curve's scale (Setting.shape)
 POINT_SD = 400 / math.log(10) / math.sqrt(24 * 0.25)   # 70.9 Elo: 24 games near 50:50 (module doc)
@@ -107,11 +109,9 @@ def simulate(setting: Setting, grid: list[float], trials: int = 200, replicates:
             for name, f in ESTIMATORS.items():
                 vals[name][b] = f(grid, rm, om)
         for name in ESTIMATORS:
-            ok = vals[name][np.isfinite(vals[name])]
-            if not math.isfinite(est[name]) or ok.size == 0:
-                got[name].append((math.nan, math.nan, math.nan))
-            else:
-                got[name].append((est[name], float(np.percentile(ok, 2.5)), float(np.percentile(ok, 97.5))))
+            lo, hi = percentile_interval(vals[name])
+            got[name].append((est[name], lo, hi) if math.isfinite(est[name]) and math.isfinite(lo)
+                             else (math.nan, math.nan, math.nan))
     out = []
     for name, rows in got.items():
         a = np.array(rows)
@@ -130,8 +130,8 @@ def simulate(setting: Setting, grid: list[float], trials: int = 200, replicates:
 
 
 def study_grid(budget: float = 8e13, points: int = 8, ratio: float = math.sqrt(2)) -> list[float]:
-    """The 7x7 v2 study's matched points (budget x ratio^-(points-1) ... budget)."""
-    return [budget * ratio ** (i - points + 1) for i in range(points)]
+    """The 7x7 v2 study's matched points by default (ablation_spec.matched_grid)."""
+    return matched_grid(budget, points, ratio)
 
 
 def report(rows: list[Characteristics], grid: list[float], trials: int, replicates: int, command: str) -> str:

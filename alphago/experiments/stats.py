@@ -94,10 +94,16 @@ def cluster_bootstrap(clusters: dict[str, list], statistic: Callable[[dict[str, 
     for b in range(replicates):
         sample = {arm: [items[i] for i in rng.integers(0, len(items), len(items))] for arm, items in clusters.items()}
         vals[b] = statistic(sample)
+    return (*percentile_interval(vals), vals)
+
+
+def percentile_interval(vals: np.ndarray) -> tuple[float, float]:
+    """The 95% percentile interval of the finite replicate values (NaN, NaN when there are none):
+    replicates without a value (a resample that misses a point, a censored estimate) are left out."""
     ok = vals[np.isfinite(vals)]
     if ok.size == 0:
-        return math.nan, math.nan, vals
-    return float(np.percentile(ok, 2.5)), float(np.percentile(ok, 97.5)), vals
+        return math.nan, math.nan
+    return float(np.percentile(ok, 2.5)), float(np.percentile(ok, 97.5))
 
 
 # Scores against a reference, pooled over a group's rows (one row per seed, eval_REF_* counts)
