@@ -36,7 +36,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .ablation_spec import matched_grid
 from .flop_multiplier import flop_multiplier, parallel_shift
 from .stats import percentile_interval
 
@@ -131,6 +130,7 @@ def simulate(setting: Setting, grid: list[float], trials: int = 200, replicates:
 
 def study_grid(budget: float = 8e13, points: int = 8, ratio: float = math.sqrt(2)) -> list[float]:
     """The 7x7 v2 study's matched points by default (ablation_spec.matched_grid)."""
+    from .ablation_spec import matched_grid   # here, not at the top: `alphago --help` imports this module
     return matched_grid(budget, points, ratio)
 
 
