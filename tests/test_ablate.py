@@ -3,9 +3,13 @@ and a tiny ablation runs every stage, writes a report with finite numbers and re
 redoing finished work."""
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import math
 import re
+import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -35,6 +39,45 @@ arms:
   action: {train: {target: action}}
 eval: {references: ["uniform@2"], games: 2, sims: 2, points: 2}
 """
+
+
+@dataclass(frozen=True)
+class TinyRun:
+    """The tiny ablation (GOOD) trained and evaluated once: the spec, its --out and --report-dir, and
+    what the first run printed."""
+    spec: Path
+    out: Path
+    rep: Path
+    log: str
+
+
+@pytest.fixture(scope="module")
+def _tiny_run_once(tmp_path_factory):
+    """Train and evaluate GOOD once for the module (it is seeded: every run of it is the same), and
+    keep a pristine copy. The rows hold absolute checkpoint paths, so the copy is put back at the same
+    place for each test rather than moved."""
+    from alphago.cli import main
+    base = tmp_path_factory.mktemp("tiny_ablation")
+    spec = _write(base, GOOD)
+    out, rep = base / "out", base / "results" / "t"
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        assert main(["ablate", str(spec), "--out", str(out), "--report-dir", str(rep), "--threads", "1"]) == 0
+    pristine = tmp_path_factory.mktemp("tiny_ablation_pristine")
+    shutil.copytree(out, pristine / "out")
+    shutil.copytree(rep, pristine / "t")
+    return TinyRun(spec, out, rep, buf.getvalue()), pristine
+
+
+@pytest.fixture
+def tiny_run(_tiny_run_once) -> TinyRun:
+    """GOOD as its first run left it (each test may change it freely; the next gets it back whole)."""
+    run, pristine = _tiny_run_once
+    for src, dst in ((pristine / "out", run.out), (pristine / "t", run.rep)):
+        shutil.rmtree(dst, ignore_errors=True)
+        shutil.copytree(src, dst)   # copy2: the checkpoints keep their mtimes
+    run.spec.write_text(GOOD)
+    return run
 
 
 def test_shipped_ablation_files_load():
@@ -123,14 +166,12 @@ def test_pooled_score_and_wilson_by_hand():
     assert hi == 1.0 and 0.4 < lo < 0.6
 
 
-def test_tiny_ablation_end_to_end_and_resume(tmp_path, capsys):
+def test_tiny_ablation_end_to_end_and_resume(tiny_run, tmp_path, capsys):
     from alphago.cli import main
-    spec = _write(tmp_path, GOOD)
-    out, rep = tmp_path / "out", tmp_path / "results" / "t"
-    assert main(["ablate", str(spec), "--out", str(out), "--report-dir", str(rep), "--threads", "1"]) == 0
+    spec, out, rep = tiny_run.spec, tiny_run.out, tiny_run.rep
     # each cell is evaluated as soon as it has trained, before the next one trains (a session that
     # ends mid-ablation leaves whole cells to commit)
-    log = capsys.readouterr().out
+    log = tiny_run.log
     assert log.index("train: visits/seed0") < log.index("evaluate: visits/seed0 point 1") < log.index("train: action/seed0")
     for arm in ("visits", "action"):
         done = json.loads((out / "runs" / arm / "seed0" / "done.json").read_text())
@@ -151,13 +192,15 @@ def test_tiny_ablation_end_to_end_and_resume(tmp_path, capsys):
     assert summary["arms"]["action"]["points"][-1]["target_entropy"][0] == pytest.approx(0.0, abs=1e-6)
     assert summary["arms"]["visits"]["points"][-1]["target_entropy"][0] > 0.1
     # --status reads where it stands and writes nothing
-    files = sorted(p for p in tmp_path.rglob("*") if p.is_file())
+    def files():
+        return sorted((p, p.stat().st_mtime) for d in (out, rep, spec.parent) for p in d.rglob("*") if p.is_file())
+    before = files()
     capsys.readouterr()
     assert main(["ablate", str(spec), "--out", str(out), "--report-dir", str(rep), "--status"]) == 0
     status = capsys.readouterr().out
     assert "2 trained (2 evaluated at every point), 0 training, 0 waiting" in status
     assert re.search(r"visits/seed0: trained, [0-9.e+]+ FLOPs, evaluated 2/2", status) and "training: none left" in status
-    assert sorted(p for p in tmp_path.rglob("*") if p.is_file()) == files
+    assert files() == before
     # rerun: nothing is trained or evaluated again
     mtimes = {p: p.stat().st_mtime for p in (out / "runs").rglob("step_*.pt")}
     assert main(["ablate", str(spec), "--out", str(out), "--report-dir", str(rep)]) == 0
@@ -200,6 +243,7 @@ def test_tiny_ablation_end_to_end_and_resume(tmp_path, capsys):
     (rep / "evaluations.jsonl").write_text(full)
     # reuse: a second ablation whose `visits` arm is the same runs takes them instead of training again
     second = tmp_path / "second.yaml"
+    shutil.copytree(rep, tmp_path / "results" / "t")   # where a reuse looks first: beside the file that reuses
     second.write_text(GOOD.replace("name: t", "name: t2").replace("action: {train: {target: action}}",
                                                                   "argmax: {train: {target: argmax}}")
                       + f"reuse: {{visits: {spec}}}\n")
@@ -302,7 +346,7 @@ def _hand_probe(policy_move: int):
                     np.zeros(3, np.int8), "by hand")
 
 
-def test_eval_probe_scores_the_evaluated_checkpoints_after_training(tmp_path):
+def test_eval_probe_scores_the_evaluated_checkpoints_after_training(tiny_run, tmp_path):
     """eval.probe, named after the runs: every evaluated checkpoint is scored on that file without
     training again (the cells' fingerprints leave it out), with figures equal to `probe.score` of the
     checkpoint, tagged with the file's hash; scores of other bytes at that path are not read as its."""
@@ -311,9 +355,7 @@ def test_eval_probe_scores_the_evaluated_checkpoints_after_training(tmp_path):
     from alphago.experiments.ablation_results import file_sha256
     from alphago.train.probe import ProbeSet, score
     from alphago.net.io import load_model
-    spec = _write(tmp_path, GOOD)
-    out, rep = tmp_path / "out", tmp_path / "results" / "t"
-    assert main(["ablate", str(spec), "--out", str(out), "--report-dir", str(rep), "--threads", "1"]) == 0
+    spec, out, rep = tiny_run.spec, tiny_run.out, tiny_run.rep
     cells = json.loads((rep / "cells.json").read_text())
     mtimes = {p: p.stat().st_mtime for p in (out / "runs").rglob("step_*.pt")}
     probe = tmp_path / "p.npz"
@@ -350,7 +392,7 @@ def test_eval_probe_scores_the_evaluated_checkpoints_after_training(tmp_path):
     assert all(r["probe_sha256"] == file_sha256(probe) for r in rows) and len(rows) == 4
 
 
-def test_extra_references_play_after_training(tmp_path):
+def test_extra_references_play_after_training(tiny_run, tmp_path):
     """eval.extra_references, named after the runs (a fixed reference net, or a level where the
     others saturate): every evaluated checkpoint still on disk plays it with the rows' own settings,
     nothing is trained again, the cells keep their fingerprints (so committed results still restore),
@@ -360,9 +402,7 @@ def test_extra_references_play_after_training(tmp_path):
     from alphago.experiments.ablation_results import restore_committed
     from alphago.play.engines import NetPlayer
     from alphago.play.evaluation import evaluate_checkpoint
-    spec = _write(tmp_path, GOOD)
-    out, rep = tmp_path / "out", tmp_path / "results" / "t"
-    assert main(["ablate", str(spec), "--out", str(out), "--report-dir", str(rep), "--threads", "1"]) == 0
+    spec, out, rep = tiny_run.spec, tiny_run.out, tiny_run.rep
     cells = json.loads((rep / "cells.json").read_text())
     mtimes = {p: p.stat().st_mtime for p in (out / "runs").rglob("step_*.pt")}
     with_extra = GOOD.replace('points: 2}', 'points: 2, extra_references: ["rollout@4"]}')
@@ -434,7 +474,7 @@ def test_eval_opening_moves_reach_every_match_and_the_fingerprint(tmp_path, monk
     assert {refs for refs, _ in calls} == {("uniform@2",), ("rollout@4",)}
 
 
-def test_eval_ladder_rates_every_evaluated_checkpoint(tmp_path):
+def test_eval_ladder_rates_every_evaluated_checkpoint(tiny_run, tmp_path):
     """eval.ladder, named after the runs: the anchors play, then every evaluated checkpoint plays its
     rated games into REPORT_DIR/ladder/games.jsonl; nothing trained again, fingerprints unchanged, a
     second evaluate plays nothing, and the store fits to one scale with every checkpoint on it."""
@@ -445,9 +485,7 @@ def test_eval_ladder_rates_every_evaluated_checkpoint(tmp_path):
     from alphago.eval.ladder_store import read_games
     from alphago.play.engines import gnugo_binary
     require(gnugo_binary() is not None, "GNU Go", "apt-get install gnugo")
-    spec = _write(tmp_path, GOOD)
-    out, rep = tmp_path / "out", tmp_path / "results" / "t"
-    assert main(["ablate", str(spec), "--out", str(out), "--report-dir", str(rep), "--threads", "1"]) == 0
+    spec, out, rep = tiny_run.spec, tiny_run.out, tiny_run.rep
     cells = json.loads((rep / "cells.json").read_text())
     mtimes = {p: p.stat().st_mtime for p in (out / "runs").rglob("step_*.pt")}
     spec.write_text(GOOD.replace("points: 2}", "points: 2, ladder: {anchors: [gnugo:1, gnugo:10], games: 2, "

@@ -426,8 +426,12 @@ def test_cli_train_then_resume(tmp_path):
 def test_cli_train_init_from_a_net_when_the_run_dir_is_gone(tmp_path):
     """`alphago train --init CHECKPOINT`: a new run directory starting from a net's weights; the
     step count and the FLOP ledger go on from the net's, so the FLOP axis stays honest."""
+    short = yaml.safe_load(TINY_PATH.read_text())
+    short["run"]["total_games"] = short["run"]["games_per_phase"]   # one phase: all this test needs of a run
+    short_path = tmp_path / "short.yaml"
+    short_path.write_text(yaml.safe_dump(short))
     first = tmp_path / "first"
-    _train_cli("--config", str(TINY_PATH), "--run-dir", str(first))
+    _train_cli("--config", str(short_path), "--run-dir", str(first))
     net = tmp_path / "net.pt"
     net.write_bytes((first / "checkpoints" / "latest.pt").read_bytes())
     meta = read_checkpoint(net)["meta"]
@@ -445,7 +449,7 @@ def test_cli_train_init_from_a_net_when_the_run_dir_is_gone(tmp_path):
     assert [m for m in rows if "loss" in m][0]["flops"] > first_flops
     # a net for another board size is refused by name before anything runs
     big = tmp_path / "big.yaml"
-    cfg = yaml.safe_load(TINY_PATH.read_text())
+    cfg = yaml.safe_load(short_path.read_text())
     cfg["size"] = 7
     big.write_text(yaml.safe_dump(cfg))
     proc = subprocess.run([sys.executable, "-m", "alphago.cli", "train", "--no-progress", "--init", str(net),
@@ -454,7 +458,7 @@ def test_cli_train_init_from_a_net_when_the_run_dir_is_gone(tmp_path):
     assert proc.returncode != 0 and "board_size" in (proc.stdout + proc.stderr)
     # a config that adds the ownership head: the warm start loads, the head starts fresh and trains
     own = tmp_path / "own.yaml"
-    cfg = yaml.safe_load(TINY_PATH.read_text())
+    cfg = yaml.safe_load(short_path.read_text())
     cfg.setdefault("net", {})["ownership_head"] = True
     cfg.setdefault("train", {})["ownership_weight"] = 1.5
     own.write_text(yaml.safe_dump(cfg))
