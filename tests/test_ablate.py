@@ -532,8 +532,8 @@ def test_eval_ladder_rates_every_evaluated_checkpoint(tiny_run, tmp_path):
 
 def test_status_of_a_cell_in_training_and_the_time_left(tmp_path):
     """--status on an ablation mid-run: a cell with checkpoint rows is training (its FLOPs, share of the
-    budget and present speed from its last two checkpoint rows), the rest wait; the training time left
-    is the FLOPs still to train over that speed."""
+    budget and present speed: the median over its last checkpoint intervals, so one that spans a pause
+    does not set it), the rest wait; the training time left is the FLOPs still to train over that speed."""
     from alphago.experiments.ablation_status import status
     spec = _write(tmp_path, GOOD)
     loaded = load_ablation(spec, ROOT)
@@ -541,15 +541,17 @@ def test_status_of_a_cell_in_training_and_the_time_left(tmp_path):
     run = out / "runs" / "visits" / "seed0"
     run.mkdir(parents=True)
     budget = loaded.spec.budget_flops
-    rows = [{"step": 1, "loss": 1.0}, {"event": "checkpoint", "flops": budget / 4, "wall_s": 10.0},
-            {"event": "checkpoint", "flops": budget / 2, "wall_s": 20.0}]
+    # four intervals of budget/16 in 10 s, and (third) one that spans a 1000-s pause: the median ignores it
+    walls = [10.0, 20.0, 30.0, 1030.0, 1040.0]
+    rows = [{"step": 1, "loss": 1.0}] + [{"event": "checkpoint", "flops": budget / 4 + i * budget / 16, "wall_s": w}
+                                         for i, w in enumerate(walls)]
     (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     lines = status(loaded, out, None, jobs=2)
     text = "\n".join(lines)
     cells = len(loaded.spec.cells())
     assert f"0 trained (0 evaluated at every point), 1 training, {cells - 1} waiting" in text
     assert "visits/seed0: training" in text and "(50% of the budget" in text
-    rate = (budget / 4) / 10.0
+    rate = (budget / 16) / 10.0
     left = budget / 2 + (cells - 1) * budget
     assert f"~{left / rate / 2 / 3600:.1f} h at 2 cell(s)" in text
 

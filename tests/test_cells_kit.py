@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from alphago.data.jsonl import append_jsonl, read_json, read_jsonl, write_json, write_jsonl
+from alphago.data.jsonl import append_jsonl, read_json, read_jsonl, read_jsonl_tail, write_json, write_jsonl
 from alphago.experiments.cells import committed, fingerprint, read_done, restorable, write_done
 
 
@@ -16,6 +16,17 @@ def test_read_jsonl_skips_a_cut_line_and_non_objects_and_says_which(tmp_path):
     assert read_jsonl(p, log=said.append) == [{"a": 1}, {"a": 2}]
     assert len(said) == 2 and "line 3 skipped (not a JSON object)" in said[0] and "line 5 skipped" in said[1]
     assert read_jsonl(tmp_path / "none.jsonl") == []
+
+
+def test_read_jsonl_tail_gives_the_whole_lines_of_the_window(tmp_path):
+    p = tmp_path / "metrics.jsonl"
+    lines = [json.dumps({"i": i, "pad": "x" * 20}) for i in range(100)]
+    p.write_text("".join(x + "\n" for x in lines) + '{"i": 100, "cut')   # a writer died mid-line
+    size = p.stat().st_size
+    assert read_jsonl_tail(p, 10 * size) == read_jsonl(p)                 # window wider than the file: all of it
+    tail = read_jsonl_tail(p, 5 * (len(lines[0]) + 1) + 3)   # the cut last line, 4 whole lines, part of line 95
+    assert [r["i"] for r in tail] == [96, 97, 98, 99]        # the window's cut first line and the file's cut last dropped
+    assert read_jsonl_tail(tmp_path / "none.jsonl", 100) == []
 
 
 def test_append_after_a_cut_line_keeps_the_new_lines_whole(tmp_path):

@@ -42,6 +42,28 @@ def read_jsonl(path: str | Path, log: Callable[[str], None] | None = None) -> li
     return rows
 
 
+def read_jsonl_tail(path: str | Path, max_bytes: int) -> list[dict]:
+    """The JSON objects of the whole lines in the last `max_bytes` of a JSON-lines file (the first line
+    of the window, likely cut by it, is dropped), in file order; [] when the file does not exist. For
+    the newest rows of a long, growing file (a run's metrics.jsonl) without reading all of it."""
+    p = Path(path)
+    if not p.exists():
+        return []
+    with p.open("rb") as f:
+        size = f.seek(0, os.SEEK_END)
+        f.seek(max(0, size - max_bytes))
+        lines = f.read().decode("utf-8", "replace").splitlines()[1 if size > max_bytes else 0:]
+    rows = []
+    for line in lines:
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(row, dict):
+            rows.append(row)
+    return rows
+
+
 def append_jsonl(path: str | Path, rows: Iterable[dict], fsync: bool = False, sort_keys: bool = False) -> int:
     """Append each row as one line (creating the file and its directory). A file that ends
     without a newline (its last line cut short) gets one first, so the new lines stay whole.

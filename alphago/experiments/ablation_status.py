@@ -4,27 +4,30 @@
 Per cell: trained (done.json), training (its run directory's newest checkpoint row: FLOPs so far and
 the share of the budget) or waiting; and how many of its matched points have an evaluation row (and,
 with eval.ladder, a rating). Then the ladder store's size and an estimate of the training time left:
-the FLOPs still to train over the speed the running cells show now (FLOPs per second between their
-last two checkpoint rows, i.e. as fast as this machine trains under its present load), cells at a time
+the FLOPs still to train over the speed the running cells show now (the median FLOPs per second over
+their last few checkpoint intervals, i.e. as fast as this machine trains under its present load), cells at a time
 as given by --jobs. Ladder games are not in the estimate (their count depends on the fits).
 """
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
+from ..data.jsonl import read_jsonl_tail
 from .ablation_results import cell_dir, read_eval_rows
 
-TAIL_BYTES = 1 << 16   # the end of a metrics.jsonl holds its newest checkpoint rows
+TAIL_BYTES = 1 << 16   # the first window of a metrics.jsonl's tail that is searched for checkpoint rows
+RATE_INTERVALS = 5     # checkpoint intervals the present speed is the median of
 
 
 @dataclass(frozen=True)
 class CellStatus:
     """state: "trained" | "training" | "waiting"; flops: the ledger's FLOPs (trained: at the end,
-    training: at its newest checkpoint, waiting: 0); rate: FLOPs per second between its last two
-    checkpoint rows (training cells only, else None); points: matched points with an evaluation row;
+    training: at its newest checkpoint, waiting: 0); rate: FLOPs per second now (_present_rate;
+    training cells only, else None); points: matched points with an evaluation row;
     rated: those with a ladder rating."""
     arm: str
     seed: int
@@ -36,22 +39,16 @@ class CellStatus:
 
 
 def _checkpoint_rows(metrics: Path) -> list[dict]:
-    """The checkpoint rows in the last TAIL_BYTES of a metrics.jsonl (the first, cut line dropped)."""
-    if not metrics.exists():
-        return []
-    with open(metrics, "rb") as f:
-        size = f.seek(0, os.SEEK_END)
-        f.seek(max(0, size - TAIL_BYTES))
-        lines = f.read().decode("utf-8", "replace").splitlines()[1 if size > TAIL_BYTES else 0:]
-    rows = []
-    for line in lines:
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if row.get("event") == "checkpoint" and "flops" in row and "wall_s" in row:
-            rows.append(row)
-    return rows
+    """The newest checkpoint rows of a metrics.jsonl, at least RATE_INTERVALS + 1 of them when the file
+    has that many: its tail is read in windows that grow 16x from TAIL_BYTES (training rows sit between
+    checkpoint rows, so how far back they go depends on the run's settings)."""
+    window = TAIL_BYTES
+    while True:
+        rows = [r for r in read_jsonl_tail(metrics, window)
+                if r.get("event") == "checkpoint" and "flops" in r and "wall_s" in r]
+        if len(rows) > RATE_INTERVALS or not metrics.exists() or window >= metrics.stat().st_size:
+            return rows
+        window *= 16
 
 
 def cell_status(out: Path, arm: str, seed: int, rows: list[dict]) -> CellStatus:
@@ -64,10 +61,19 @@ def cell_status(out: Path, arm: str, seed: int, rows: list[dict]) -> CellStatus:
     ck = _checkpoint_rows(run / "metrics.jsonl")
     if not ck:
         return CellStatus(arm, seed, "waiting", 0.0, None, points, rated)
-    rate = None
-    if len(ck) >= 2 and ck[-1]["wall_s"] > ck[-2]["wall_s"]:
-        rate = (ck[-1]["flops"] - ck[-2]["flops"]) / (ck[-1]["wall_s"] - ck[-2]["wall_s"])
-    return CellStatus(arm, seed, "training", float(ck[-1]["flops"]), rate, points, rated)
+    return CellStatus(arm, seed, "training", float(ck[-1]["flops"]), _present_rate(ck), points, rated)
+
+
+def _present_rate(ck: list[dict]) -> float | None:
+    """FLOPs per second now: the median over the last RATE_INTERVALS intervals between checkpoint rows
+    of one run (wall_s carries on across resumes; an interval whose clock or FLOPs did not advance is
+    skipped). The
+    median, because one interval that spans a pause (a SIGSTOP for a CI run, a suspended laptop) would
+    otherwise set the estimate alone."""
+    rates = [(b["flops"] - a["flops"]) / (b["wall_s"] - a["wall_s"])
+             for a, b in zip(ck, ck[1:]) if b["wall_s"] > a["wall_s"] and b["flops"] > a["flops"]]
+    rates = rates[-RATE_INTERVALS:]
+    return float(np.median(rates)) if rates else None
 
 
 def _ladder_line(spec, cells: list[CellStatus], store: Path) -> str:
