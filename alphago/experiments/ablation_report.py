@@ -443,12 +443,13 @@ def write_report(loaded: LoadedAblation, out: Path, report_dir: Path, command: s
             summary["seeds"] = a["seeds"]
     if files:
         L += ["", "## Plots", ""] + [f"![{f}]({f})" for f in files]
+    anchors = ("" if spec.eval.ladder is not None else   # the ladder section gives them beside its multipliers
+               "Published anchors: KataGo reports 1.25x less compute to equal strength from forced playouts with "
+               "policy-target pruning and 1.37x from playout-cap randomization; Expert Iteration (Hex) found soft "
+               "and hard targets with nearly equal top-1 error but soft about 50 Elo stronger. ")
     L += ["", "## How to read it", "",
-          "Published anchors: KataGo reports 1.25x less compute to equal strength from forced playouts with "
-          "policy-target pruning and 1.37x from playout-cap randomization; Expert Iteration (Hex) found soft and "
-          "hard targets with nearly equal top-1 error but soft about 50 Elo stronger. The score intervals above "
-          "pool seeds and games; with a few seeds and tens of games per point only large differences are "
-          "significant, and the report says so where they are not.", ""]
+          anchors + "The score intervals above pool seeds and games; with a few seeds and tens of games per point "
+          "only large differences are significant, and the report says so where they are not.", ""]
     L += reading(report_dir)
     path = report_dir / "report.md"
     atomic_write_bytes(path, "\n".join(L).encode())

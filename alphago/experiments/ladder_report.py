@@ -170,7 +170,7 @@ def section(loaded: LoadedAblation, a: dict | None) -> list[str]:
     for arm, m in a["multipliers"].items():
         b = m["budget_elo_difference"]
         diff = ("n/a" if b is None else f"{b['mean']:+.0f} [{_m(b['lo'], '+.0f')}, {_m(b['hi'], '+.0f')}], "
-                f"{b['seeds']} seeds, sign-flip p = {b['p']:.3g}")
+                f"{b['seeds']} seed{'s' if b['seeds'] != 1 else ''}, sign-flip p = {b['p']:.3g}")
         est = _m(m["estimate"]) if math.isfinite(m["estimate"]) else f"n/a ({m['bound']})"
         L.append(f"| {arm} | {est} | [{_m(m['ci_low'])}, {_m(m['ci_high'])}] | {m['overlap']} of {len(a['grid'])} | "
                  f"{m['replicates_censored']} of {m['replicates']} | {diff} |")
@@ -192,7 +192,7 @@ def section(loaded: LoadedAblation, a: dict | None) -> list[str]:
               "named arm, mean over seeds with a t-interval over seeds and the sign-flip p against 0.5):", ""]
         for name, d in a["direct"].items():
             L.append(f"- {name} ({d['grid_flops']:.3g} FLOPs): " + ("no games yet" if d["score"] is None else
-                     f"{d['score']:.3f} [{_m(d['lo'], '.3f')}, {_m(d['hi'], '.3f')}], {d['seeds']} seeds, "
+                     f"{d['score']:.3f} [{_m(d['lo'], '.3f')}, {_m(d['hi'], '.3f')}], {d['seeds']} seed{'s' if d['seeds'] != 1 else ''}, "
                      f"p = {d['p']:.3g}; per seed " + ", ".join(f"{v:.2f}" for v in d["per_seed"].values())))
     L += ["", "Published anchors for the multiplier: KataGo's 1.25x (forced playouts and policy-target pruning), "
           "1.37x (playout-cap randomization) and 1.65x (auxiliary ownership and score targets); Expert Iteration "
