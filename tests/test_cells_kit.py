@@ -114,3 +114,21 @@ def test_every_committed_horizon_cell_still_has_its_fingerprint():
     for key, row in cells.items():
         assert horizon_fingerprint(row["size"], row["kind"], row["seed"], row["budget"], base) == row["fingerprint"], key
     assert len(cells) == 27
+
+
+def test_every_finished_committed_ablation_restores_without_training(tmp_path):
+    """What a fresh clone does first: the reused arms' cells imported, the file's own committed cells
+    restored. For every finished ablation that leaves no cell to train, so `alphago ablate FILE` only
+    redraws its report (soft_vs_hard_5x5 reuses target_kinds_5x5's identical runs for this)."""
+    from pathlib import Path
+
+    from alphago.experiments.ablation_results import ROOT, cell_dir, import_reused, restore_committed
+    from alphago.experiments.ablation_spec import load_ablation
+    finished = [n for n in ABLATIONS if n != "soft_vs_hard_7x7_v2"] + ["soft_vs_hard_5x5"]   # v2: in progress
+    for name in finished:
+        loaded = load_ablation(Path(ROOT) / "configs" / "ablation" / f"{name}.yaml", ROOT)
+        out = tmp_path / name
+        import_reused(loaded, out, log=lambda m: None)
+        restore_committed(loaded, out, Path(ROOT) / "docs" / "results" / name, log=lambda m: None)
+        left = [(a, s) for a, s in loaded.spec.cells() if not (cell_dir(out, a, s) / "done.json").exists()]
+        assert left == [], f"{name}: a fresh clone would train {left} again"
