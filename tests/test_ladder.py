@@ -168,3 +168,17 @@ def test_anchor_labels_close_in_elo_share_one_label():
                {"elo": -16.0, "label": "gnugo:3"}, {"elo": 341.0, "label": "7x7@64"}]
     assert _label_groups(anchors) == [(-97.0, "gnugo:1"), (-16.0, "gnugo:3, gnugo:10, gnugo:7"), (341.0, "7x7@64")]
     assert _label_groups([]) == []
+
+
+def test_verdict_reads_a_multiplier_by_the_protocol_rule():
+    """Interval above 1: the arm needs more FLOPs; below 1: fewer; containing 1: not resolved, with what
+    it excludes; fewer seeds than planned: provisional, whatever the interval."""
+    from alphago.experiments.ladder_report import verdict
+    above = verdict("action", "visits", {"ci_low": 1.2, "ci_high": 3.0}, 8, 8)
+    assert above == "`action` vs `visits`: `action` needs more FLOPs than `visits` to the same Elo (1.20x to 3.00x)."
+    below = verdict("action", "visits", {"ci_low": 0.25, "ci_high": 0.8}, 8, 8)
+    assert "`action` needs fewer FLOPs" in below and "(1.25x to 4.00x fewer)" in below
+    both = verdict("argmax", "visits", {"ci_low": 0.48, "ci_high": 3.0}, 2, 4)
+    assert both == ("`argmax` vs `visits`: not resolved; the interval [0.48, 3.00] contains 1 and excludes multipliers "
+                    "above 3.00x and below 0.48x (provisional: 2 of 4 seeds rated at every point).")
+    assert "no interval" in verdict("a", "b", {"ci_low": float("nan"), "ci_high": 2.0}, 8, 8)

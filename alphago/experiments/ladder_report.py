@@ -139,6 +139,27 @@ def _m(x: float, fmt: str = ".2f") -> str:
     return "n/a" if x is None or not math.isfinite(x) else format(x, fmt)
 
 
+def verdict(arm: str, base: str, m: dict, seeds: int, planned: int) -> str:
+    """One multiplier read by the rule the study fixed before its runs (soft_vs_hard_7x7_v2/PROTOCOL.md,
+    "Reading rule"): interval above 1, `base` needs fewer FLOPs; below 1, `arm` does; containing 1, the
+    study cannot tell, and says which multipliers it excludes. `seeds` of `planned` rated at every point:
+    fewer makes it provisional, whatever the interval says."""
+    lo, hi = m["ci_low"], m["ci_high"]
+    head = f"`{arm}` vs `{base}`"
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        line = f"{head}: no interval (too few points on both curves)"
+    elif lo > 1:
+        line = f"{head}: `{arm}` needs more FLOPs than `{base}` to the same Elo ({lo:.2f}x to {hi:.2f}x)"
+    elif hi < 1:
+        line = f"{head}: `{arm}` needs fewer FLOPs than `{base}` to the same Elo ({1 / hi:.2f}x to {1 / lo:.2f}x fewer)"
+    else:
+        line = (f"{head}: not resolved; the interval [{lo:.2f}, {hi:.2f}] contains 1 and excludes multipliers "
+                f"above {hi:.2f}x" + (f" and below {lo:.2f}x" if lo > 0 else ""))
+    if seeds < planned:
+        line += f" (provisional: {seeds} of {planned} seeds rated at every point)"
+    return line + "."
+
+
 def section(loaded: LoadedAblation, a: dict | None) -> list[str]:
     """The report's lines for `analyse`'s figures."""
     spec = loaded.spec
@@ -174,6 +195,11 @@ def section(loaded: LoadedAblation, a: dict | None) -> list[str]:
         est = _m(m["estimate"]) if math.isfinite(m["estimate"]) else f"n/a ({m['bound']})"
         L.append(f"| {arm} | {est} | [{_m(m['ci_low'])}, {_m(m['ci_high'])}] | {m['overlap']} of {len(a['grid'])} | "
                  f"{m['replicates_censored']} of {m['replicates']} | {diff} |")
+    planned = {arm: len(spec.seeds_of(arm)) for arm in arms}
+    L += ["", "Read by the rule the protocol fixed before the runs (interval above 1: the arm needs more FLOPs "
+          f"than `{base}`; below 1: fewer; containing 1: not resolved, and what it excludes):", ""]
+    L += [f"- {verdict(arm, base, m, min(a['seeds'][arm], a['seeds'][base]), min(planned[arm], planned[base]))}"
+          for arm, m in a["multipliers"].items()]
     if any("parallel" in m for m in a["multipliers"].values()):
         L += ["", "A second estimator, secondary: both arms' seed-mean curves fitted as parallel lines in log "
               "FLOPs (experiments/flop_multiplier.parallel_shift), on the same bootstrap replicates. On simulated "
