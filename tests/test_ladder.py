@@ -182,3 +182,14 @@ def test_verdict_reads_a_multiplier_by_the_protocol_rule():
     assert both == ("`argmax` vs `visits`: not resolved; the interval [0.48, 3.00] contains 1 and excludes multipliers "
                     "above 3.00x and below 0.48x (provisional: 2 of 4 seeds rated at every point).")
     assert "no interval" in verdict("a", "b", {"ci_low": float("nan"), "ci_high": 2.0}, 8, 8)
+
+
+def test_opponents_counts_whom_the_checkpoints_played():
+    """Each game counts once per checkpoint side: a checkpoint-vs-checkpoint game twice, a game against
+    an anchor once (against GNU Go: counted in both shares), anchor-vs-anchor games not at all."""
+    from alphago.experiments.ladder_report import _opponents
+    a, b = Player("a@64", "a.pt@64", "visits/seed0/p0"), Player("b@64", "b.pt@64", "action/seed0/p0")
+    g1, net = Player("gnugo:1", "gnugo:1", "gnugo:1"), Player("n@8", "7x7.pt@8", "7x7@8")
+    games = [LadderGame(a, b, "B", 7, 9.0), LadderGame(a, g1, "W", 7, 9.0), LadderGame(net, b, "B", 7, 9.0),
+             LadderGame(g1, net, "B", 7, 9.0)]
+    assert _opponents(games, {"a@64", "b@64"}) == {"games": 4, "vs_anchors": 2, "vs_gnugo": 1}

@@ -130,9 +130,24 @@ def analyse(loaded: LoadedAblation, rows: list[dict], store: Path, anchor: str,
             "hi": None if p is None else 0.5 + p.hi, "p": None if p is None else p.p, "seeds": len(per_seed),
             "grid_flops": grid[point]}
     return {"anchor": anchor, "games": len(games), "players": len(fit.keys), "grid": grid, "curves": curves,
-            "direct": direct,
+            "direct": direct, "opponents": _opponents(games, {r["ladder_key"] for r in rated}),
             "seeds": {a: len(seeds_full[a]) for a in arms}, "multipliers": mult, "anchors": anchors,
             "distinct_games": len({(g.black.key, g.white.key, g.opening_index, g.bank_seed) for g in games})}
+
+
+def _opponents(games, checkpoints: set[str]) -> dict:
+    """Whom the rated checkpoints played: their games (one per checkpoint side), and how many of those
+    were against an anchor and against GNU Go (a program nobody here wrote). The rest are between
+    checkpoints of different arms: the scale is tied to the anchors through the share given here."""
+    sides = anchor_sides = gnugo_sides = 0
+    for g in games:
+        for me, op in ((g.black, g.white), (g.white, g.black)):
+            if me.key in checkpoints:
+                sides += 1
+                if op.key not in checkpoints:
+                    anchor_sides += 1
+                    gnugo_sides += op.spec.startswith("gnugo")
+    return {"games": sides, "vs_anchors": anchor_sides, "vs_gnugo": gnugo_sides}
 
 
 def _m(x: float, fmt: str = ".2f") -> str:
@@ -171,6 +186,13 @@ def section(loaded: LoadedAblation, a: dict | None) -> list[str]:
              f"maximum likelihood, `{a['anchor']}` = 0, 95% intervals from {LADDER_BOOTSTRAP} bootstrap resamples "
              f"of the games. Seeds with a rated checkpoint at every point: "
              + ", ".join(f"{arm} {a['seeds'][arm]}" for arm in arms) + ".")
+    o = a.get("opponents")
+    if o and o["games"]:
+        L += ["", f"Whom the rated checkpoints played: of their {o['games']} games, {o['vs_anchors']} "
+              f"({o['vs_anchors'] / o['games']:.0%}) against an anchor, {o['vs_gnugo']} ({o['vs_gnugo'] / o['games']:.0%}) "
+              "of them against GNU Go; the rest against checkpoints of other arms (a checkpoint never meets its own "
+              "arm). The scale is tied to the anchors through those games; the arms' ratings rest mostly on games "
+              "between the arms, so an edge that holds only against the other arm's nets would count as strength."]
     L += ["", "Anchors:", "", "| anchor | Elo | 95% interval | games |", "|---|---|---|---|"]
     for k, v in sorted(a["anchors"].items(), key=lambda kv: kv[1]["elo"]):
         L.append(f"| {v['label']} | {v['elo']:+.0f} | [{v['ci_low']:+.0f}, {v['ci_high']:+.0f}] | {v['games']} |")
