@@ -1,5 +1,8 @@
-"""`--runslow` enables tests marked `slow` (declared in pyproject.toml); they are skipped otherwise."""
+"""`--runslow` enables tests marked `slow` (declared in pyproject.toml); they are skipped otherwise.
+The GTP tests' engine fixtures (`player`, `engine`) live in gtp_kit.py, loaded here as a plugin."""
 import pytest
+
+pytest_plugins = ("gtp_kit",)
 
 
 def pytest_addoption(parser):
