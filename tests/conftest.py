@@ -1,8 +1,9 @@
 """`--runslow` enables tests marked `slow` (declared in pyproject.toml); they are skipped otherwise.
-The GTP tests' engine fixtures (`player`, `engine`) live in gtp_kit.py, loaded here as a plugin."""
+The GTP tests' engine fixtures (`player`, `engine`) live in gtp_kit.py, the training tests' (`net_games`,
+`one_torch_thread`) in training_kit.py, both loaded here as plugins."""
 import pytest
 
-pytest_plugins = ("gtp_kit",)
+pytest_plugins = ("gtp_kit", "training_kit")
 
 
 def pytest_addoption(parser):
