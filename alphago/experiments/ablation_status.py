@@ -5,8 +5,9 @@ Per cell: trained (done.json), training (its run directory's newest checkpoint r
 the share of the budget) or waiting; and how many of its matched points have an evaluation row (and,
 with eval.ladder, a rating). Then the ladder store's size and an estimate of the training time left:
 the FLOPs still to train over the speed the running cells show now (the median FLOPs per second over
-their last few checkpoint intervals, i.e. as fast as this machine trains under its present load), cells at a time
-as given by --jobs. Ladder games are not in the estimate (their count depends on the fits).
+their last few checkpoint intervals, i.e. as fast as this machine trains under its present load),
+cells at a time as given by --jobs; and the rated ladder games still to play at the pace of the last
+100 (the two share the cores, so the times are not added).
 """
 from __future__ import annotations
 
@@ -96,7 +97,9 @@ def _ladder_line(spec, cells: list[CellStatus], store: Path) -> str:
         span = (datetime.fromisoformat(stamps[-1].replace("Z", "+00:00"))
                 - datetime.fromisoformat(stamps[0].replace("Z", "+00:00"))).total_seconds()
         if span > 0:
-            line += f"; the last {len(stamps) - 1} games came at {3600 * (len(stamps) - 1) / span:.0f} per hour"
+            rate = 3600 * (len(stamps) - 1) / span
+            line += (f"; the last {len(stamps) - 1} games came at {rate:.0f} per hour (at that pace the rated "
+                     f"games left take ~{to_rate / rate:.1f} h)")
     return line
 
 
@@ -130,7 +133,8 @@ def status(loaded, out: Path, store: Path | None, jobs: int) -> list[str]:
         per_cell = sum(rates) / len(rates)
         hours = left / per_cell / max(1, jobs) / 3600
         L.append(f"  training left: {left:.3g} FLOPs, ~{hours:.1f} h at {jobs} cell(s) at a time and "
-                 f"{per_cell:.3g} FLOPs/s per cell (the running cells' present speed); ladder games not included")
+                 f"{per_cell:.3g} FLOPs/s per cell (the running cells' present speed, with the ladder's games "
+                 "beside them on the same cores)")
     else:
         L.append(f"  training left: {left:.3g} FLOPs (no running cell to time it by)")
     return L
