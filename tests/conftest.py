@@ -1,9 +1,10 @@
 """`--runslow` enables tests marked `slow` (declared in pyproject.toml); they are skipped otherwise.
 The GTP tests' engine fixtures (`player`, `engine`) live in gtp_kit.py, the training tests' (`net_games`,
-`one_torch_thread`) in training_kit.py, both loaded here as plugins."""
+`one_torch_thread`) in training_kit.py, the failure-path tests' (`uniform_games`) in failure_kit.py, all
+loaded here as plugins."""
 import pytest
 
-pytest_plugins = ("gtp_kit", "training_kit")
+pytest_plugins = ("gtp_kit", "training_kit", "failure_kit")
 
 
 def pytest_addoption(parser):
