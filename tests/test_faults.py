@@ -21,11 +21,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from alphago.data.records import read_shard
+from training_kit import ENV, ROOT, finish, games_on_disk
 
-ROOT = Path(__file__).resolve().parents[1]
 TINY = yaml.safe_load((ROOT / "configs" / "tiny.yaml").read_text())
-ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}   # Ray's defaults: token authentication stays on
 # `ray start` nodes joining a cluster (and drivers connecting to one) assume no authentication
 # unless told: the head's token (~/.ray/auth_token, made by `ray start --head`) is used with this
 # a killed node is declared dead after ~1.5 s instead of Ray's default ~15 s (health checks every 3 s,
@@ -90,19 +88,8 @@ def _wait_for(cond, timeout: float, what: str, proc: subprocess.Popen | None = N
     raise AssertionError(f"timed out waiting for {what}:\n{out[-3000:]}")
 
 
-def _games_on_disk(run: Path) -> int:
-    return sum(len(read_shard(p)) for p in sorted((run / "games").glob("shard_*.npz")))
-
-
 def _finish(proc: subprocess.Popen, timeout: float = 400) -> str:
-    try:
-        out, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, _ = proc.communicate()
-        raise AssertionError(f"train did not finish in {timeout} s:\n{out[-3000:]}")
-    assert proc.returncode == 0, out[-3000:]
-    return out
+    return finish(proc, timeout, "train")
 
 
 def _unlocked(run: Path) -> bool:
@@ -200,13 +187,13 @@ def test_worker_sigkill_is_survived(tmp_path):
     time.sleep(1.0)
     pids = _worker_pids(proc)
     assert pids, "no self-play worker process found"
-    acknowledged = _games_on_disk(run)
+    acknowledged = games_on_disk(run)
     os.kill(pids[0], signal.SIGKILL)
     out = _finish(proc)
     assert "worker restarts: " in out
     restarts = int(out.rsplit("worker restarts: ", 1)[1].split()[0])
     assert restarts >= 1, out[-2000:]
-    on_disk = _games_on_disk(run)
+    on_disk = games_on_disk(run)
     assert on_disk >= 64 and on_disk >= acknowledged
     assert (run / "checkpoints" / "latest.pt").exists()
 
@@ -217,13 +204,13 @@ def test_driver_sigkill_then_resume(tmp_path):
     cfg = _config(tmp_path, games_per_phase=16, total_games=96, checkpoint_every=5)
     proc = _train("--config", str(cfg), "--run-dir", str(run))
     ckpts = run / "checkpoints"
-    _wait_for(lambda: len(list(ckpts.glob("step_*.pt"))) >= 2 and _games_on_disk(run) >= 32, 300,
+    _wait_for(lambda: len(list(ckpts.glob("step_*.pt"))) >= 2 and games_on_disk(run) >= 32, 300,
               "two checkpoints", proc)
     os.killpg(proc.pid, signal.SIGKILL)  # the driver and everything it started
     proc.wait()
     _wait_for(lambda: _unlocked(run), 120, "the dead run's learner to exit")
     before = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines() if x.strip()]
-    games_before = _games_on_disk(run)
+    games_before = games_on_disk(run)
     from alphago.net.io import read_checkpoint
     ckpt_step = read_checkpoint(ckpts / "latest.pt")["meta"]["step"]
     max_step = max(m["step"] for m in before)
@@ -236,7 +223,7 @@ def test_driver_sigkill_then_resume(tmp_path):
     assert new and new[0]["step"] == ckpt_step + 1, "steps continue from the latest checkpoint"
     assert all(b["step"] > a["step"] for a, b in zip(new, new[1:]))
     assert new[0]["flops"] > max(m["flops"] for m in before if m.get("step", 0) <= ckpt_step)
-    assert _games_on_disk(run) >= 96 and _games_on_disk(run) >= games_before
+    assert games_on_disk(run) >= 96 and games_on_disk(run) >= games_before
     assert "done: " in out
 
 
@@ -295,8 +282,8 @@ def test_three_nodes_on_loopback(tmp_path):
                     except ProcessLookupError:
                         pass
         # the run goes on without that node's worker(s): 48 more games on disk, then a clean stop
-        after = _games_on_disk(run)
-        _wait_for(lambda: _games_on_disk(run) >= after + 48, 900, "48 games after the node was killed", proc)
+        after = games_on_disk(run)
+        _wait_for(lambda: games_on_disk(run) >= after + 48, 900, "48 games after the node was killed", proc)
         os.kill(proc.pid, signal.SIGTERM)
         out = _finish(proc, timeout=600)
         assert "stopped: checkpoint written" in out and "self-play worker" in out and " died " in out, out[-3000:]
@@ -345,19 +332,19 @@ def test_learner_death_stops_the_run_and_resume_continues(tmp_path):
     proc = _train("--config", str(cfg), "--run-dir", str(run))
     _wait_for(lambda: list((run / "checkpoints").glob("step_*.pt")) and _worker_pids(proc, "Learner"), 300,
               "the first checkpoint", proc)
-    acknowledged = _games_on_disk(run)
+    acknowledged = games_on_disk(run)
     os.kill(_worker_pids(proc, "Learner")[0], signal.SIGKILL)
     out, _ = proc.communicate(timeout=300)
     assert proc.returncode != 0, out[-3000:]
     _no_traceback(out)
     assert "the learner died" in out and f"alphago train --resume {run}" in out, out[-3000:]
     _no_temp_files(run)
-    assert _games_on_disk(run) >= acknowledged
+    assert games_on_disk(run) >= acknowledged
     from alphago.net.io import read_checkpoint
     step = read_checkpoint(run / "checkpoints" / "latest.pt")["meta"]["step"]
     _wait_for(lambda: _unlocked(run), 120, "the dead run's processes to exit")
     out = _finish(_train("--resume", str(run)))
-    assert "done: " in out and _games_on_disk(run) >= 96
+    assert "done: " in out and games_on_disk(run) >= 96
     assert read_checkpoint(run / "checkpoints" / "latest.pt")["meta"]["step"] > step
 
 
@@ -419,5 +406,5 @@ def test_a_learner_that_cannot_write_stops_the_run_in_one_line_and_resume_contin
     _wait_for(lambda: _unlocked(run), 120, "the failed run's processes to exit")
     shutil.rmtree(latest)   # the disk is fixed
     out = _finish(_train("--resume", str(run)))
-    assert "done: " in out and _games_on_disk(run) >= 96, out[-3000:]
+    assert "done: " in out and games_on_disk(run) >= 96, out[-3000:]
     assert read_checkpoint(latest)["meta"]["step"] > read_checkpoint(steps[-1])["meta"]["step"]

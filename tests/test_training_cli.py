@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from alphago.data.records import read_shard
 from alphago.net.io import read_checkpoint
 
-from training_kit import ROOT, TINY_PATH, TINY, ENV
+from training_kit import ROOT, TINY_PATH, TINY, ENV, finish, games_on_disk
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -27,22 +26,11 @@ def _train_cli(*args: str, timeout: float = 300) -> str:
     proc = subprocess.Popen([sys.executable, "-m", "alphago.cli", "train", "--no-progress", *args],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV,
                             cwd=str(ROOT), start_new_session=True)
-    try:
-        out, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, _ = proc.communicate()
-        raise AssertionError(f"alphago train did not finish in {timeout} s:\n{out[-3000:]}")
-    assert proc.returncode == 0, out[-3000:]
-    return out
+    return finish(proc, timeout, "alphago train")
 
 
 def _metrics(run: Path) -> list[dict]:
     return [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines() if x.strip()]
-
-
-def _games_on_disk(run: Path) -> int:
-    return sum(len(read_shard(p)) for p in sorted((run / "games").glob("shard_*.npz")))
 
 
 def test_ray_run_reanalyses_on_the_workers(tmp_path):
@@ -88,7 +76,7 @@ def test_cli_train_then_resume(tmp_path):
             assert key in m and m[key] is not None and m[key] > 0, (key, m)
     assert [m["step"] for m in train_lines] == list(range(1, meta["step"] + 1))
     assert all(b["flops"] > a["flops"] for a, b in zip(train_lines, train_lines[1:]))
-    games_before = _games_on_disk(run)
+    games_before = games_on_disk(run)
     assert games_before >= TINY.run.total_games
     assert meta["games"] == games_before
 
@@ -113,7 +101,7 @@ def test_cli_train_then_resume(tmp_path):
     meta2 = read_checkpoint(ckpts / "latest.pt")["meta"]
     assert meta2["step"] == new[-1]["step"] > meta["step"]
     assert meta2["weight_version"] > meta["weight_version"]
-    assert _games_on_disk(run) >= cfg["run"]["total_games"] and meta2["games"] == _games_on_disk(run)
+    assert games_on_disk(run) >= cfg["run"]["total_games"] and meta2["games"] == games_on_disk(run)
     evals = [m for m in after if m.get("event") == "evaluation"]
     assert evals, "run.eval_every set: an evaluation match must be logged"
     assert 0.0 <= evals[0]["eval_rollout_score"] <= 1.0
@@ -195,7 +183,7 @@ def test_sigterm_stops_a_run_cleanly_and_it_resumes(tmp_path):
     meta = read_checkpoint(run / "checkpoints" / "latest.pt")["meta"]
     trained = [m for m in _metrics(run) if "loss" in m]
     assert meta["step"] == trained[-1]["step"], "the checkpoint holds every step that was logged"
-    assert meta["games"] == _games_on_disk(run)
+    assert meta["games"] == games_on_disk(run)
 
 
 def test_resume_moves_an_unreadable_shard_aside_and_goes_on(net_games, tmp_path):

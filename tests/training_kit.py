@@ -7,6 +7,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import signal
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -65,3 +67,22 @@ def _assert_same_records(a: list[GameRecord], b: list[GameRecord]) -> None:
                 assert isinstance(v, float) and math.isnan(v), f.name
             else:
                 assert u == v and type(u) is type(v), (f.name, u, v)
+
+
+def games_on_disk(run: Path) -> int:
+    """Games in a run directory's shards."""
+    from alphago.data.records import read_shard
+    return sum(len(read_shard(p)) for p in sorted((run / "games").glob("shard_*.npz")))
+
+
+def finish(proc: subprocess.Popen, timeout: float, what: str) -> str:
+    """The output of `proc` (its own session, stdout with stderr), which must exit 0 within `timeout`
+    seconds; on a timeout its process group is killed and the test fails with the output's tail."""
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, _ = proc.communicate()
+        raise AssertionError(f"{what} did not finish in {timeout} s:\n{out[-3000:]}")
+    assert proc.returncode == 0, out[-3000:]
+    return out
