@@ -274,7 +274,7 @@ def plot(loaded: LoadedAblation, a: dict | None, report_dir: Path) -> list[str]:
     for i, (ax, arm) in enumerate(zip(axes[0], others)):
         for c, name in zip(COLORS, (arms[0], arm)):
             cur = a["curves"][name]
-            ax.plot(xs, cur["mean"], "o-", color=c, label=f"{name} ({a['seeds'][name]} seeds)")
+            ax.plot(xs, cur["mean"], "o-", color=c, label=f"{name} ({a['seeds'][name]} seed{'s' if a['seeds'][name] != 1 else ''})")
             ax.fill_between(xs, cur["min"], cur["max"], color=c, alpha=0.18)
         for v in a["anchors"].values():
             ax.axhline(v["elo"], color="0.6", lw=0.7, ls=":")
