@@ -68,9 +68,8 @@ def cell_status(out: Path, arm: str, seed: int, rows: list[dict]) -> CellStatus:
 def _present_rate(ck: list[dict]) -> float | None:
     """FLOPs per second now: the median over the last RATE_INTERVALS intervals between checkpoint rows
     of one run (wall_s carries on across resumes; an interval whose clock or FLOPs did not advance is
-    skipped). The
-    median, because one interval that spans a pause (a SIGSTOP for a CI run, a suspended laptop) would
-    otherwise set the estimate alone."""
+    skipped). The median, because one interval that spans a pause (a SIGSTOP for a CI run, a suspended
+    laptop) would otherwise set the estimate alone."""
     rates = [(b["flops"] - a["flops"]) / (b["wall_s"] - a["wall_s"])
              for a, b in zip(ck, ck[1:]) if b["wall_s"] > a["wall_s"] and b["flops"] > a["flops"]]
     rates = rates[-RATE_INTERVALS:]

@@ -150,6 +150,10 @@ def _opponents(games, checkpoints: set[str]) -> dict:
     return {"games": sides, "vs_anchors": anchor_sides, "vs_gnugo": gnugo_sides}
 
 
+def _seeds(n: int) -> str:
+    return f"{n} seed{'s' if n != 1 else ''}"
+
+
 def _m(x: float, fmt: str = ".2f") -> str:
     return "n/a" if x is None or not math.isfinite(x) else format(x, fmt)
 
@@ -213,7 +217,7 @@ def section(loaded: LoadedAblation, a: dict | None) -> list[str]:
     for arm, m in a["multipliers"].items():
         b = m["budget_elo_difference"]
         diff = ("n/a" if b is None else f"{b['mean']:+.0f} [{_m(b['lo'], '+.0f')}, {_m(b['hi'], '+.0f')}], "
-                f"{b['seeds']} seed{'s' if b['seeds'] != 1 else ''}, sign-flip p = {b['p']:.3g}")
+                f"{_seeds(b['seeds'])}, sign-flip p = {b['p']:.3g}")
         est = _m(m["estimate"]) if math.isfinite(m["estimate"]) else f"n/a ({m['bound']})"
         L.append(f"| {arm} | {est} | [{_m(m['ci_low'])}, {_m(m['ci_high'])}] | {m['overlap']} of {len(a['grid'])} | "
                  f"{m['replicates_censored']} of {m['replicates']} | {diff} |")
@@ -240,7 +244,7 @@ def section(loaded: LoadedAblation, a: dict | None) -> list[str]:
               "named arm, mean over seeds with a t-interval over seeds and the sign-flip p against 0.5):", ""]
         for name, d in a["direct"].items():
             L.append(f"- {name} ({d['grid_flops']:.3g} FLOPs): " + ("no games yet" if d["score"] is None else
-                     f"{d['score']:.3f} [{_m(d['lo'], '.3f')}, {_m(d['hi'], '.3f')}], {d['seeds']} seed{'s' if d['seeds'] != 1 else ''}, "
+                     f"{d['score']:.3f} [{_m(d['lo'], '.3f')}, {_m(d['hi'], '.3f')}], {_seeds(d['seeds'])}, "
                      f"p = {d['p']:.3g}; per seed " + ", ".join(f"{v:.2f}" for v in d["per_seed"].values())))
     L += ["", "Published anchors for the multiplier: KataGo's 1.25x (forced playouts and policy-target pruning), "
           "1.37x (playout-cap randomization) and 1.65x (auxiliary ownership and score targets); Expert Iteration "
@@ -274,7 +278,7 @@ def plot(loaded: LoadedAblation, a: dict | None, report_dir: Path) -> list[str]:
     for i, (ax, arm) in enumerate(zip(axes[0], others)):
         for c, name in zip(COLORS, (arms[0], arm)):
             cur = a["curves"][name]
-            ax.plot(xs, cur["mean"], "o-", color=c, label=f"{name} ({a['seeds'][name]} seed{'s' if a['seeds'][name] != 1 else ''})")
+            ax.plot(xs, cur["mean"], "o-", color=c, label=f"{name} ({_seeds(a['seeds'][name])})")
             ax.fill_between(xs, cur["min"], cur["max"], color=c, alpha=0.18)
         for v in a["anchors"].values():
             ax.axhline(v["elo"], color="0.6", lw=0.7, ls=":")
