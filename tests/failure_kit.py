@@ -3,7 +3,6 @@ with a uniform evaluator (`uniform_games`, a fixture: tests/conftest.py loads th
 the command line in its own session, and the check that a failure ends in one clear line."""
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import subprocess
@@ -15,7 +14,7 @@ import yaml
 
 from alphago.data.records import GameRecord
 
-from training_kit import ENV, ROOT, TINY, TINY_PATH
+from training_kit import ENV, ROOT, TINY_PATH, selfplay_games
 
 
 TINY_RAW = yaml.safe_load(TINY_PATH.read_text())
@@ -24,13 +23,8 @@ TINY_RAW = yaml.safe_load(TINY_PATH.read_text())
 @pytest.fixture(scope="module")
 def uniform_games() -> list[GameRecord]:
     """8 tiny games searched with a uniform evaluator (no net: fast and deterministic)."""
-    from alphago.go import seed as seed_engine
     from alphago.mcts.evaluators import UniformEvaluator
-    from alphago.selfplay.loop import SelfPlay
-    seed_engine(0)
-    sp = SelfPlay(TINY.size, TINY.rules, TINY.features, TINY.search,
-                  dataclasses.replace(TINY.selfplay, batch_games=8), seed=0)
-    return sp.play(UniformEvaluator(), 8)[:8]
+    return selfplay_games(lambda sp: UniformEvaluator(), games=8, batch_games=8, seed=0)
 
 
 def _raw(**sections) -> dict:

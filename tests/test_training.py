@@ -27,7 +27,7 @@ from alphago.mcts.targets import policy_target
 from alphago.net.model import PolicyValueNet, count_flops
 from alphago.train.trainer import Trainer, evaluate
 
-from training_kit import TINY, _selfplay, _assert_same_records
+from training_kit import TINY, selfplay_games, _assert_same_records
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -221,7 +221,7 @@ def rollout_games() -> list[GameRecord]:
     outcome follows the board, and the visit distributions prefer good moves: both heads get
     learnable targets. (The net's search targets from a random net are learnable too, but the
     values are not.)"""
-    return _selfplay(lambda sp: RolloutEvaluator(sp.env, rollouts=8), games=64, batch_games=32, seed=0)
+    return selfplay_games(lambda sp: RolloutEvaluator(sp.env, rollouts=8), games=64, batch_games=32, seed=0)
 
 
 def _positions(games: list[GameRecord], target: str) -> TrainBatch:

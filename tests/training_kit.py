@@ -39,7 +39,8 @@ def one_torch_thread():
     torch.set_num_threads(before)
 
 
-def _selfplay(evaluator_factory, games: int, batch_games: int, seed: int) -> list[GameRecord]:
+def selfplay_games(evaluator_factory, games: int, batch_games: int, seed: int) -> list[GameRecord]:
+    """`games` games of the tiny config, `batch_games` at a time, searched with evaluator_factory(selfplay)."""
     seed_engine(seed)
     sp = SelfPlay(TINY.size, TINY.rules, TINY.features, TINY.search,
                   dataclasses.replace(TINY.selfplay, batch_games=batch_games), seed=seed)
@@ -51,7 +52,7 @@ def net_games() -> list[GameRecord]:
     """8 games played by a randomly initialised tiny net, 16 simulations a move."""
     torch.manual_seed(0)
     net = PolicyValueNet(TINY.size, TINY.features.num_planes, TINY.net)
-    return _selfplay(lambda sp: TorchEvaluator(net, threads=1), games=8, batch_games=8, seed=0)
+    return selfplay_games(lambda sp: TorchEvaluator(net, threads=1), games=8, batch_games=8, seed=0)
 
 
 def _assert_same_records(a: list[GameRecord], b: list[GameRecord]) -> None:
