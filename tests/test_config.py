@@ -14,7 +14,7 @@ from alphago.config import Config, ConfigError, config_from_dict, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 # run configs: everything under configs/ except cluster/ (Ray cluster-launcher files) and ablation/
-# (experiment specs, loaded and checked by tests/test_ablate.py)
+# (experiment specs, loaded and checked by tests/test_ablation_spec.py)
 CONFIGS = sorted(p for p in (ROOT / "configs").rglob("*.yaml")
                  if p.relative_to(ROOT / "configs").parts[0] not in ("cluster", "ablation"))
 TINY = yaml.safe_load((ROOT / "configs" / "tiny.yaml").read_text())
