@@ -67,3 +67,21 @@ def test_match_stage_needs_a_reference(tmp_path, capsys):
     assert main(["ablate", str(ROOT / "configs" / "ablation" / "tiny.yaml"), "--out", str(tmp_path / "o"),
                  "--report-dir", str(tmp_path / "r"), "--stages", "match"]) == 2
     assert "--stages match needs --match-reference" in capsys.readouterr().err
+
+
+def test_arms_compared_with_the_first_the_file_lists_and_seeds_in_number_order(tmp_path, capsys):
+    """tiny.yaml lists visits before action: the summary compares action with visits even when the evaluation
+    rows list action first, and seed 10 comes after seed 9 (not after seed 1)."""
+    abl, out = tmp_path / "abl", tmp_path / "out"
+    abl.mkdir(), out.mkdir()
+    rows = [{"arm": arm, "seed": s, "point": 0, "flops": 1e12, "checkpoint": f"/nowhere/{arm}{s}.pt"}
+            for arm in ("action", "visits") for s in (1, 9, 10)]
+    (abl / "evaluations.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    for i, r in enumerate(rows):
+        (out / f"{r['arm']}_seed{r['seed']}.json").write_text(json.dumps(_result(2 + i, 0, 10, 1)))
+    assert main(["ablate", str(ROOT / "configs" / "ablation" / "tiny.yaml"), "--out", str(abl), "--report-dir",
+                 str(tmp_path / "rep"), "--stages", "match", "--match-reference", "gnugo:1", "--match-games", "10",
+                 "--match-out", str(out)]) == 0
+    text = (out / "summary.md").read_text()
+    assert text.index("| visits |") < text.index("| action |") and "`action` - `visits`" in text
+    assert "| 0.50, 0.60, 0.70 |" in text and "| 0.20, 0.30, 0.40 |" in text   # seeds 1, 9, 10 in that order

@@ -351,11 +351,11 @@ def main(args: argparse.Namespace) -> int:
         path = write_report(loaded, out, report_dir, command=command)
         print(f"report: {path}", flush=True)
     if "match" in args.stages:
-        return match_stage(args, spec.name, out, report_dir)
+        return match_stage(args, spec.name, out, report_dir, list(spec.arms))
     return 0
 
 
-def match_stage(args: argparse.Namespace, name: str, out: Path, report_dir: Path) -> int:
+def match_stage(args: argparse.Namespace, name: str, out: Path, report_dir: Path, arms: list[str]) -> int:
     """More games at one matched point against one reference (experiments/budget_match.py)."""
     from .budget_match import MatchSettings, run
     if not args.match_reference:
@@ -368,7 +368,7 @@ def match_stage(args: argparse.Namespace, name: str, out: Path, report_dir: Path
     command = (f"alphago ablate {args.ablation} --stages match --match-reference {st.reference} --match-games "
                f"{st.games} --match-opening-moves {st.opening_moves} --match-point {st.point} --match-sims {st.sims} "
                f"--match-seed {st.seed}" + (f" --match-out {args.match_out}" if args.match_out else ""))
-    return run(name, evaluations, st, dest, command)
+    return run(name, evaluations, st, dest, command, arms)
 
 
 def add_parser(sub) -> None:

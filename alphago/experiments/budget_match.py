@@ -51,14 +51,17 @@ class MatchSettings:
     parallel: int = 2           # games at a time
 
 
-def run(name: str, evaluations: Path, a: MatchSettings, out: Path, command: str) -> int:
-    """Play and summarise (module doc). name: the ablation's; returns the exit code."""
+def run(name: str, evaluations: Path, a: MatchSettings, out: Path, command: str, arm_order: list[str] = ()) -> int:
+    """Play and summarise (module doc). name: the ablation's; arm_order: its arms as the file lists them (the
+    first is the one the others are compared with; the rows' order otherwise); returns the exit code."""
     out.mkdir(parents=True, exist_ok=True)
     rows = cells_at(evaluations, a.point)
     if not rows:
         print(f"alphago ablate: no evaluation rows in {evaluations}", file=sys.stderr)
         return 2
     arms = list(dict.fromkeys(r["arm"] for r in rows))
+    arms.sort(key=lambda arm: list(arm_order).index(arm) if arm in arm_order else len(arm_order))
+    rows.sort(key=lambda r: (arms.index(r["arm"]), r["seed"]))
     for r in rows:
         ckpt = Path(r["checkpoint"])
         dest = out / f"{r['arm']}_seed{r['seed']}.json"
@@ -81,7 +84,7 @@ def run(name: str, evaluations: Path, a: MatchSettings, out: Path, command: str)
          "|---|---|---|---|---|---|---|"]
     pooled = {}
     for arm in arms:
-        paths = sorted(out.glob(f"{arm}_seed*.json"))
+        paths = sorted(out.glob(f"{arm}_seed*.json"), key=lambda q: int(q.stem.rsplit("_seed", 1)[1]))  # seed 10 after 9
         res = [json.loads(p.read_text()) for p in paths]
         if not res:
             continue
