@@ -85,3 +85,20 @@ def test_arms_compared_with_the_first_the_file_lists_and_seeds_in_number_order(t
     text = (out / "summary.md").read_text()
     assert text.index("| visits |") < text.index("| action |") and "`action` - `visits`" in text
     assert "| 0.50, 0.60, 0.70 |" in text and "| 0.20, 0.30, 0.40 |" in text   # seeds 1, 9, 10 in that order
+
+
+def test_the_report_carries_the_match_summaries_of_its_folder(tmp_path):
+    """ablation_report.match_summaries: a match stage's summary.md in a subfolder of the report's folder goes
+    into the report under one heading with a link; another tool's summary.md there does not."""
+    from alphago.experiments.ablation_report import match_summaries
+    assert match_summaries(tmp_path, "tiny") == []
+    (tmp_path / "budget_vs_gnugo10").mkdir()
+    (tmp_path / "budget_vs_gnugo10" / "summary.md").write_text(
+        "# `tiny`: 40 games per seed against `gnugo:10` from random openings\n\n| arm | score |\n|---|---|\n| visits | 0.6 |\n")
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "summary.md").write_text("# something else\n")
+    assert match_summaries(tmp_path, "tiny") == [
+        "", "## More games against one opponent (`alphago ablate --stages match`)", "",
+        "### `tiny`: 40 games per seed against `gnugo:10` from random openings "
+        "([budget_vs_gnugo10/summary.md](budget_vs_gnugo10/summary.md))", "", "| arm | score |", "|---|---|",
+        "| visits | 0.6 |"]

@@ -58,6 +58,19 @@ def reading(report_dir: Path) -> list[str]:
     return ["", p.read_text().rstrip(), ""] if p.exists() else []
 
 
+def match_summaries(report_dir: Path, name: str) -> list[str]:
+    """The summaries `alphago ablate --stages match` wrote in REPORT_DIR's subfolders (experiments/budget_match.py),
+    as report lines under one heading, so that more games against one opponent stand in the report beside
+    the endpoints rather than only in a folder a reader may not open."""
+    L = []
+    for p in sorted(report_dir.glob("*/summary.md")):
+        text = p.read_text().strip().splitlines()
+        if not text or not text[0].startswith(f"# `{name}`: "):
+            continue   # another tool's summary
+        L += ["", f"### {text[0][2:]} ([{p.parent.name}/summary.md]({p.parent.name}/summary.md))"] + text[1:]
+    return ["", "## More games against one opponent (`alphago ablate --stages match`)"] + L if L else []
+
+
 def flops_to_level(points: list[dict], ref: str, level: float) -> dict:
     """FLOPs at the first matched point from which the arm's pooled score against `ref` stays at or
     above `level` at every later point (None when the last point is below it).
@@ -441,6 +454,7 @@ def write_report(loaded: LoadedAblation, out: Path, report_dir: Path, command: s
                     "arm": second, "versus": list(spec.arms)[0], **{k: m["parallel"][k] for k in
                                                                     ("estimate", "ci_low", "ci_high")}}
             summary["seeds"] = a["seeds"]
+    L += match_summaries(report_dir, spec.name)
     if files:
         L += ["", "## Plots", ""] + [f"![{f}]({f})" for f in files]
     anchors = ("" if spec.eval.ladder is not None else   # the ladder section gives them beside its multipliers
