@@ -20,9 +20,20 @@ def test_paired_by_seed_by_hand():
     assert (p.lo, p.hi) == pytest.approx((0.2 - half, 0.2 + half))
     assert p.p == pytest.approx(2 / 8)   # all positive: only the all-same-sign flips are as extreme
     assert not p.resolved and "paired over 3 seeds" in p.describe() and "not resolved" in p.describe()  # 3 seeds: wide
+    assert "p = 0.25, the smallest 3 seeds allow (not resolved)" in p.describe()   # all of one sign: 2/8, the floor
     one = paired_by_seed({0: 1.0}, {0: 0.0})
     assert one.n == 1 and not one.resolved and "1 seed" in one.describe()
     assert paired_by_seed({0: 1.0}, {1: 0.0}) is None
+
+
+def test_the_sign_flip_floor_is_said_while_few_seeds_cannot_reach_005():
+    from alphago.experiments.stats import sign_flip_floor_note
+    assert sign_flip_floor_note(0.125, 4) == ", the smallest 4 seeds allow"
+    assert sign_flip_floor_note(0.375, 4) == " (4 seeds allow no less than 0.125)"
+    assert sign_flip_floor_note(0.0625, 5) == ", the smallest 5 seeds allow"
+    assert sign_flip_floor_note(0.03125, 6) == "" and sign_flip_floor_note(1.0, 1) == ""   # 6 seeds can reach 0.05
+    four = paired_by_seed({s: 0.6 + 0.01 * s for s in range(4)}, {s: 0.5 for s in range(4)})
+    assert four.resolved and four.p == pytest.approx(2 / 16) and "p = 0.125, the smallest 4 seeds allow" in four.describe()
 
 
 def test_sign_flip_p_counts_ties_and_goes_monte_carlo():

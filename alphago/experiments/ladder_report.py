@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .flop_multiplier import flop_multiplier, parallel_shift
-from .stats import paired_by_seed, percentile_interval
+from .stats import paired_by_seed, percentile_interval, sign_flip_floor_note
 
 if TYPE_CHECKING:
     from .ablation_spec import LoadedAblation
@@ -217,7 +217,7 @@ def section(loaded: LoadedAblation, a: dict | None) -> list[str]:
     for arm, m in a["multipliers"].items():
         b = m["budget_elo_difference"]
         diff = ("n/a" if b is None else f"{b['mean']:+.0f} [{_m(b['lo'], '+.0f')}, {_m(b['hi'], '+.0f')}], "
-                f"{_seeds(b['seeds'])}, sign-flip p = {b['p']:.3g}")
+                f"{_seeds(b['seeds'])}, sign-flip p = {b['p']:.3g}{sign_flip_floor_note(b['p'], b['seeds'])}")
         est = _m(m["estimate"]) if math.isfinite(m["estimate"]) else f"n/a ({m['bound']})"
         L.append(f"| {arm} | {est} | [{_m(m['ci_low'])}, {_m(m['ci_high'])}] | {m['overlap']} of {len(a['grid'])} | "
                  f"{m['replicates_censored']} of {m['replicates']} | {diff} |")
@@ -245,7 +245,7 @@ def section(loaded: LoadedAblation, a: dict | None) -> list[str]:
         for name, d in a["direct"].items():
             L.append(f"- {name} ({d['grid_flops']:.3g} FLOPs): " + ("no games yet" if d["score"] is None else
                      f"{d['score']:.3f} [{_m(d['lo'], '.3f')}, {_m(d['hi'], '.3f')}], {_seeds(d['seeds'])}, "
-                     f"p = {d['p']:.3g}; per seed " + ", ".join(f"{v:.2f}" for v in d["per_seed"].values())))
+                     f"p = {d['p']:.3g}{sign_flip_floor_note(d['p'], d['seeds'])}; per seed " + ", ".join(f"{v:.2f}" for v in d["per_seed"].values())))
     L += ["", "Published anchors for the multiplier: KataGo's 1.25x (forced playouts and policy-target pruning), "
           "1.37x (playout-cap randomization) and 1.65x (auxiliary ownership and score targets); Expert Iteration "
           "found soft targets about 50 Elo stronger than hard ones at equal top-1."]

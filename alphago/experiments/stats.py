@@ -55,7 +55,18 @@ class Paired:
         if self.n < 2:
             return f"{self.mean:{fmt}} (1 seed: no seed-level interval)"
         return (f"{self.mean:{fmt}} [{self.lo:{fmt}}, {self.hi:{fmt}}] paired over {self.n} seeds, sign-flip "
-                f"p = {self.p:.3g}{'' if self.resolved else ' (not resolved)'}")
+                f"p = {self.p:.3g}{sign_flip_floor_note(self.p, self.n)}{'' if self.resolved else ' (not resolved)'}")
+
+
+def sign_flip_floor_note(p: float, n: int) -> str:
+    """What the exact sign-flip test can say with n seeds: its p is at least 2 / 2^n (all differences of one
+    sign), 0.125 with 4 seeds, so with 5 or fewer it cannot reach 0.05 however large the effect. Said beside the
+    p-value, so that a t-interval that excludes 0 next to p = 0.125 reads as the few seeds' limit, not as
+    disagreement."""
+    floor = 2.0 / 2 ** n
+    if n < 2 or floor <= 0.05:
+        return ""
+    return f", the smallest {n} seeds allow" if p <= floor * (1 + 1e-9) else f" ({n} seeds allow no less than {floor:.3g})"
 
 
 def paired_by_seed(arm: dict, base: dict) -> Paired | None:
