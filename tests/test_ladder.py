@@ -172,16 +172,21 @@ def test_anchor_labels_close_in_elo_share_one_label():
 
 def test_verdict_reads_a_multiplier_by_the_protocol_rule():
     """Interval above 1: the arm needs more FLOPs; below 1: fewer; containing 1: not resolved, with what
-    it excludes; fewer seeds than planned: provisional, whatever the interval."""
+    it excludes; either arm of the pair short of its planned seeds: provisional, whatever the interval."""
     from alphago.experiments.ladder_report import verdict
-    above = verdict("action", "visits", {"ci_low": 1.2, "ci_high": 3.0}, 8, 8)
+    planned = {"visits": 8, "action": 8, "argmax": 4, "a": 8, "b": 8}
+    full = dict(planned)
+    above = verdict("action", "visits", {"ci_low": 1.2, "ci_high": 3.0}, full, planned)
     assert above == "`action` vs `visits`: `action` needs more FLOPs than `visits` to the same Elo (1.20x to 3.00x)."
-    below = verdict("action", "visits", {"ci_low": 0.25, "ci_high": 0.8}, 8, 8)
+    below = verdict("action", "visits", {"ci_low": 0.25, "ci_high": 0.8}, full, planned)
     assert "`action` needs fewer FLOPs" in below and "(1.25x to 4.00x fewer)" in below
-    both = verdict("argmax", "visits", {"ci_low": 0.48, "ci_high": 3.0}, 2, 4)
+    both = verdict("argmax", "visits", {"ci_low": 0.48, "ci_high": 3.0}, {**full, "argmax": 2}, planned)
     assert both == ("`argmax` vs `visits`: not resolved; the interval [0.48, 3.00] contains 1 and excludes multipliers "
-                    "above 3.00x and below 0.48x (provisional: 2 of 4 seeds rated at every point).")
-    assert "no interval" in verdict("a", "b", {"ci_low": float("nan"), "ci_high": 2.0}, 8, 8)
+                    "above 3.00x and below 0.48x (provisional: `argmax` 2 of 4 seeds rated at every point).")
+    # the 4-seed arm complete, its 8-seed base not: still provisional (the comparison moves with the base's seeds)
+    base_short = verdict("argmax", "visits", {"ci_low": 0.48, "ci_high": 3.0}, {**full, "visits": 4}, planned)
+    assert base_short.endswith("(provisional: `visits` 4 of 8 seeds rated at every point).")
+    assert "no interval" in verdict("a", "b", {"ci_low": float("nan"), "ci_high": 2.0}, full, planned)
 
 
 def test_opponents_counts_whom_the_checkpoints_played():

@@ -158,11 +158,13 @@ def _m(x: float, fmt: str = ".2f") -> str:
     return "n/a" if x is None or not math.isfinite(x) else format(x, fmt)
 
 
-def verdict(arm: str, base: str, m: dict, seeds: int, planned: int) -> str:
+def verdict(arm: str, base: str, m: dict, seeds: dict[str, int], planned: dict[str, int]) -> str:
     """One multiplier read by the rule the study fixed before its runs (soft_vs_hard_7x7_v2/PROTOCOL.md,
     "Reading rule"): interval above 1, `base` needs fewer FLOPs; below 1, `arm` does; containing 1, the
-    study cannot tell, and says which multipliers it excludes. `seeds` of `planned` rated at every point:
-    fewer makes it provisional, whatever the interval says."""
+    study cannot tell, and says which multipliers it excludes. seeds: arm -> seeds rated at every point,
+    planned: arm -> seeds in the file; while either arm of the pair is short of its planned seeds the
+    reading is provisional, whatever the interval says (a 4-seed arm's comparison still moves while its
+    8-seed base gets seeds)."""
     lo, hi = m["ci_low"], m["ci_high"]
     head = f"`{arm}` vs `{base}`"
     if not (math.isfinite(lo) and math.isfinite(hi)):
@@ -174,8 +176,10 @@ def verdict(arm: str, base: str, m: dict, seeds: int, planned: int) -> str:
     else:
         line = (f"{head}: not resolved; the interval [{lo:.2f}, {hi:.2f}] contains 1 and excludes multipliers "
                 f"above {hi:.2f}x" + (f" and below {lo:.2f}x" if lo > 0 else ""))
-    if seeds < planned:
-        line += f" (provisional: {seeds} of {planned} seeds rated at every point)"
+    short = [x for x in (arm, base) if seeds[x] < planned[x]]
+    if short:
+        line += (" (provisional: " + ", ".join(f"`{x}` {seeds[x]} of {planned[x]} seeds" for x in short)
+                 + " rated at every point)")
     return line + "."
 
 
@@ -224,7 +228,7 @@ def section(loaded: LoadedAblation, a: dict | None) -> list[str]:
     planned = {arm: len(spec.seeds_of(arm)) for arm in arms}
     L += ["", "Read by the rule the protocol fixed before the runs (interval above 1: the arm needs more FLOPs "
           f"than `{base}`; below 1: fewer; containing 1: not resolved, and what it excludes):", ""]
-    L += [f"- {verdict(arm, base, m, min(a['seeds'][arm], a['seeds'][base]), min(planned[arm], planned[base]))}"
+    L += [f"- {verdict(arm, base, m, a['seeds'], planned)}"
           for arm, m in a["multipliers"].items()]
     if any("parallel" in m for m in a["multipliers"].values()):
         L += ["", "A second estimator, secondary: both arms' seed-mean curves fitted as parallel lines in log "
