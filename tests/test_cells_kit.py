@@ -132,3 +132,19 @@ def test_every_finished_committed_ablation_restores_without_training(tmp_path):
         restore_committed(loaded, out, Path(ROOT) / "docs" / "results" / name, log=lambda m: None)
         left = [(a, s) for a, s in loaded.spec.cells() if not (cell_dir(out, a, s) / "done.json").exists()]
         assert left == [], f"{name}: a fresh clone would train {left} again"
+
+
+def test_every_committed_report_holds_its_reading_as_it_is_now():
+    """A report is redrawn with its hand-written reading.md inside (ablation_report.reading): a reading edited
+    after the last redraw leaves report.md with the old one (it happened: a study's report kept a reading six
+    cells out of date). Edit reading.md, then redraw."""
+    from pathlib import Path
+
+    from alphago.experiments.ablation_results import ROOT
+    checked = 0
+    for reading in sorted((Path(ROOT) / "docs" / "results").glob("*/reading.md")):
+        report = reading.with_name("report.md")
+        if report.exists():
+            assert reading.read_text().strip() in report.read_text(), f"{report}: redraw it after editing reading.md"
+            checked += 1
+    assert checked >= 5
