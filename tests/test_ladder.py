@@ -170,6 +170,12 @@ def test_anchor_labels_close_in_elo_share_one_label():
     assert _label_groups([]) == []
 
 
+def test_anchor_labels_closer_than_a_label_are_pushed_apart():
+    from alphago.experiments.ladder_report import _spread
+    assert _spread([-183.0, -133.0, -76.0, -32.0, 0.0], 40.0) == [-183.0, -133.0, -76.0, -32.0, 8.0]
+    assert _spread([0.0, 10.0, 15.0, 200.0], 20.0) == [0.0, 20.0, 40.0, 200.0] and _spread([], 5.0) == []
+
+
 def test_verdict_reads_a_multiplier_by_the_protocol_rule():
     """Interval above 1: the arm needs more FLOPs; below 1: fewer; containing 1: not resolved, with what
     it excludes; either arm of the pair short of its planned seeds: provisional, whatever the interval."""

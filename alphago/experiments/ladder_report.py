@@ -268,6 +268,15 @@ def _label_groups(anchors, within: float = 30.0) -> list[tuple[float, str]]:
     return [(g[0]["elo"], ", ".join(v["label"] for v in g)) for g in groups]
 
 
+def _spread(ys: list[float], gap: float) -> list[float]:
+    """Label heights for lines at ys (ascending): each at its line, or pushed up until it is `gap` above
+    the label below it, so that labels of lines closer than a label's height do not print over each other."""
+    out: list[float] = []
+    for y in ys:
+        out.append(y if not out else max(y, out[-1] + gap))
+    return out
+
+
 def plot(loaded: LoadedAblation, a: dict | None, report_dir: Path) -> list[str]:
     """elo_vs_flops.png: one panel per comparison with the first arm (two bands each: seed min-max),
     anchors as dotted lines; returns the file names."""
@@ -286,8 +295,11 @@ def plot(loaded: LoadedAblation, a: dict | None, report_dir: Path) -> list[str]:
             ax.fill_between(xs, cur["min"], cur["max"], color=c, alpha=0.18)
         for v in a["anchors"].values():
             ax.axhline(v["elo"], color="0.6", lw=0.7, ls=":")
-        for elo, names in _label_groups(a["anchors"].values()):
-            ax.text(xs[0], elo, names, fontsize=6, color="0.4", va="bottom")
+        groups = _label_groups(a["anchors"].values())
+        lo, hi = ax.get_ylim()
+        # a 6-point label is ~3.5% of a 4.2-inch panel's height: keep labels that far apart
+        for y, (_, names) in zip(_spread([e for e, _ in groups], 0.035 * (hi - lo)), groups):
+            ax.text(xs[0], y, names, fontsize=6, color="0.4", va="bottom")
         ax.set_xlim(min(xs) / 1.15, max(xs) * 1.15)   # also when an arm has no rated point yet (all NaN)
         log_axis(ax, "x")
         m = a["multipliers"].get(arm)
