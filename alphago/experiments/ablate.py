@@ -351,11 +351,11 @@ def main(args: argparse.Namespace) -> int:
         path = write_report(loaded, out, report_dir, command=command)
         print(f"report: {path}", flush=True)
     if "match" in args.stages:
-        return match_stage(args, spec.name, out, report_dir, list(spec.arms))
+        return match_stage(args, spec.name, out, report_dir, tuple(spec.arms))
     return 0
 
 
-def match_stage(args: argparse.Namespace, name: str, out: Path, report_dir: Path, arms: list[str]) -> int:
+def match_stage(args: argparse.Namespace, name: str, out: Path, report_dir: Path, arms: tuple[str, ...]) -> int:
     """More games at one matched point against one reference (experiments/budget_match.py)."""
     from .budget_match import MatchSettings, run
     if not args.match_reference:

@@ -62,10 +62,11 @@ def match_summaries(report_dir: Path, name: str) -> list[str]:
     """The summaries `alphago ablate --stages match` wrote in REPORT_DIR's subfolders (experiments/budget_match.py),
     as report lines under one heading, so that more games against one opponent stand in the report beside
     the endpoints rather than only in a folder a reader may not open."""
+    from .budget_match import title_prefix
     L = []
     for p in sorted(report_dir.glob("*/summary.md")):
         text = p.read_text().strip().splitlines()
-        if not text or not text[0].startswith(f"# `{name}`: "):
+        if not text or not text[0].startswith(title_prefix(name)):
             continue   # another tool's summary
         L += ["", f"### {text[0][2:]} ([{p.parent.name}/summary.md]({p.parent.name}/summary.md))"] + text[1:]
     return ["", "## More games against one opponent (`alphago ablate --stages match`)"] + L if L else []
