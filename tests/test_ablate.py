@@ -448,6 +448,23 @@ def test_status_of_a_cell_in_training_and_the_time_left(tmp_path):
     assert f"~{left / rate / 2 / 3600:.1f} h at 2 cell(s)" in text
 
 
+def test_ladder_pace_leaves_pauses_out():
+    """The ladder's pace counts time of play only: a gap over PAUSE_S between two games (a session's end,
+    a SIGSTOP for CI) is left out and counted as a pause; only the newest `last` games count."""
+    from datetime import datetime, timedelta, timezone
+    from alphago.experiments.ablation_status import PAUSE_S, ladder_pace
+    t0 = datetime(2026, 12, 5, tzinfo=timezone.utc)
+    # 10 games 30 s apart, a 5-hour pause, 10 more 30 s apart: 19 gaps, 18 of play (540 s)
+    at = [t0 + timedelta(seconds=30 * i) for i in range(10)]
+    at += [at[-1] + timedelta(hours=5, seconds=30 * i) for i in range(10)]
+    times = [t.isoformat().replace("+00:00", "Z") for t in at]
+    assert ladder_pace(times) == (pytest.approx(3600 * 19 / 540), 19, 1)
+    assert ladder_pace(times, last=5) == (pytest.approx(120.0), 5, 0)     # the pause is older than the window
+    assert ladder_pace(times[:1]) is None and ladder_pace([times[0], times[0]]) is None
+    late = [times[0], (t0 + timedelta(seconds=PAUSE_S + 1)).isoformat()]
+    assert ladder_pace(late) is None                                       # nothing but a pause
+
+
 def test_an_evaluation_that_fails_does_not_stop_the_training(tmp_path, capsys):
     """An opponent engine that cannot start (here a GTP command that exits at once; on a loaded machine,
     one too slow to answer its set-up) fails each cell's evaluation: the failure is logged in one line

@@ -7,7 +7,7 @@ with eval.ladder, a rating). Then the ladder store's size and an estimate of the
 the FLOPs still to train over the speed the running cells show now (the median FLOPs per second over
 their last few checkpoint intervals, i.e. as fast as this machine trains under its present load),
 cells at a time as given by --jobs; and the rated ladder games still to play at the pace of the last
-100 (the two share the cores, so the times are not added).
+100 games, pauses left out (ladder_pace; the two share the cores, so the times are not added).
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from .ablation_results import cell_dir, read_eval_rows
 
 TAIL_BYTES = 1 << 16   # the first window of a metrics.jsonl's tail that is searched for checkpoint rows
 RATE_INTERVALS = 5     # checkpoint intervals the present speed is the median of
+PAUSE_S = 600          # a gap between two ladder games longer than this is a pause, not play (ladder_pace)
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,23 @@ def _present_rate(ck: list[dict]) -> float | None:
     return float(np.median(rates)) if rates else None
 
 
+def ladder_pace(times: list[str], last: int = 100) -> tuple[float, int, int] | None:
+    """(games per hour, games counted, pauses left out) over the newest `last` games of the store, from
+    their ISO times; None when fewer than two games have a time or no time passed between them.
+
+    A gap between consecutive games longer than PAUSE_S is a pause (the study stopped between sessions,
+    or was SIGSTOPped for a CI run; a match's games arrive every minute or so): it is left out of the
+    time, as _present_rate's median leaves such an interval out of the training speed. Counting it gave
+    "63 per hour, ~24 h left" right after a restart, for a ladder that plays several hundred an hour."""
+    from datetime import datetime
+    stamps = sorted(datetime.fromisoformat(t.replace("Z", "+00:00")) for t in times)[-(last + 1):]
+    gaps = [(b - a).total_seconds() for a, b in zip(stamps, stamps[1:])]
+    played = sum(g for g in gaps if g <= PAUSE_S)
+    if played <= 0:
+        return None
+    return 3600 * len(gaps) / played, len(gaps), sum(g > PAUSE_S for g in gaps)
+
+
 def _ladder_line(spec, cells: list[CellStatus], store: Path) -> str:
     """The store's games; the rated games still to play (eval.ladder.games for every matched point of
     every cell not yet rated there) and the anchor games the cap still allows; the store's recent pace."""
@@ -90,15 +108,12 @@ def _ladder_line(spec, cells: list[CellStatus], store: Path) -> str:
     to_rate = sum(len(spec.grid()) - c.rated for c in cells) * lad.games
     line = (f"  ladder: {len(games)} games among {len(rated_keys)} players in {store}; about {to_rate} rated games "
             f"to play, and up to {max(0, lad.max_anchor_games - len(anchors))} more anchor games")
-    stamps = sorted(g.time for g in games if g.time)[-101:]
-    if len(stamps) > 1:
-        from datetime import datetime
-        span = (datetime.fromisoformat(stamps[-1].replace("Z", "+00:00"))
-                - datetime.fromisoformat(stamps[0].replace("Z", "+00:00"))).total_seconds()
-        if span > 0:
-            rate = 3600 * (len(stamps) - 1) / span
-            line += (f"; the last {len(stamps) - 1} games came at {rate:.0f} per hour (at that pace the rated "
-                     f"games left take ~{to_rate / rate:.1f} h)")
+    pace = ladder_pace([g.time for g in games if g.time])
+    if pace is not None:
+        rate, n, pauses = pace
+        line += (f"; the last {n} games came at {rate:.0f} per hour"
+                 + (f" of play ({pauses} pause(s) of over {PAUSE_S // 60} min left out)" if pauses else "")
+                 + f" (at that pace the rated games left take ~{to_rate / rate:.1f} h)")
     return line
 
 
