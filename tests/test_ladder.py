@@ -87,6 +87,38 @@ def test_store_skips_a_cut_line_and_appends_after_it(tmp_path):
         LadderGame(P["a"], P["a"], "B", 5, 0.5)
 
 
+def test_sync_appends_the_sources_new_whole_lines_and_refuses_a_copy_that_diverged(tmp_path, capsys):
+    """`alphago ladder sync SRC DST`: a running study's store copied into the checkout that commits it.
+    New whole lines are appended (a cut last line is left for the next sync); a copy that is not a
+    prefix of the source is refused in one line, and left byte for byte as it was."""
+    from alphago.cli import main
+    src, dst = tmp_path / "study" / "games.jsonl", tmp_path / "main" / "games.jsonl"
+    games = synthetic({"a": 0.0, "b": 100.0}, 5, seed=4)
+    append_games(src, games[:3])
+    assert main(["ladder", "sync", str(src), str(dst)]) == 0
+    assert dst.read_bytes() == src.read_bytes() and "0 games, 3 added" in capsys.readouterr().out
+    append_games(src, games[3:])
+    with open(src, "a") as f:
+        f.write('{"black": {"key": "a"}, "wh')                 # a game being written
+    assert main(["ladder", "sync", str(src), str(dst)]) == 0
+    said = capsys.readouterr().out
+    assert "3 games, 2 added" in said and "now 5" in said and "still being written" in said
+    assert len(read_games(dst)) == 5 and dst.read_bytes().endswith(b"\n")
+    assert main(["ladder", "sync", str(src), str(dst)]) == 0 and "0 added" in capsys.readouterr().out
+    # the next append closes the cut line; it is copied as it is (read_games skips it) and said so
+    append_games(src, synthetic({"a": 0.0, "b": 100.0}, 1, seed=5))
+    assert main(["ladder", "sync", str(src), str(dst)]) == 0
+    assert "line(s) are not games" in capsys.readouterr().out and len(read_games(dst)) == 6
+    # diverged: a line of the copy differs, or the copy is longer than the source; nothing is written
+    for broken in (dst.read_bytes().replace(b'"B"', b'"W"', 1), dst.read_bytes() + dst.read_bytes()[:120] + b"\n"):
+        dst.write_bytes(broken)
+        assert main(["ladder", "sync", str(src), str(dst)]) == 2
+        err = capsys.readouterr().err
+        assert "is not a prefix of" in err and "nothing written" in err and "Traceback" not in err
+        assert dst.read_bytes() == broken
+    assert main(["ladder", "sync", str(tmp_path / "none.jsonl"), str(dst)]) == 2
+
+
 def test_player_keys_are_content_hashes(tmp_path):
     copy = tmp_path / "renamed.pt"
     shutil.copyfile(CK5, copy)

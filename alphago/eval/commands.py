@@ -1,7 +1,8 @@
-"""`alphago ladder fit | play`: one Elo scale per board from a store of rated games (eval/ladder_*.py).
+"""`alphago ladder fit | play | sync`: one Elo scale per board from a store of rated games (eval/ladder_*.py).
 
     alphago ladder play GAMES.jsonl --anchors gnugo:1 gnugo:5 gnugo:10 --rate runs/x/checkpoints/step_0004000.pt@64
     alphago ladder fit GAMES.jsonl --anchor gnugo:10 --json
+    alphago ladder sync ../study/docs/results/NAME/ladder/games.jsonl docs/results/NAME/ladder/games.jsonl
 """
 from __future__ import annotations
 
@@ -63,6 +64,20 @@ def _play(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sync(args: argparse.Namespace) -> int:
+    from .ladder_store import sync_store
+    try:
+        r = sync_store(args.src, args.dst)
+    except (OSError, ValueError) as exc:
+        print(f"alphago ladder sync: {exc}", file=sys.stderr)
+        return 2
+    print(f"{args.dst}: {r.had} games, {r.added} added from {args.src}, now {r.had + r.added}"
+          + ("; its last line is still being written (left out)" if r.cut else "")
+          + (f"; {len(r.unreadable)} added line(s) are not games (copied as they are; fit skips them): "
+             f"{', '.join(map(str, r.unreadable[:5]))}" if r.unreadable else ""))
+    return 0
+
+
 def add_parser(sub) -> None:
     from .ladder_play import ANCHOR_GAMES, GAMES_PER_PLAYER, MAX_ANCHOR_GAMES, MAX_CI, LadderSettings
     la = sub.add_parser("ladder", help="one Elo scale: play rated games into a store, fit Bradley-Terry ratings")
@@ -95,3 +110,7 @@ def add_parser(sub) -> None:
     p.add_argument("--parallel", type=int, default=1, help="games at a time")
     p.add_argument("--sgf-dir", help="keep every game as SGF here")
     p.set_defaults(func=_play)
+    y = lsub.add_parser("sync", help="append a growing store's new games to a copy of it (the copy must be its prefix)")
+    y.add_argument("src", help="the store something appends to (e.g. a running study's)")
+    y.add_argument("dst", help="its copy (e.g. the one a checkout commits); replaced atomically")
+    y.set_defaults(func=_sync)

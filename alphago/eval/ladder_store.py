@@ -17,10 +17,12 @@ an error, so a ladder killed mid-write resumes.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..data.jsonl import append_jsonl, read_jsonl
+from ..data.records import atomic_write_bytes
 
 RESULTS = ("B", "W", "0")   # Black won, White won, a draw
 
@@ -130,3 +132,51 @@ def append_games(path: str | Path, games: list[LadderGame]) -> None:
     """Append whole lines and fsync, so a crash loses at most the line being written (which
     read_games then skips). A store that ends without a newline (a cut line) gets one first."""
     append_jsonl(path, [g.to_dict() for g in games], fsync=True, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What sync_store did: had/added: games in the destination before / games appended from the
+    source (lines); cut: the source ended in a line being written (left out; the next sync takes it);
+    unreadable: line numbers among the added that are not games (a line cut by a crash, then closed by
+    append_games' newline): copied as they are, so the copy stays a prefix; read_games skips them."""
+    had: int
+    added: int
+    cut: bool
+    unreadable: tuple[int, ...] = ()
+
+
+class StoreMismatch(ValueError):
+    """The destination is not a prefix of the source: the stores diverged (nothing was written)."""
+
+
+def sync_store(src: str | Path, dst: str | Path) -> SyncResult:
+    """Bring `dst` up to `src`, a store something is still appending to (a study's ladder, copied into
+    the checkout that commits it): `dst`'s lines must be the first lines of `src`, byte for byte; the
+    whole lines after them are appended, and the file is replaced atomically. A cut last line of `src`
+    is left out. A destination that is not a prefix (a line that differs, a source shorter than it, a
+    destination ending in a cut line) raises StoreMismatch and is left as it was: a copy by hand could
+    commit half a line or drop games the destination has and the source never had."""
+    data = Path(src).read_bytes()
+    end = data.rfind(b"\n") + 1
+    whole, cut = data[:end], end < len(data) and bool(data[end:].strip())
+    old = Path(dst).read_bytes() if Path(dst).exists() else b""
+    if old and not old.endswith(b"\n"):
+        raise StoreMismatch(f"{dst} ends in a cut line; restore it from git before syncing")
+    if not whole.startswith(old):
+        a, b = old.splitlines(), whole.splitlines()
+        n = next(i for i in range(len(a)) if i >= len(b) or a[i] != b[i])
+        why = f"its line {n + 1} differs from {src}'s" if n < len(b) else f"it has {len(a)} lines, {src} only {len(b)}"
+        raise StoreMismatch(f"{dst} is not a prefix of {src} ({why}): the stores diverged; nothing written")
+    new = whole[len(old):]
+    had = old.count(b"\n")
+    bad = []
+    for i, line in enumerate(new.splitlines()):
+        try:
+            LadderGame.from_dict(json.loads(line))
+        except (ValueError, KeyError, TypeError):
+            bad.append(had + i + 1)
+    if new:
+        Path(dst).parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(Path(dst), whole)
+    return SyncResult(had, new.count(b"\n"), cut, tuple(bad))
