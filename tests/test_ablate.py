@@ -414,6 +414,9 @@ def test_eval_ladder_rates_every_evaluated_checkpoint(tiny_run, tmp_path):
     assert (par["estimate"] is None and math.isnan(expect)) or par["estimate"] == pytest.approx(expect, nan_ok=True)
     lad = summary["ladder"]
     assert lad["games"] == len(games) and set(lad["anchors"]) == {"gnugo:1", "gnugo:10"}
+    from alphago.experiments.flop_multiplier import elo_slope
+    assert lad["curves"]["visits"]["slope"] == pytest.approx(elo_slope(lad["grid"], lad["curves"]["visits"]["mean"]),
+                                                            nan_ok=True)
     assert lad["curves"]["visits"]["mean"][1] == pytest.approx(fit_ladder(games, "gnugo:10", bootstrap=0).rating(
         next(r["ladder_key"] for r in rows if r["arm"] == "visits" and r["point"] == 1)))
     report = (rep / "report.md").read_text()

@@ -86,6 +86,16 @@ def test_parallel_shift_recovers_a_known_shift_and_refuses_flat_curves():
     assert math.isnan(parallel_shift(flops, [0.0] * 8, [0.0] * 8))   # no learning: no shift defined
 
 
+def test_elo_slope_is_elo_per_doubling_over_finite_points():
+    from alphago.experiments.flop_multiplier import elo_slope
+    flops = [1e12 * 2 ** (k / 2) for k in range(8)]          # a sqrt(2) grid, as the studies use
+    elo = [100 + 80 * k / 2 for k in range(8)]               # 80 Elo per doubling
+    assert elo_slope(flops, elo) == pytest.approx(80.0)
+    elo[3] = math.nan                                        # a point without a rating is left out
+    assert elo_slope(flops, elo) == pytest.approx(80.0)
+    assert math.isnan(elo_slope(flops, [math.nan] * 7 + [5.0]))
+
+
 def test_multiplier_sim_without_noise_is_exact_and_with_noise_reports_its_characteristics():
     """alphago multiplier-sim: with no rating error and no seed effect every simulated study gives the
     true multiplier and an interval that is that point, for both estimators; with the ladder's rating

@@ -88,3 +88,15 @@ def parallel_shift(flops: list[float], reference: list[float], other: list[float
     if not b > 0:
         return math.nan
     return float(2.0 ** ((r.mean() - h.mean()) / b))
+
+
+def elo_slope(flops: list[float], elo: list[float]) -> float:
+    """Elo per doubling of FLOPs: the least-squares slope of a curve in x = log2 FLOPs over its finite
+    points (NaN with fewer than two). How steep a curve is decides how much a multiplier's estimate can
+    be trusted (`alphago multiplier-sim` simulates slopes of 30, 60 and 120), so reports print it."""
+    x, y = np.log2(np.asarray(flops, float)), np.asarray(elo, float)
+    ok = np.isfinite(y)
+    if ok.sum() < 2:
+        return math.nan
+    xc = x[ok] - x[ok].mean()
+    return float(xc @ (y[ok] - y[ok].mean()) / (xc @ xc))

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .flop_multiplier import flop_multiplier, parallel_shift
+from .flop_multiplier import elo_slope, flop_multiplier, parallel_shift
 from .stats import paired_by_seed, percentile_interval, sign_flip_floor_note
 
 if TYPE_CHECKING:
@@ -77,6 +77,7 @@ def analyse(loaded: LoadedAblation, rows: list[dict], store: Path, anchor: str,
                        "min": np.nanmin(e, axis=0).tolist() if len(full) else [math.nan] * len(grid),
                        "max": np.nanmax(e, axis=0).tolist() if len(full) else [math.nan] * len(grid),
                        "per_seed": {str(s): e[k].tolist() for k, s in enumerate(seeds_full[arm])}}
+        curves[arm]["slope"] = elo_slope(grid, curves[arm]["mean"])
     base = arms[0]
     rng = np.random.default_rng(seed)
     mult = {}
@@ -210,6 +211,11 @@ def section(loaded: LoadedAblation, a: dict | None) -> list[str]:
         c = a["curves"][arm]
         L.append(f"| {arm} | " + " | ".join(f"{_m(m, '+.0f')} [{_m(lo, '+.0f')}, {_m(hi, '+.0f')}]"
                                             for m, lo, hi in zip(c["mean"], c["min"], c["max"])) + " |")
+    slopes = {arm: a["curves"][arm].get("slope", math.nan) for arm in arms}
+    if any(math.isfinite(v) for v in slopes.values()):
+        L += ["", "Slope of each arm's seed-mean curve, least squares over the matched points (Elo per doubling of "
+              "FLOPs): " + ", ".join(f"{arm} {_m(v, '.0f')}" for arm, v in slopes.items()) + ". "
+              "`alphago multiplier-sim` gives the estimators' bias and power at slopes of 30, 60 and 120."]
     base = arms[0]
     L += ["", f"FLOP multiplier at matched Elo (the FLOPs an arm needs over `{base}`'s to reach the same Elo; "
           "experiments/flop_multiplier.py), 95% interval from bootstrap replicates clustered by seed with the "
