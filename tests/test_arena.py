@@ -154,6 +154,42 @@ def test_every_game_gets_its_own_seeds(fake):
     assert all(g.seeds == {} for g in res.games)
 
 
+def test_an_engine_pool_serves_later_matches_and_keeps_only_running_engines(fake):
+    """run_match(pool=...): engines come from the pool and go back to it; a second match with the same
+    command lines starts nothing; an engine that died is not kept; max_idle closes the least recently
+    used; close() ends the rest."""
+    from alphago.play.engine_pool import EnginePool
+    with EnginePool() as pool:
+        run_match(fake("passer"), fake("passer", "noseed"), games=4, size=5, komi=0.5, parallel=2, pool=pool)
+        assert (pool.started, pool.reused) == (4, 0)           # two workers, one engine per player each
+        idle = list(pool._idle.values())
+        assert len(idle) == 4 and all(c.proc.poll() is None for c in idle)
+        res = run_match(fake("passer"), fake("passer", "noseed"), games=4, size=5, komi=0.5, parallel=2, pool=pool)
+        assert (pool.started, pool.reused) == (4, 4) and all(g.reason == "passes" for g in res.games)
+        run_match(fake("passer"), fake("die"), games=2, size=5, komi=0.5, parallel=1, pool=pool)
+        assert pool.reused == 5 and pool.started == 6           # "die" twice (it dies in each game)
+        assert all(c.alive and c.proc.poll() is None for c in pool._idle.values())
+        assert not any(c.argv[-1] == "die" for c in pool._idle.values())
+    assert not pool._idle and all(c.proc.poll() is not None for c in idle)
+    with EnginePool(max_idle=1) as small:
+        run_match(fake("passer"), fake("passer", "noseed"), games=2, size=5, komi=0.5, parallel=1, pool=small)
+        assert len(small._idle) == 1
+
+
+def test_reused_engines_play_the_games_fresh_ones_play():
+    """The ladder keeps our engines between matches: the referee's per-game set-up (clear_board,
+    komi, set_random_seed) makes a reused engine play exactly the game a fresh one plays."""
+    from alphago.play.engine_pool import EnginePool
+    a, b = (parse_spec(s, 5, 0.5, resign=False, root_noise=0.1) for s in ("uniform@6", "rollout@6"))
+    fresh = run_match(a, b, games=2, size=5, komi=0.5, parallel=1, opening_moves=2, seed=11, opening_offset=3)
+    with EnginePool() as pool:
+        run_match(a, b, games=2, size=5, komi=0.5, parallel=1, opening_moves=2, seed=11, pool=pool)
+        again = run_match(a, b, games=2, size=5, komi=0.5, parallel=1, opening_moves=2, seed=11, opening_offset=3,
+                          pool=pool)
+        assert pool.reused == 2
+    assert [(g.moves, g.winner, g.score) for g in again.games] == [(g.moves, g.winner, g.score) for g in fresh.games]
+
+
 def test_distinct_games_are_counted(tmp_path):
     def rec(i, moves):
         return arena.RefereeGame(i, "a", "b", 1 if i % 2 == 0 else -1, 1, "passes", "B+1", 1.0, moves)

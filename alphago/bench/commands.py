@@ -14,6 +14,9 @@ def run(args: argparse.Namespace) -> int:
     if args.what == "mcts":
         from ..bench.mcts import main as bench_mcts
         return bench_mcts(args)
+    if args.what == "ladder":
+        from ..bench.ladder import main as bench_ladder
+        return bench_ladder(args)
     if args.what == "train":
         from ..bench.train import main as bench_train
         return bench_train(args)
@@ -58,4 +61,14 @@ def add_parser(sub) -> None:
     bt.add_argument("--threads", type=int, default=2, help="torch threads")
     bt.add_argument("--seconds", type=float, default=10.0, help="time per measured workload (at least 5 rounds)")
     bt.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    bl = bsub.add_parser("ladder", help="ladder blocks with fresh engines per block vs one engine pool: CPU per game")
+    bl.add_argument("--size", type=int, default=7, help="board (checkpoints/SIZExSIZE.pt is the default player)")
+    bl.add_argument("--komi", type=float, default=9.0)
+    bl.add_argument("--players", nargs="+", help="player specs, rated first (default: the size's shipped net "
+                                                 "at 64, 8, 1, 16, 4 simulations)")
+    bl.add_argument("--rated", type=int, default=2, help="players rated, each against every opponent")
+    bl.add_argument("--opponents", type=int, default=3)
+    bl.add_argument("--block", type=int, default=8, help="games per block (the ablations' eval.ladder.block)")
+    bl.add_argument("--parallel", type=int, default=2, help="games at a time")
+    bl.add_argument("--json", action="store_true")
     b.set_defaults(func=run)

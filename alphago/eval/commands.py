@@ -38,6 +38,7 @@ def _fit(args: argparse.Namespace) -> int:
 
 def _play(args: argparse.Namespace) -> int:
     from ..play.arena import ArenaError, EngineStartError
+    from ..play.engine_pool import EnginePool
     from .ladder_play import LadderSettings, play_anchors, rate_player
     from .ladder_store import player
     try:
@@ -50,14 +51,15 @@ def _play(args: argparse.Namespace) -> int:
         if anchor not in [a.key for a in anchors]:
             raise ValueError(f"--anchor {args.anchor} must be one of --anchors")
         log = lambda m: print(m, flush=True)  # noqa: E731
-        play_anchors(args.games, anchors, st, games_per_pair=args.anchor_games, max_ci=args.max_ci,
-                     max_games=args.max_anchor_games, log=log)
-        pool = list(anchors)
-        for me in to_rate:
-            r = rate_player(args.games, me, pool, st, anchor, games=args.per_player, log=log)
-            print(f"{me.label}: {r:+.0f} Elo (point estimate; `alphago ladder fit` for intervals)"
-                  if r is not None else f"{me.label}: not rated", flush=True)
-            pool.append(me)
+        with EnginePool() as engines:   # an engine starts once per run, not once per block of games
+            play_anchors(args.games, anchors, st, games_per_pair=args.anchor_games, max_ci=args.max_ci,
+                         max_games=args.max_anchor_games, log=log, engines=engines)
+            pool = list(anchors)
+            for me in to_rate:
+                r = rate_player(args.games, me, pool, st, anchor, games=args.per_player, log=log, engines=engines)
+                print(f"{me.label}: {r:+.0f} Elo (point estimate; `alphago ladder fit` for intervals)"
+                      if r is not None else f"{me.label}: not rated", flush=True)
+                pool.append(me)
     except (ValueError, ArenaError, EngineStartError) as exc:
         print(f"alphago ladder play: {exc}", file=sys.stderr)
         return 2

@@ -73,9 +73,11 @@ def player_games(games: list[LadderGame], key: str) -> int:
 
 
 def play_block(store: str | Path, a: Player, b: Player, games: int, st: LadderSettings,
-               log: Callable[[str], None] = print) -> list[LadderGame]:
+               log: Callable[[str], None] = print, engines=None) -> list[LadderGame]:
     """`games` games between a and b (a Black in the even ones) from the bank, continuing where this
-    pair stopped; the counted ones are appended to the store and returned."""
+    pair stopped; the counted ones are appended to the store and returned. engines: a
+    play.engine_pool.EnginePool the match takes its engines from and hands them back to (the ladder's
+    callers keep one for a whole run: a block is short, and an engine's start is a quarter of its cost)."""
     from ..play.arena import run_match
     from ..play.engines import parse_spec
     have = read_games(store)
@@ -85,7 +87,7 @@ def play_block(store: str | Path, a: Player, b: Player, games: int, st: LadderSe
     sgf = None if st.sgf_dir is None else Path(st.sgf_dir) / f"{_safe(a.key)}__{_safe(b.key)}"
     res = run_match(ea, eb, games, st.size, st.komi, parallel=st.parallel, sgf_dir=sgf,
                     move_timeout=st.move_timeout, opening_moves=st.opening_moves, seed=st.bank_seed,
-                    opening_offset=offset)
+                    opening_offset=offset, pool=engines)
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     out = []
     for rec in res.games:
@@ -115,7 +117,8 @@ def _quick_fit(games: list[LadderGame], anchor: str):
 
 
 def play_anchors(store: str | Path, anchors: list[Player], st: LadderSettings, games_per_pair: int = ANCHOR_GAMES,
-                 max_ci: float = MAX_CI, max_games: int = MAX_ANCHOR_GAMES, log: Callable[[str], None] = print) -> int:
+                 max_ci: float = MAX_CI, max_games: int = MAX_ANCHOR_GAMES, log: Callable[[str], None] = print,
+                 engines=None) -> int:
     """Anchor games (module doc): each pair adjacent in `anchors`' order (weakest first) up to
     games_per_pair, then blocks for the pair of players within 400 Elo of each other whose gap has
     the widest 95% interval, while it is wider than max_ci, until the store holds max_games games
@@ -129,14 +132,14 @@ def play_anchors(store: str | Path, anchors: list[Player], st: LadderSettings, g
         while (have := pair_games(read_games(store), a.key, b.key)) < games_per_pair \
                 and len(anchor_games()) < max_games:
             n = min(st.block, games_per_pair - have)
-            play_block(store, a, b, n + n % 2, st, log)
+            play_block(store, a, b, n + n % 2, st, log, engines)
     while len(games := anchor_games()) < max_games:
         worst = widest_gap(games, keys, max_ci)
         if worst is None:
             break
         (i, j), width = worst
         log(f"ladder: anchors {anchors[i].label} - {anchors[j].label}: gap interval {width:.0f} Elo wide")
-        play_block(store, anchors[i], anchors[j], st.block, st, log)
+        play_block(store, anchors[i], anchors[j], st.block, st, log, engines)
     return len(anchor_games()) - before
 
 
@@ -160,7 +163,8 @@ def widest_gap(games: list[LadderGame], keys: list[str], max_ci: float, near: fl
 
 
 def rate_player(store: str | Path, me: Player, pool: list[Player], st: LadderSettings, anchor: str,
-                games: int = GAMES_PER_PLAYER, hint: float | None = None, log: Callable[[str], None] = print) -> float | None:
+                games: int = GAMES_PER_PLAYER, hint: float | None = None, log: Callable[[str], None] = print,
+                engines=None) -> float | None:
     """Play `me` until it has `games` rated games in the store (module doc): each block against the
     player of `pool` (already rated, not yet met) nearest its current estimate. Returns its rating
     after these games (None if no opponent could be found)."""
@@ -183,4 +187,4 @@ def rate_player(store: str | Path, me: Player, pool: list[Player], st: LadderSet
             return rated.get(me.key)
         opp = min(options, key=lambda p: abs(rated[p.key] - est))
         n = min(st.block, games - done)
-        play_block(store, me, opp, n + n % 2, st, log)
+        play_block(store, me, opp, n + n % 2, st, log, engines)

@@ -61,35 +61,40 @@ def ladder_rows(loaded: LoadedAblation, out: Path, report_dir: Path, parallel: i
     # the chain of adjacent anchors first (every rating needs it), the anchors' extra games by information
     # last: checkpoints exist only while their cell's run directory does, the anchors for ever
     chain = min(lad.max_anchor_games, lad.anchor_games * (len(anchors) - 1))
-    play_anchors(store, anchors, st, games_per_pair=lad.anchor_games, max_ci=lad.max_ci, max_games=chain, log=log)
-    arm_order = list(spec.arms)
-    n = 0
-    for r in sorted(todo, key=lambda r: (r["seed"], arm_order.index(r["arm"]), r["point"])):
-        ckpt, _ = row_checkpoint(out, r, cache)
-        me = player(f"{ckpt}@{spec.eval.sims}", label=f"{r['arm']}/seed{r['seed']}/p{r['point']}")
-        fit = fit_ladder(read_games(store), anchor, bootstrap=0)
-        rated = {k: fit.rating(k) for k in fit.keys}
-        prev = next((x.get("ladder_key") for x in rows if x["arm"] == r["arm"] and x["seed"] == r["seed"]
-                     and x["point"] == r["point"] - 1), None)
-        init = loaded.init(r["arm"], ROOT)
-        hint = rated.get(prev) if prev else None
-        if hint is None and init is not None:
-            hint = rated.get(player(f"{init}@{spec.eval.sims}").key)
-        others = [Player(x["ladder_key"], x["ladder_spec"], x["ladder_label"]) for x in rows
-                  if "ladder_key" in x and x["arm"] != r["arm"] and Path(x["ladder_spec"].rpartition("@")[0]).is_file()]
-        elo = rate_player(store, me, anchors + others, st, anchor, games=lad.games, hint=hint, log=log)
-        r.update(ladder_key=me.key, ladder_label=me.label, ladder_spec=me.spec)
-        write_eval_rows(path, rows)
-        n += 1
-        log(f"ladder: {me.label} ({r['flops']:.3g} FLOPs): {elo:+.0f} Elo (point estimate)" if elo is not None
-            else f"ladder: {me.label}: not rated")
-    direct_rows(loaded, rows, store, st, log)
-    play_anchors(store, anchors, st, games_per_pair=lad.anchor_games, max_ci=lad.max_ci,
-                 max_games=lad.max_anchor_games, log=log)
+    from ..play.engine_pool import EnginePool
+    with EnginePool() as engines:   # anchors and rated checkpoints meet again and again: start each once
+        play_anchors(store, anchors, st, games_per_pair=lad.anchor_games, max_ci=lad.max_ci, max_games=chain, log=log,
+                     engines=engines)
+        arm_order = list(spec.arms)
+        n = 0
+        for r in sorted(todo, key=lambda r: (r["seed"], arm_order.index(r["arm"]), r["point"])):
+            ckpt, _ = row_checkpoint(out, r, cache)
+            me = player(f"{ckpt}@{spec.eval.sims}", label=f"{r['arm']}/seed{r['seed']}/p{r['point']}")
+            fit = fit_ladder(read_games(store), anchor, bootstrap=0)
+            rated = {k: fit.rating(k) for k in fit.keys}
+            prev = next((x.get("ladder_key") for x in rows if x["arm"] == r["arm"] and x["seed"] == r["seed"]
+                         and x["point"] == r["point"] - 1), None)
+            init = loaded.init(r["arm"], ROOT)
+            hint = rated.get(prev) if prev else None
+            if hint is None and init is not None:
+                hint = rated.get(player(f"{init}@{spec.eval.sims}").key)
+            others = [Player(x["ladder_key"], x["ladder_spec"], x["ladder_label"]) for x in rows
+                      if "ladder_key" in x and x["arm"] != r["arm"] and Path(x["ladder_spec"].rpartition("@")[0]).is_file()]
+            elo = rate_player(store, me, anchors + others, st, anchor, games=lad.games, hint=hint, log=log,
+                              engines=engines)
+            r.update(ladder_key=me.key, ladder_label=me.label, ladder_spec=me.spec)
+            write_eval_rows(path, rows)
+            n += 1
+            log(f"ladder: {me.label} ({r['flops']:.3g} FLOPs): {elo:+.0f} Elo (point estimate)" if elo is not None
+                else f"ladder: {me.label}: not rated")
+        direct_rows(loaded, rows, store, st, log, engines)
+        play_anchors(store, anchors, st, games_per_pair=lad.anchor_games, max_ci=lad.max_ci,
+                     max_games=lad.max_anchor_games, log=log, engines=engines)
     return n
 
 
-def direct_rows(loaded: LoadedAblation, rows: list[dict], store: Path, st, log: Callable[[str], None] = print) -> int:
+def direct_rows(loaded: LoadedAblation, rows: list[dict], store: Path, st, log: Callable[[str], None] = print,
+                engines=None) -> int:
     """eval.ladder.direct: the two arms' rated checkpoints of the same seed at the point play
     eval.ladder.games games against each other (resuming what the store holds). Returns games played."""
     from ..eval.ladder_play import pair_games, play_block
@@ -106,5 +111,5 @@ def direct_rows(loaded: LoadedAblation, rows: list[dict], store: Path, st, log: 
             pa, pb = (Player(r["ladder_key"], r["ladder_spec"], r["ladder_label"]) for r in (ra, rb))
             while (have := pair_games(read_games(store), pa.key, pb.key)) < lad.games:
                 n = min(st.block, lad.games - have)
-                played += len(play_block(store, pa, pb, n + n % 2, st, log))
+                played += len(play_block(store, pa, pb, n + n % 2, st, log, engines))
     return played

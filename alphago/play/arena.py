@@ -48,7 +48,8 @@ Board size and komi: a checkpoint's net fixes the board size and, unless --komi 
 the komi of its training rules (match_board); two checkpoints for different sizes cannot meet.
 Games run in worker threads, up to
 --parallel at a time; each worker keeps one process per player and reuses it across games
-(clear_board), so a net is loaded once per worker. Every game is written as SGF with RE,
+(clear_board), so a net is loaded once per worker (and once per caller, across matches, when the
+caller passes an engine_pool.EnginePool: the ladder does). Every game is written as SGF with RE,
 PB and PW; the table counts wins per colour and gives Elo(A - B) with a 95% interval
 (alphago.play.elo).
 """
@@ -144,7 +145,7 @@ class MatchResult:
 def run_match(a: EngineSpec, b: EngineSpec, games: int, size: int, komi: float, parallel: int | None = None,
               sgf_dir: str | Path | None = None, move_cap: int | None = None, move_timeout: float = 120.0,
               on_game=None, opening_moves: int = 0, seed: int = 0, randomize: bool = True,
-              opening_offset: int = 0) -> MatchResult:
+              opening_offset: int = 0, pool=None) -> MatchResult:
     """Play `games` games, A black in the even ones. on_game(record) is called as each ends.
     opening_moves: start every game with that many random legal moves (played by the arena for
     both sides), the same opening for games 2k and 2k+1 so each opening is played once with
@@ -154,6 +155,8 @@ def run_match(a: EngineSpec, b: EngineSpec, games: int, size: int, komi: float, 
     opening_offset: this match's games take openings opening_offset, opening_offset + 1, ... of the
     bank that `seed` gives (and the game seeds that go with them), so that a later match between the
     same players continues through the bank instead of replaying its first games (eval/ladder).
+    pool: an engine_pool.EnginePool: engines are taken from it and handed back after the match
+    instead of started and ended here (a caller playing many short matches: the ladder).
     Raises ArenaError (after stopping every engine) if a player cannot start, refuses the
     board, or fails its very first set-up."""
     if games < 1:
@@ -173,7 +176,9 @@ def run_match(a: EngineSpec, b: EngineSpec, games: int, size: int, komi: float, 
 
     def start(key: str) -> GtpClient:
         spec, label = specs[key]
-        c = GtpClient(spec.argv, name=label, timeout=max(move_timeout, 120.0))
+        timeout = max(move_timeout, 120.0)
+        c = (pool.acquire(spec.argv, label, timeout) if pool is not None
+             else GtpClient(spec.argv, name=label, timeout=timeout))
         with lock:
             clients.append(c)
         return c
@@ -220,7 +225,11 @@ def run_match(a: EngineSpec, b: EngineSpec, games: int, size: int, komi: float, 
                     c.kill()
         finally:
             for c in seat.values():
-                if c is not None:
+                if c is None:
+                    continue
+                if pool is not None and not fatal:
+                    pool.release(c)    # closed there unless it is still running
+                else:
                     c.close()
 
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(parallel)]

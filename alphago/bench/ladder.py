@@ -1,0 +1,103 @@
+"""`alphago bench ladder`: what keeping engines between a ladder's blocks saves (play/engine_pool.py).
+
+The workload is what the ladder plays when it rates checkpoints: each of `--rated` players plays one
+block of `--block` games against each of `--opponents` (eval/ladder_play.play_block, `--parallel`
+games at a time, the ablation's settings: 2-move openings from the bank, 10% root noise, no
+resignation). It is played twice on the same openings and seeds: with fresh engines for every block
+(the ladder before the pool; measured as a pool that keeps no idle engine, so both count their
+starts the same way) and with one EnginePool for the whole workload. Reported per
+variant: engines started, wall seconds, CPU seconds of the engines and of this process (engines are
+children: their CPU is read from RUSAGE_CHILDREN once every one has exited), CPU seconds per game;
+the ratio of the two; and whether both played the same games (results, openings, lengths and scores
+must agree: the pool must not change a game).
+
+Players default to the shipped 7x7 nets at several simulation counts, as the 7x7 study's anchors:
+no run directory is needed.
+"""
+from __future__ import annotations
+
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+from .common import emit, machine_info
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _cpu() -> tuple[float, float]:
+    """(this process, its exited children) CPU seconds, user + system."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime
+
+
+def _workload(rated, opponents, st, pooled: bool) -> dict:
+    from ..eval.ladder_play import play_block
+    from ..eval.ladder_store import read_games
+    from ..play.engine_pool import EnginePool
+    with tempfile.TemporaryDirectory(prefix="bench_ladder_") as tmp:
+        store = Path(tmp) / "games.jsonl"
+        # max_idle=0: every engine is closed when its match ends, as without a pool (and counted the same way)
+        pool = EnginePool() if pooled else EnginePool(max_idle=0)
+        (me0, kids0), t0 = _cpu(), time.perf_counter()
+        try:
+            for me in rated:
+                for opp in opponents:
+                    play_block(store, me, opp, st.block, st, log=lambda m: None, engines=pool)
+        finally:
+            pool.close()
+        wall = time.perf_counter() - t0
+        me1, kids1 = _cpu()
+        games = read_games(store)
+    same = [(g.black.key, g.white.key, g.result, g.opening, g.moves, g.score) for g in games]
+    return {"engines_started": pool.started, "games": len(games), "wall_s": wall, "engines_cpu_s": kids1 - kids0,
+            "driver_cpu_s": me1 - me0, "cpu_s_per_game": (kids1 - kids0 + me1 - me0) / max(1, len(games)),
+            "_games": same}
+
+
+def _warm_up(players, st) -> None:
+    """Not measured: this process's compiled rules (the referee's openings and counts) and one start of
+    each engine, so that neither variant pays first-use costs (disk cache, numba's cache) for the other."""
+    from ..play.engines import parse_spec
+    from ..play.gtp_client import GtpClient
+    from ..play.referee import random_opening
+    random_opening(st.size, st.komi, st.opening_moves, (0, 0))
+    for argv in dict.fromkeys(tuple(parse_spec(p.spec, st.size, st.komi, sims=p.sims or st.sims).argv)
+                              for p in players):
+        c = GtpClient(argv, name="warm-up")
+        c.send("name")
+        c.close()
+
+
+def main(args) -> int:
+    from ..eval.ladder_play import LadderSettings
+    from ..eval.ladder_store import player
+    ck = ROOT / "checkpoints" / f"{args.size}x{args.size}.pt"
+    specs = args.players or [f"{ck}@{s}" for s in (64, 8, 1, 16, 4)]
+    need = args.rated + args.opponents
+    if len(specs) < need:
+        raise SystemExit(f"alphago bench ladder: --players needs {need} specs (--rated + --opponents), got {len(specs)}")
+    players = [player(s) for s in specs[:need]]
+    rated, opponents = players[:args.rated], players[args.rated:]
+    st = LadderSettings(args.size, args.komi, sims=64, opening_moves=2, bank_seed=2026, block=args.block,
+                        parallel=args.parallel)
+    _warm_up(players, st)
+    fresh = _workload(rated, opponents, st, pooled=False)
+    pooled = _workload(rated, opponents, st, pooled=True)
+    same = fresh.pop("_games") == pooled.pop("_games")
+    result = {"machine": machine_info(), "size": args.size, "komi": args.komi, "block": args.block,
+              "parallel": args.parallel, "rated": [p.label for p in rated], "opponents": [p.label for p in opponents],
+              "fresh": fresh, "pooled": pooled, "same_games": same,
+              "cpu_ratio": pooled["cpu_s_per_game"] / fresh["cpu_s_per_game"],
+              "wall_ratio": pooled["wall_s"] / fresh["wall_s"]}
+    table = [("workload", f"{len(rated)} rated x {len(opponents)} opponents, blocks of {args.block} games, "
+                          f"{args.parallel} at a time, {args.size}x{args.size} komi {args.komi:g}")]
+    for name, r in (("fresh engines per block", fresh), ("one engine pool", pooled)):
+        table.append((name, f"{r['engines_started']} engines started, {r['games']} games, {r['wall_s']:.1f} s wall, "
+                            f"{r['engines_cpu_s']:.1f} + {r['driver_cpu_s']:.1f} CPU-s (engines + driver), "
+                            f"{r['cpu_s_per_game']:.2f} CPU-s per game"))
+    table += [("pool / fresh", f"CPU per game x{result['cpu_ratio']:.3f}, wall x{result['wall_ratio']:.3f}"),
+              ("same games", "yes" if same else "NO: the pool changed a game")]
+    emit(result, args.json, table)
+    return 0 if same else 1
