@@ -70,5 +70,6 @@ def add_parser(sub) -> None:
     bl.add_argument("--opponents", type=int, default=3)
     bl.add_argument("--block", type=int, default=8, help="games per block (the ablations' eval.ladder.block)")
     bl.add_argument("--parallel", type=int, default=2, help="games at a time")
+    bl.add_argument("--rounds", type=int, default=3, help="rounds of each variant, alternating which goes first")
     bl.add_argument("--json", action="store_true")
     b.set_defaults(func=run)

@@ -51,7 +51,7 @@ def _play(args: argparse.Namespace) -> int:
         if anchor not in [a.key for a in anchors]:
             raise ValueError(f"--anchor {args.anchor} must be one of --anchors")
         log = lambda m: print(m, flush=True)  # noqa: E731
-        with EnginePool() as engines:   # an engine starts once per run, not once per block of games
+        with EnginePool(args.keep_engines) as engines:   # an engine starts once per run, not once per block
             play_anchors(args.games, anchors, st, games_per_pair=args.anchor_games, max_ci=args.max_ci,
                          max_games=args.max_anchor_games, log=log, engines=engines)
             pool = list(anchors)
@@ -81,6 +81,7 @@ def _sync(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub) -> None:
+    from ..play.engine_pool import MAX_IDLE
     from .ladder_play import ANCHOR_GAMES, GAMES_PER_PLAYER, MAX_ANCHOR_GAMES, MAX_CI, LadderSettings
     la = sub.add_parser("ladder", help="one Elo scale: play rated games into a store, fit Bradley-Terry ratings")
     lsub = la.add_subparsers(dest="ladder_command", required=True)
@@ -111,6 +112,8 @@ def add_parser(sub) -> None:
     p.add_argument("--bank-seed", type=int, default=LadderSettings.bank_seed, help="the opening bank every pairing shares")
     p.add_argument("--parallel", type=int, default=1, help="games at a time")
     p.add_argument("--sgf-dir", help="keep every game as SGF here")
+    p.add_argument("--keep-engines", type=int, default=MAX_IDLE,
+                   help="idle engines kept between blocks (each of ours ~360 MB; 0: start every block's afresh)")
     p.set_defaults(func=_play)
     y = lsub.add_parser("sync", help="append a growing store's new games to a copy of it (the copy must be its prefix)")
     y.add_argument("src", help="the store something appends to (e.g. a running study's)")

@@ -2,8 +2,9 @@
 blocks of 8 games, each against another opponent) does not start every engine again for each.
 
 Starting one of our engines costs ~2.5 CPU-seconds (importing torch, loading numba's cache, the
-checkpoint); a ladder block of 8 games on 7x7 costs ~40 CPU-seconds with 4 such starts, so the
-starts were about a quarter of the ladder's compute (`alphago bench ladder` measures it).
+checkpoint); a ladder block of 8 games between 64-simulation nets on 7x7 starts 4 of them, about a
+third of its compute. `alphago bench ladder` measures both ways on the same games (docs/benchmarks.md:
+10-25% less CPU per game when opponents recur).
 
 Reuse does not change a game: the referee sends boardsize, clear_board, komi and set_random_seed
 before every game (play/referee.play_game), which an engine already meets between the games of one
@@ -19,7 +20,9 @@ import threading
 
 from .gtp_client import GtpClient
 
-MAX_IDLE = 8   # idle engines kept (each of ours holds a torch process, ~300 MB)
+MAX_IDLE = 12  # idle engines kept: a rated player and three opponents at 2 games a time, twice over (the
+               # ladder meets an opponent again a few blocks later); each of ours is a torch process of
+               # ~360 MB resident on 7x7, so up to ~4.3 GB sleep here (GNU Go: ~30 MB)
 
 
 class EnginePool:
@@ -28,7 +31,7 @@ class EnginePool:
 
     def __init__(self, max_idle: int = MAX_IDLE):
         if max_idle < 0:
-            raise ValueError(f"max_idle must be >= 0, got {max_idle}")
+            raise ValueError(f"the idle engines to keep (--keep-engines) must be >= 0, got {max_idle}")
         self.max_idle = max_idle
         self._idle: collections.OrderedDict[int, GtpClient] = collections.OrderedDict()  # id -> client, LRU first
         self._lock = threading.Lock()
