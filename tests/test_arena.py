@@ -178,16 +178,18 @@ def test_an_engine_pool_serves_later_matches_and_keeps_only_running_engines(fake
 
 def test_reused_engines_play_the_games_fresh_ones_play():
     """The ladder keeps our engines between matches: the referee's per-game set-up (clear_board,
-    komi, set_random_seed) makes a reused engine play exactly the game a fresh one plays."""
+    komi, set_random_seed) makes a reused engine, after other games, play exactly the games it played
+    when it was fresh."""
     from alphago.play.engine_pool import EnginePool
     a, b = (parse_spec(s, 5, 0.5, resign=False, root_noise=0.1) for s in ("uniform@6", "rollout@6"))
-    fresh = run_match(a, b, games=2, size=5, komi=0.5, parallel=1, opening_moves=2, seed=11, opening_offset=3)
+    kw = dict(games=2, size=5, komi=0.5, parallel=1, opening_moves=2, seed=11)
     with EnginePool() as pool:
-        run_match(a, b, games=2, size=5, komi=0.5, parallel=1, opening_moves=2, seed=11, pool=pool)
-        again = run_match(a, b, games=2, size=5, komi=0.5, parallel=1, opening_moves=2, seed=11, opening_offset=3,
-                          pool=pool)
-        assert pool.reused == 2
-    assert [(g.moves, g.winner, g.score) for g in again.games] == [(g.moves, g.winner, g.score) for g in fresh.games]
+        fresh = run_match(a, b, opening_offset=3, pool=pool, **kw)
+        other = run_match(a, b, opening_offset=0, pool=pool, **kw)         # other games in between
+        again = run_match(a, b, opening_offset=3, pool=pool, **kw)
+        assert (pool.started, pool.reused) == (2, 4)
+    moves = lambda res: [(g.moves, g.winner, g.score) for g in res.games]  # noqa: E731
+    assert moves(again) == moves(fresh) != moves(other)
 
 
 def test_distinct_games_are_counted(tmp_path):
