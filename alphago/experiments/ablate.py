@@ -42,6 +42,9 @@ from .ablation_results import (ROOT, cell_checkpoints, cell_dir, cell_fingerprin
                                probe_path, restore_committed, row_checkpoint)
 from .cells import file_sha256, read_done, write_done
 
+EVAL_ATTEMPTS = 3       # an evaluation that meets an engine error is tried this often before it is given up
+EVAL_RETRY_WAIT_S = 60  # seconds between those attempts (a pause of the machine, a slow start under load)
+
 if TYPE_CHECKING:  # the CLI builds its parser without importing torch (config imports the net)
     from ..net.io import CheckpointMeta
     from .ablation_spec import LoadedAblation
@@ -254,6 +257,22 @@ def _eval_errors() -> tuple[type[BaseException], ...]:
     return ArenaError, GtpClientError, OSError
 
 
+def _attempts(fn, errors: tuple[type[BaseException], ...], what: str) -> None:
+    """fn() up to EVAL_ATTEMPTS times, EVAL_RETRY_WAIT_S apart, while it raises one of `errors` (the last
+    one propagates). A ladder game in flight when the machine pauses (a SIGSTOP for a CI run, a suspended
+    laptop) times out and fails the stage; without a retry, an unattended study's last evaluation ended
+    there, and earlier ones waited a whole cell for the next try."""
+    for k in range(1, EVAL_ATTEMPTS + 1):
+        try:
+            return fn()
+        except errors as exc:
+            if k == EVAL_ATTEMPTS:
+                raise
+            print(f"evaluate: attempt {k} of {EVAL_ATTEMPTS} {what} failed ({type(exc).__name__}: {exc}); "
+                  f"again in {EVAL_RETRY_WAIT_S} s", flush=True)
+            time.sleep(EVAL_RETRY_WAIT_S)
+
+
 def main(args: argparse.Namespace) -> int:
     from ..config import ConfigError
     from .ablation_spec import load_ablation
@@ -306,7 +325,7 @@ def main(args: argparse.Namespace) -> int:
             if "evaluate" not in args.stages:
                 return
             try:
-                evaluate()
+                _attempts(evaluate, eval_errors, after)
             except eval_errors as exc:
                 # an engine that could not start or answer (a loaded machine, a pause): training goes on,
                 # and the next finished cell (or the final stage) evaluates what is still unrated
@@ -340,7 +359,7 @@ def main(args: argparse.Namespace) -> int:
                     done_line(fut.result())
     if "evaluate" in args.stages:
         try:
-            evaluate()
+            _attempts(evaluate, eval_errors, "of the final evaluation")
         except eval_errors as exc:
             print(f"alphago ablate: the evaluation failed ({type(exc).__name__}: {exc}); rerun the same command "
                   f"to resume it (trained cells are not trained again)", file=sys.stderr)
