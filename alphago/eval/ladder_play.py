@@ -18,12 +18,15 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
 from .ladder_fit import fit_ladder
 from .ladder_store import LadderGame, Player, append_games, read_games
+
+if TYPE_CHECKING:
+    from ..play.engine_pool import EnginePool
 
 COUNTED = ("passes", "move-cap", "resign")   # how a rated game may end; forfeits (crashes, timeouts) are not rated
 ROOT_NOISE = 0.1   # our nets' root Dirichlet fraction (play/evaluation.ROOT_NOISE): varies their games
@@ -73,11 +76,11 @@ def player_games(games: list[LadderGame], key: str) -> int:
 
 
 def play_block(store: str | Path, a: Player, b: Player, games: int, st: LadderSettings,
-               log: Callable[[str], None] = print, engines=None) -> list[LadderGame]:
+               log: Callable[[str], None] = print, engines: EnginePool | None = None) -> list[LadderGame]:
     """`games` games between a and b (a Black in the even ones) from the bank, continuing where this
     pair stopped; the counted ones are appended to the store and returned. engines: a
     play.engine_pool.EnginePool the match takes its engines from and hands them back to (the ladder's
-    callers keep one for a whole run: a block is short, and an engine's start is a quarter of its cost)."""
+    callers keep one for a whole run: a block is short, and its engines' starts are about a third of it)."""
     from ..play.arena import run_match
     from ..play.engines import parse_spec
     have = read_games(store)
@@ -118,7 +121,7 @@ def _quick_fit(games: list[LadderGame], anchor: str):
 
 def play_anchors(store: str | Path, anchors: list[Player], st: LadderSettings, games_per_pair: int = ANCHOR_GAMES,
                  max_ci: float = MAX_CI, max_games: int = MAX_ANCHOR_GAMES, log: Callable[[str], None] = print,
-                 engines=None) -> int:
+                 engines: EnginePool | None = None) -> int:
     """Anchor games (module doc): each pair adjacent in `anchors`' order (weakest first) up to
     games_per_pair, then blocks for the pair of players within 400 Elo of each other whose gap has
     the widest 95% interval, while it is wider than max_ci, until the store holds max_games games
@@ -164,7 +167,7 @@ def widest_gap(games: list[LadderGame], keys: list[str], max_ci: float, near: fl
 
 def rate_player(store: str | Path, me: Player, pool: list[Player], st: LadderSettings, anchor: str,
                 games: int = GAMES_PER_PLAYER, hint: float | None = None, log: Callable[[str], None] = print,
-                engines=None) -> float | None:
+                engines: EnginePool | None = None) -> float | None:
     """Play `me` until it has `games` rated games in the store (module doc): each block against the
     player of `pool` (already rated, not yet met) nearest its current estimate. Returns its rating
     after these games (None if no opponent could be found)."""

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
+    from ..play.engine_pool import EnginePool
     from .ablation_spec import LoadedAblation
 
 
@@ -94,7 +95,7 @@ def ladder_rows(loaded: LoadedAblation, out: Path, report_dir: Path, parallel: i
 
 
 def direct_rows(loaded: LoadedAblation, rows: list[dict], store: Path, st, log: Callable[[str], None] = print,
-                engines=None) -> int:
+                engines: EnginePool | None = None) -> int:
     """eval.ladder.direct: the two arms' rated checkpoints of the same seed at the point play
     eval.ladder.games games against each other (resuming what the store holds). Returns games played."""
     from ..eval.ladder_play import pair_games, play_block

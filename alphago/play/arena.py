@@ -66,6 +66,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .elo import MatchElo, match_elo
+from .engine_pool import EnginePool
 from .engines import (EngineSpec, gnugo_argv, gnugo_binary, match_board, ours_argv,  # noqa: F401
                       parse_spec, spec_checkpoint)
 from .gtp_client import (EngineStartError, GtpClient, GtpClientError, GtpDied, GtpGarbage,  # noqa: F401
@@ -145,7 +146,7 @@ class MatchResult:
 def run_match(a: EngineSpec, b: EngineSpec, games: int, size: int, komi: float, parallel: int | None = None,
               sgf_dir: str | Path | None = None, move_cap: int | None = None, move_timeout: float = 120.0,
               on_game=None, opening_moves: int = 0, seed: int = 0, randomize: bool = True,
-              opening_offset: int = 0, pool=None) -> MatchResult:
+              opening_offset: int = 0, pool: EnginePool | None = None) -> MatchResult:
     """Play `games` games, A black in the even ones. on_game(record) is called as each ends.
     opening_moves: start every game with that many random legal moves (played by the arena for
     both sides), the same opening for games 2k and 2k+1 so each opening is played once with
