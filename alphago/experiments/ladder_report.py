@@ -301,12 +301,17 @@ def plot(loaded: LoadedAblation, a: dict | None, report_dir: Path) -> list[str]:
             ax.fill_between(xs, cur["min"], cur["max"], color=c, alpha=0.18)
         for v in a["anchors"].values():
             ax.axhline(v["elo"], color="0.6", lw=0.7, ls=":")
-        groups = _label_groups(a["anchors"].values())
-        lo, hi = ax.get_ylim()
-        # a 6-point label is ~3.5% of a 4.2-inch panel's height: keep labels that far apart
-        for y, (_, names) in zip(_spread([e for e, _ in groups], 0.035 * (hi - lo)), groups):
-            ax.text(xs[0], y, names, fontsize=6, color="0.4", va="bottom")
         ax.set_xlim(min(xs) / 1.15, max(xs) * 1.15)   # also when an arm has no rated point yet (all NaN)
+        if i == len(others) - 1:
+            # the anchors' names once, right of the last panel, where no curve or band runs under them;
+            # a 6-point label is ~3.5% of a 4.2-inch panel's height: keep labels that far apart
+            groups = _label_groups(a["anchors"].values())
+            lo, hi = ax.get_ylim()
+            for (e, names), y in zip(groups, _spread([e for e, _ in groups], 0.035 * (hi - lo))):
+                ax.annotate(names, xy=(1.0, e), xycoords=("axes fraction", "data"), xytext=(1.02, y),
+                            textcoords=("axes fraction", "data"), fontsize=6, color="0.4", va="center",
+                            annotation_clip=False,
+                            arrowprops=dict(arrowstyle="-", color="0.75", lw=0.5) if abs(y - e) > 1 else None)
         log_axis(ax, "x")
         m = a["multipliers"].get(arm)
         title = f"{arm} vs {arms[0]}"
