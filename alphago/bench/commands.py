@@ -62,10 +62,10 @@ def add_parser(sub) -> None:
     bt.add_argument("--seconds", type=float, default=10.0, help="time per measured workload (at least 5 rounds)")
     bt.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     bl = bsub.add_parser("ladder", help="ladder blocks with fresh engines per block vs one engine pool: CPU per game")
-    bl.add_argument("--size", type=int, default=7, help="board (checkpoints/SIZExSIZE.pt is the default player)")
+    bl.add_argument("--size", type=int, default=7, help="board (its shipped nets are the default players)")
     bl.add_argument("--komi", type=float, default=9.0)
-    bl.add_argument("--players", nargs="+", help="player specs, rated first (default: the size's shipped net "
-                                                 "at 64, 8, 1, 16, 4 simulations)")
+    bl.add_argument("--players", nargs="+", help="player specs, rated first (default: the size's shipped nets "
+                                                 "at 64 simulations, then its main net at 32, 16, ...)")
     bl.add_argument("--rated", type=int, default=2, help="players rated, each against every opponent")
     bl.add_argument("--opponents", type=int, default=3)
     bl.add_argument("--block", type=int, default=8, help="games per block (the ablations' eval.ladder.block)")

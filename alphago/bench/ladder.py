@@ -4,8 +4,8 @@ The workload is what the ladder plays when it rates checkpoints: each of `--rate
 block of `--block` games against each of `--opponents` (eval/ladder_play.play_block, `--parallel`
 games at a time, the ablation's settings: 2-move openings from the bank, 10% root noise, no
 resignation). It is played twice on the same openings and seeds: with fresh engines for every block
-(the ladder before the pool; measured as a pool that keeps no idle engine, so both count their
-starts the same way) and with one EnginePool for the whole workload. Reported per
+(the ladder before the pool; run_match without a pool uses one that keeps no idle engine, as
+here, so both count their starts the same way) and with one EnginePool for the whole workload. Reported per
 variant: engines started, wall seconds, CPU seconds of the engines and of this process (engines are
 children: their CPU is read from RUSAGE_CHILDREN once every one has exited), CPU seconds per game;
 the ratio of the two (--rounds rounds, alternating which variant goes first; medians); and whether
@@ -41,7 +41,7 @@ def _workload(rated, opponents, st, pooled: bool) -> dict:
     from ..play.engine_pool import EnginePool
     with tempfile.TemporaryDirectory(prefix="bench_ladder_") as tmp:
         store = Path(tmp) / "games.jsonl"
-        # max_idle=0: every engine is closed when its match ends, as without a pool (and counted the same way)
+        # max_idle=0: what run_match uses without a pool (every engine closed when its match ends), counted
         pool = EnginePool() if pooled else EnginePool(max_idle=0)
         (me0, kids0), t0 = _cpu(), time.perf_counter()
         try:

@@ -174,12 +174,11 @@ def run_match(a: EngineSpec, b: EngineSpec, games: int, size: int, komi: float, 
     ever_ok: set[str] = set()
     fatal: list[BaseException] = []
     t0 = time.perf_counter()
+    engines = pool if pool is not None else EnginePool(max_idle=0)   # no pool: every engine ends with the match
 
     def start(key: str) -> GtpClient:
         spec, label = specs[key]
-        timeout = max(move_timeout, 120.0)
-        c = (pool.acquire(spec.argv, label, timeout) if pool is not None
-             else GtpClient(spec.argv, name=label, timeout=timeout))
+        c = engines.acquire(spec.argv, label, max(move_timeout, 120.0))
         with lock:
             clients.append(c)
         return c
@@ -228,10 +227,10 @@ def run_match(a: EngineSpec, b: EngineSpec, games: int, size: int, komi: float, 
             for c in seat.values():
                 if c is None:
                     continue
-                if pool is not None and not fatal:
-                    pool.release(c)    # closed there unless it is still running
-                else:
+                if fatal:
                     c.close()
+                else:
+                    engines.release(c)   # kept if the caller's pool has room and it still runs, else closed
 
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(parallel)]
     for t in threads:

@@ -20,9 +20,13 @@ import threading
 
 from .gtp_client import GtpClient
 
-MAX_IDLE = 12  # idle engines kept: a rated player and three opponents at 2 games a time, twice over (the
-               # ladder meets an opponent again a few blocks later); each of ours is a torch process of
+MAX_IDLE = 12  # idle engines kept: five players' at 2 games a time and two spare (with 8, `alphago bench ladder`
+               # closed opponents it met again a few blocks later); each of ours is a torch process of
                # ~360 MB resident on 7x7, so up to ~4.3 GB sleep here (GNU Go: ~30 MB)
+
+
+def _running(c: GtpClient) -> bool:
+    return c.alive and c.proc.poll() is None
 
 
 class EnginePool:
@@ -47,7 +51,7 @@ class EnginePool:
                 if c.argv != want:
                     continue
                 del self._idle[k]
-                if c.alive and c.proc.poll() is None:
+                if _running(c):
                     found = c
                     self.reused += 1
                     break
@@ -64,7 +68,7 @@ class EnginePool:
     def release(self, client: GtpClient) -> None:
         """Back to the pool if it is still running (else closed); the least recently used idle engine
         is closed when more than max_idle wait."""
-        if not client.alive or client.proc.poll() is not None:
+        if not _running(client):
             client.close()
             return
         evicted = []
