@@ -337,10 +337,16 @@ def test_cli_resume_with_a_truncated_latest_goes_on_from_a_step_file(uniform_gam
     step = _tiny_run(uniform_games, run)
     latest = run / "checkpoints" / "latest.pt"
     latest.write_bytes(latest.read_bytes()[:500])
+    # and the temp file of a write a SIGKILL cut short (the CI failure of 2026-12-06): litter,
+    # removed with a line when the run takes its directory's lock again; a user's own file stays
+    (run / "checkpoints" / ".latest.ptab12cd.tmp").write_bytes(b"half a checkpoint")
+    (run / "games" / "notes.tmp").write_text("mine")
     r = _cli("train", "--no-progress", "--resume", str(run), timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "Traceback" not in r.stderr
     assert f"going on from {step.name}" in r.stdout + r.stderr
+    assert "removed 1 half-written file(s) a killed run left: .latest.ptab12cd.tmp" in r.stdout
+    assert not list((run / "checkpoints").glob("*.tmp")) and (run / "games" / "notes.tmp").exists()
     assert read_checkpoint(latest)["meta"]["games"] >= TINY.run.total_games
 
 

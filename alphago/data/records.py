@@ -167,6 +167,21 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     fsync_dir(path.parent)
 
 
+def remove_partial_writes(directory: Path) -> list[Path]:
+    """Remove the temp files atomic_write_bytes left in `directory` when its writer was killed
+    mid-write (SIGKILL cannot be caught, so its own clean-up never ran). Only for a directory
+    whose writers are known to be gone (its lock held, its learner dead): a live writer's temp
+    file would vanish under it. Returns what was removed; no directory, nothing removed."""
+    removed = []
+    for p in sorted(Path(directory).glob(".*.tmp")):  # mkstemp's names: "." + target + random + ".tmp"
+        try:
+            p.unlink()
+            removed.append(p)
+        except FileNotFoundError:
+            pass
+    return removed
+
+
 def write_shard(path: Path, games: list[GameRecord]) -> None:
     """Games of one board size into one compressed .npz, written atomically."""
     if not games:
