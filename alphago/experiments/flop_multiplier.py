@@ -83,8 +83,7 @@ def parallel_shift(flops: list[float], reference: list[float], other: list[float
     if ok.sum() < 2:
         return math.nan
     x, r, h = xs[ok], r[ok], h[ok]
-    xc = x - x.mean()
-    b = float((xc @ (r - r.mean()) + xc @ (h - h.mean())) / (2 * (xc @ xc)))
+    b = (_slope(x, r) + _slope(x, h)) / 2   # over the same x: the common least-squares slope
     if not b > 0:
         return math.nan
     return float(2.0 ** ((r.mean() - h.mean()) / b))
@@ -98,5 +97,10 @@ def elo_slope(flops: list[float], elo: list[float]) -> float:
     ok = np.isfinite(y)
     if ok.sum() < 2:
         return math.nan
-    xc = x[ok] - x[ok].mean()
-    return float(xc @ (y[ok] - y[ok].mean()) / (xc @ xc))
+    return _slope(x[ok], y[ok])
+
+
+def _slope(x: np.ndarray, y: np.ndarray) -> float:
+    """The least-squares slope of y on x (both finite, at least two distinct x)."""
+    xc = x - x.mean()
+    return float(xc @ (y - y.mean()) / (xc @ xc))
