@@ -47,6 +47,7 @@ EVAL_RETRY_WAIT_S = 60  # seconds between those attempts (a pause of the machine
 
 if TYPE_CHECKING:  # the CLI builds its parser without importing torch (config imports the net)
     from ..net.io import CheckpointMeta
+    from ..play.engine_pool import EnginePool
     from .ablation_spec import LoadedAblation
 
 
@@ -114,10 +115,12 @@ def run_series(run_dir: Path, flops: float) -> dict:
     return out
 
 
-def evaluate_cells(loaded: LoadedAblation, out: Path, parallel: int, log=print) -> Path:
+def evaluate_cells(loaded: LoadedAblation, out: Path, parallel: int, log=print,
+                   engines: EnginePool | None = None) -> Path:
     """Matched-FLOP evaluation of every finished cell (module doc); returns evaluations.jsonl. Every
     checkpoint searches with a fresh SearchConfig of eval.sims simulations (NetPlayer.fresh), whatever
-    search its arm trained with: the committed rows were played so, and new rows must match them."""
+    search its arm trained with: the committed rows were played so, and new rows must match them.
+    engines: a pool the references' engines stay in between points and cells (None: started per match)."""
     from ..play.engines import NetPlayer
     from ..play.evaluation import evaluate_checkpoint
     spec = loaded.spec
@@ -143,7 +146,7 @@ def evaluate_cells(loaded: LoadedAblation, out: Path, parallel: int, log=print) 
             row = evaluate_checkpoint(NetPlayer.fresh(ckpt, spec.eval.sims), spec.eval.references,
                                       spec.eval.games, meta.board_size, meta.komi,
                                       seed=1000 * seed + i, parallel=parallel,
-                                      opening_moves=spec.eval.opening_moves)
+                                      opening_moves=spec.eval.opening_moves, pool=engines)
             row = {"arm": arm, "seed": seed, "point": i, "grid_flops": target, "flops": meta.flops,
                    "step": meta.step, "games_played": meta.games, **row,
                    **run_series(run_dir, meta.flops), "eval_seconds": time.time() - t}
@@ -164,14 +167,15 @@ def _require_probe(loaded: LoadedAblation) -> Path | None:
     return probe_file
 
 
-def extra_reference_rows(loaded: LoadedAblation, out: Path, parallel: int, log=print) -> int:
+def extra_reference_rows(loaded: LoadedAblation, out: Path, parallel: int, log=print,
+                         engines: EnginePool | None = None) -> int:
     """eval.extra_references: references named after the runs (a fixed reference net; a stronger
     level where the others saturate). Every row of OUT/evaluations.jsonl without a score against one
     of them, whose checkpoint is here, plays it with the row's settings (eval.games and eval.sims,
     the row's board, komi and seed), and the row gains the eval_NAME_* figures (play.evaluation);
     the file is rewritten atomically after each row, so an interrupted stage resumes (rows at the
     budget are played first). Reused arms' rows get theirs from the source ablation. Returns the rows
-    that played. Checkpoints search as in evaluate_cells (NetPlayer.fresh)."""
+    that played. Checkpoints search as in evaluate_cells (NetPlayer.fresh); engines: as there."""
     from ..play.engines import NetPlayer
     from ..play.evaluation import evaluate_checkpoint, reference_name
     from .ablation_results import read_eval_rows, write_eval_rows
@@ -197,7 +201,7 @@ def extra_reference_rows(loaded: LoadedAblation, out: Path, parallel: int, log=p
         got = evaluate_checkpoint(NetPlayer.fresh(ckpt, spec.eval.sims), refs, spec.eval.games, meta.board_size,
                                   meta.komi,
                                   seed=1000 * r["seed"] + r["point"], parallel=parallel,
-                                  opening_moves=spec.eval.opening_moves)
+                                  opening_moves=spec.eval.opening_moves, pool=engines)
         r.update({k: v for k, v in got.items() if k.startswith("eval_") and k != "eval_sims"},
                  extra_eval_seconds=r.get("extra_eval_seconds", 0.0) + time.time() - t)
         write_eval_rows(path, rows)
@@ -296,7 +300,6 @@ def main(args: argparse.Namespace) -> int:
         print("\n".join(status(loaded, out, store_path(report_dir) if spec.eval.ladder else None, args.jobs)))
         return 0
     out.mkdir(parents=True, exist_ok=True)
-    cells = spec.cells()
     restore_committed(loaded, out, report_dir, log=lambda m: print(m, flush=True))
     if spec.reuse:
         try:
@@ -305,13 +308,25 @@ def main(args: argparse.Namespace) -> int:
         except (FileNotFoundError, ConfigError) as exc:
             print(f"alphago ablate: {exc}", file=sys.stderr)
             return 2
+    from ..play.engine_pool import EnginePool
+    # one pool for every evaluation of this command: references, anchors and the ladder's players are
+    # met again after each cell, and start once (idle engines sleep while the cells train)
+    with EnginePool() as engines:
+        return _run(args, loaded, out, report_dir, engines)
+
+
+def _run(args: argparse.Namespace, loaded: LoadedAblation, out: Path, report_dir: Path, engines: EnginePool) -> int:
+    """The stages of `alphago ablate` (main has loaded the file and restored what is committed)."""
+    spec = loaded.spec
+    cells = spec.cells()
     eval_errors = _eval_errors()
     def evaluate() -> None:
         from .ablation_ladder import ladder_rows
-        evaluate_cells(loaded, out, parallel=args.jobs, log=lambda m: print(m, flush=True))
-        extra_reference_rows(loaded, out, parallel=args.jobs, log=lambda m: print(m, flush=True))
-        probe_rows(loaded, out, log=lambda m: print(m, flush=True))
-        ladder_rows(loaded, out, report_dir, parallel=args.jobs, log=lambda m: print(m, flush=True))
+        say = lambda m: print(m, flush=True)   # noqa: E731
+        evaluate_cells(loaded, out, parallel=args.jobs, log=say, engines=engines)
+        extra_reference_rows(loaded, out, parallel=args.jobs, log=say, engines=engines)
+        probe_rows(loaded, out, log=say)
+        ladder_rows(loaded, out, report_dir, parallel=args.jobs, log=say, engines=engines)
     if "train" in args.stages:
         todo = [c for c in cells if not (cell_dir(out, *c) / "done.json").exists()]
         print(f"ablate {spec.name}: {len(cells)} cells ({len(spec.arms)} arms, "

@@ -34,9 +34,9 @@ def _spec_path(spec: str, root: Path) -> str:
 
 
 def ladder_rows(loaded: LoadedAblation, out: Path, report_dir: Path, parallel: int,
-                log: Callable[[str], None] = print) -> int:
+                log: Callable[[str], None] = print, engines: EnginePool | None = None) -> int:
     """Anchors, then every unrated evaluation row whose checkpoint is here (module doc). Returns
-    the rows rated."""
+    the rows rated. engines: the caller's pool (kept between calls); None: one for this call."""
     from ..eval.ladder_fit import fit_ladder
     from ..eval.ladder_play import LadderSettings, play_anchors, rate_player
     from ..eval.ladder_store import Player, player, read_games
@@ -62,8 +62,11 @@ def ladder_rows(loaded: LoadedAblation, out: Path, report_dir: Path, parallel: i
     # the chain of adjacent anchors first (every rating needs it), the anchors' extra games by information
     # last: checkpoints exist only while their cell's run directory does, the anchors for ever
     chain = min(lad.max_anchor_games, lad.anchor_games * (len(anchors) - 1))
+    import contextlib
+
     from ..play.engine_pool import EnginePool
-    with EnginePool() as engines:   # anchors and rated checkpoints meet again and again: start each once
+    # anchors and rated checkpoints meet again and again: start each once
+    with contextlib.nullcontext(engines) if engines is not None else EnginePool() as engines:
         play_anchors(store, anchors, st, games_per_pair=lad.anchor_games, max_ci=lad.max_ci, max_games=chain, log=log,
                      engines=engines)
         arm_order = list(spec.arms)

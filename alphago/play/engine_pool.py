@@ -1,5 +1,6 @@
 """Engines kept alive between matches, so that a caller playing many short matches (the ladder:
-blocks of 8 games, each against another opponent) does not start every engine again for each.
+blocks of 8 games, each against another opponent; an evaluation: each checkpoint against every
+reference, each reference against every checkpoint) does not start every engine again for each.
 
 Starting one of our engines costs ~2.5 CPU-seconds (importing torch, loading numba's cache, the
 checkpoint); a ladder block of 8 games between 64-simulation nets on 7x7 starts 4 of them, about a

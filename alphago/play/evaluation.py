@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..net.io import CheckpointMeta
+    from .engine_pool import EnginePool
     from .engines import NetPlayer
 
 ROOT_NOISE = 0.1  # our checkpoints' root Dirichlet fraction in evaluation games: varies them, costs little
@@ -37,11 +38,15 @@ def reference_name(spec: str) -> str:
 
 def evaluate_checkpoint(player: NetPlayer, references: list[str] | tuple[str, ...], games: int,
                         size: int, komi: float, previous: NetPlayer | None = None, seed: int = 0,
-                        parallel: int = 1, sgf_dir: str | Path | None = None, opening_moves: int = 0) -> dict:
+                        parallel: int = 1, sgf_dir: str | Path | None = None, opening_moves: int = 0,
+                        pool: EnginePool | None = None) -> dict:
     """One match per reference (and against `previous`, logged as "previous"); see the module doc.
     `player` and `previous` play with their own SearchConfig (NetPlayer.own: the search the net was
     trained with; NetPlayer.fresh: a fresh one); references are arena specs, our nets among them
-    searching with player.sims simulations (a fresh search, engines.parse_spec)."""
+    searching with player.sims simulations (a fresh search, engines.parse_spec). pool: engines kept
+    between this call's matches and the caller's next ones (the checkpoint's engine plays every
+    reference, a reference every checkpoint; engine_pool: reuse does not change a game); None: each
+    match starts and ends its own."""
     from .arena import parse_spec, run_match
     me = player.engine(size, komi, root_noise=ROOT_NOISE, resign=False)
     out: dict = {"event": "evaluation", "checkpoint": str(player.checkpoint), "eval_sims": player.sims}
@@ -52,7 +57,7 @@ def evaluate_checkpoint(player: NetPlayer, references: list[str] | tuple[str, ..
     for name, spec in opponents:
         sub = Path(sgf_dir) / name if sgf_dir else None
         res = run_match(me, spec, games, size, komi, parallel=parallel, opening_moves=opening_moves, seed=seed,
-                        sgf_dir=sub)
+                        sgf_dir=sub, pool=pool)
         c = res.counts()
         t = c["total"]
         out[f"eval_{name}_score"] = (t["a_wins"] + 0.5 * t["draws"]) / max(t["games"], 1)
@@ -93,7 +98,6 @@ def pick_checkpoints(run_dir: Path, count: int) -> list[tuple[Path, CheckpointMe
 def main(args: argparse.Namespace) -> int:
     """`alphago evaluate RUN_DIR`: evaluate checkpoints along the FLOP axis, append rows to metrics.jsonl."""
     from ..net.io import read_meta
-    from .engines import NetPlayer
     run_dir = Path(args.run_dir)
     metrics = run_dir / "metrics.jsonl"
     if not metrics.exists():
@@ -102,22 +106,38 @@ def main(args: argparse.Namespace) -> int:
         chosen = [(Path(c), read_meta(c)) for c in args.checkpoint]
     else:
         chosen = pick_checkpoints(run_dir, args.points)
-    for path, meta in chosen:
-        size, komi = meta.board_size, float(args.komi if args.komi is not None else meta.komi)
-        me = NetPlayer.fresh(path, args.sims or 64) if args.fresh_search else NetPlayer.own(path, args.sims)
-        row = evaluate_checkpoint(me, args.reference, args.games, size, komi,
-                                  seed=args.seed + meta.step, parallel=args.parallel,
-                                  sgf_dir=run_dir / "evaluations" / path.stem if args.sgf else None)
-        row = {"step": meta.step, "flops": meta.flops,
-               "wall_s": meta.wall_s, "games_played": meta.games, "posthoc": True, "komi": komi,
-               **row}
-        with open(metrics, "a") as f:  # one line per checkpoint, appended whole
-            f.write(json.dumps(row) + "\n")
-        scores = ", ".join(f"{reference_name(r)} {row[f'eval_{reference_name(r)}_wins']}/"
-                           f"{row[f'eval_{reference_name(r)}_games']} (+{row[f'eval_{reference_name(r)}_draws']} draws, "
-                           f"{row[f'eval_{reference_name(r)}_distinct']} distinct)" for r in args.reference)
-        print(f"{path.name}: step {row['step']}, {row['flops']:.3g} FLOPs: {scores}", flush=True)
+    from .engine_pool import EnginePool
+    with EnginePool(evaluation_idle(len(args.reference), args.parallel)) as engines:
+        for path, meta in chosen:
+            _evaluate_one(args, run_dir, metrics, path, meta, engines)
     return 0
+
+
+def evaluation_idle(references: int, parallel: int) -> int:
+    """Idle engines an evaluation pool keeps: every reference's and one checkpoint's, `parallel` of each
+    (a checkpoint's engines are not met again once its references are played: the least recently used
+    go first)."""
+    return max(1, parallel) * (references + 1)
+
+
+def _evaluate_one(args: argparse.Namespace, run_dir: Path, metrics: Path, path: Path, meta: CheckpointMeta,
+                  engines: EnginePool) -> None:
+    """One checkpoint of `alphago evaluate`: its matches, its row appended to metrics.jsonl, a line."""
+    from .engines import NetPlayer
+    size, komi = meta.board_size, float(args.komi if args.komi is not None else meta.komi)
+    me = NetPlayer.fresh(path, args.sims or 64) if args.fresh_search else NetPlayer.own(path, args.sims)
+    row = evaluate_checkpoint(me, args.reference, args.games, size, komi,
+                              seed=args.seed + meta.step, parallel=args.parallel,
+                              sgf_dir=run_dir / "evaluations" / path.stem if args.sgf else None, pool=engines)
+    row = {"step": meta.step, "flops": meta.flops,
+           "wall_s": meta.wall_s, "games_played": meta.games, "posthoc": True, "komi": komi,
+           **row}
+    with open(metrics, "a") as f:  # one line per checkpoint, appended whole
+        f.write(json.dumps(row) + "\n")
+    scores = ", ".join(f"{reference_name(r)} {row[f'eval_{reference_name(r)}_wins']}/"
+                       f"{row[f'eval_{reference_name(r)}_games']} (+{row[f'eval_{reference_name(r)}_draws']} draws, "
+                       f"{row[f'eval_{reference_name(r)}_distinct']} distinct)" for r in args.reference)
+    print(f"{path.name}: step {row['step']}, {row['flops']:.3g} FLOPs: {scores}", flush=True)
 
 
 def add_parser(sub) -> None:
