@@ -320,7 +320,7 @@ def test_learner_death_stops_the_run_and_resume_continues(tmp_path):
     """SIGKILL of the learner actor: one line naming what happened, the workers stopped, nothing
     half-written, and --resume goes on from the last checkpoint with every acknowledged game."""
     run = tmp_path / "run"
-    cfg = _config(tmp_path, games_per_phase=16, total_games=96, checkpoint_every=5)
+    cfg = _config(tmp_path, games_per_phase=16, total_games=64, checkpoint_every=5)
     proc = _train("--config", str(cfg), "--run-dir", str(run))
     _wait_for(lambda: list((run / "checkpoints").glob("step_*.pt")) and _worker_pids(proc, "Learner"), 300,
               "the first checkpoint", proc)
@@ -336,7 +336,7 @@ def test_learner_death_stops_the_run_and_resume_continues(tmp_path):
     step = read_checkpoint(run / "checkpoints" / "latest.pt")["meta"]["step"]
     _wait_for(lambda: _unlocked(run), 120, "the dead run's processes to exit")
     out = _finish(_train("--resume", str(run)))
-    assert "done: " in out and games_on_disk(run) >= 96
+    assert "done: " in out and games_on_disk(run) >= 64
     assert read_checkpoint(run / "checkpoints" / "latest.pt")["meta"]["step"] > step
 
 
@@ -377,7 +377,7 @@ def test_a_learner_that_cannot_write_stops_the_run_in_one_line_and_resume_contin
     from the newest intact step file."""
     import shutil
     run = tmp_path / "run"
-    cfg = _config(tmp_path, games_per_phase=16, total_games=96, checkpoint_every=5)
+    cfg = _config(tmp_path, games_per_phase=16, total_games=64, checkpoint_every=5)
     proc = _train("--config", str(cfg), "--run-dir", str(run))
     latest = run / "checkpoints" / "latest.pt"
     _wait_for(lambda: list((run / "checkpoints").glob("step_*.pt")) and latest.is_file(), 300,
@@ -398,5 +398,5 @@ def test_a_learner_that_cannot_write_stops_the_run_in_one_line_and_resume_contin
     _wait_for(lambda: _unlocked(run), 120, "the failed run's processes to exit")
     shutil.rmtree(latest)   # the disk is fixed
     out = _finish(_train("--resume", str(run)))
-    assert "done: " in out and games_on_disk(run) >= 96, out[-3000:]
+    assert "done: " in out and games_on_disk(run) >= 64, out[-3000:]
     assert read_checkpoint(latest)["meta"]["step"] > read_checkpoint(steps[-1])["meta"]["step"]
