@@ -246,26 +246,31 @@ def run(spec: DistillSpec, out: Path, report_dir: Path | None, threads: int = 2,
                 mean_game_length=float(np.mean([g.num_moves for g in pool_games])),
                 black_win_rate=float(np.mean([g.winner > 0 for g in pool_games])))
     write_json(info_path, info)
-    for label, n, seed in spec.cells():
-        name = cell_name(label, n, seed)
-        if name in done:
-            continue
-        ts = time.time()
-        model, row = train_cell(spec, cfg, pool, test, teacher_policy, label, n, seed, threads)
-        row.update(teacher=spec.teacher, cell=name, teacher_sha256=teacher_sha,
-                   fingerprint=cell_fingerprint(spec, label, n, seed, teacher_sha))
-        ckpt = out / "students" / f"{name}.pt"
-        ckpt.parent.mkdir(exist_ok=True)
-        save_student(ckpt, model, teacher_meta, cfg, row)
-        if spec.eval.games > 0 and spec.eval.references:
-            # a fresh search (not the teacher's, which the student's meta carries): as the committed rows
-            res = evaluate_checkpoint(NetPlayer.fresh(ckpt, spec.eval.sims), spec.eval.references, spec.eval.games,
-                                      cfg.size, cfg.rules.komi, seed=seed, parallel=parallel)
-            row.update({k: v for k, v in res.items() if k.startswith("eval_")})
-        row["wall_s"] = time.time() - ts
-        append_jsonl(cells_path, [row])
-        log(f"{name}: test CE {row['test_policy_ce_bits']:.3f} bits, top-1 {row['test_top1']:.3f}"
-            + "".join(f", {k} {row[k]:.2f}" for k in row if k.startswith("eval_") and k.endswith("_score")))
+    from ..play.engine_pool import EnginePool
+    from ..play.evaluation import evaluation_idle
+    # the references' engines play every student: started once for all the cells
+    with EnginePool(evaluation_idle(len(spec.eval.references), parallel)) as engines:
+        for label, n, seed in spec.cells():
+            name = cell_name(label, n, seed)
+            if name in done:
+                continue
+            ts = time.time()
+            model, row = train_cell(spec, cfg, pool, test, teacher_policy, label, n, seed, threads)
+            row.update(teacher=spec.teacher, cell=name, teacher_sha256=teacher_sha,
+                       fingerprint=cell_fingerprint(spec, label, n, seed, teacher_sha))
+            ckpt = out / "students" / f"{name}.pt"
+            ckpt.parent.mkdir(exist_ok=True)
+            save_student(ckpt, model, teacher_meta, cfg, row)
+            if spec.eval.games > 0 and spec.eval.references:
+                # a fresh search (not the teacher's, which the student's meta carries): as the committed rows
+                res = evaluate_checkpoint(NetPlayer.fresh(ckpt, spec.eval.sims), spec.eval.references, spec.eval.games,
+                                          cfg.size, cfg.rules.komi, seed=seed, parallel=parallel,
+                                          pool=engines)
+                row.update({k: v for k, v in res.items() if k.startswith("eval_")})
+            row["wall_s"] = time.time() - ts
+            append_jsonl(cells_path, [row])
+            log(f"{name}: test CE {row['test_policy_ce_bits']:.3f} bits, top-1 {row['test_top1']:.3f}"
+                + "".join(f", {k} {row[k]:.2f}" for k in row if k.startswith("eval_") and k.endswith("_score")))
     if report_dir is None:
         return None
     from .distill_report import write_report
