@@ -13,6 +13,7 @@ ever. The ratings themselves come from one fit over the whole store when the rep
 """
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -62,8 +63,6 @@ def ladder_rows(loaded: LoadedAblation, out: Path, report_dir: Path, parallel: i
     # the chain of adjacent anchors first (every rating needs it), the anchors' extra games by information
     # last: checkpoints exist only while their cell's run directory does, the anchors for ever
     chain = min(lad.max_anchor_games, lad.anchor_games * (len(anchors) - 1))
-    import contextlib
-
     from ..play.engine_pool import EnginePool
     # anchors and rated checkpoints meet again and again: start each once
     with contextlib.nullcontext(engines) if engines is not None else EnginePool() as engines:

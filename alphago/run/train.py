@@ -54,21 +54,9 @@ def train(cfg: Config, run_dir: str | Path, address: str | None = None, resume: 
     check_start(cfg, run_dir, resume, local=not address)
     lock = lock_dir(run_dir)
     try:
-        # a run killed mid-write (SIGKILL, a lost node) leaves its atomic writes' temp files;
-        # with the lock held nothing else writes here, so they are only litter
-        left = _remove_partial_writes(Path(run_dir))
-        if left:
-            print(f"removed {len(left)} half-written file(s) a killed run left: "
-                  f"{', '.join(p.name for p in left)}", flush=True)
         return _train(cfg, Path(run_dir), address, resume, progress, init)
     finally:
         lock.close()
-
-
-def _remove_partial_writes(run_dir: Path) -> list[Path]:
-    """The temp files of writes cut short in the run directory and its checkpoints/ and games/."""
-    from ..data.records import remove_partial_writes
-    return [p for d in (run_dir, run_dir / "checkpoints", run_dir / "games") for p in remove_partial_writes(d)]
 
 
 def _learner_died(cause: LearnerDied, run_dir: Path) -> RunStopped:
@@ -142,8 +130,10 @@ def _train(cfg: Config, run_dir: Path, address: str | None, resume: bool, progre
         raise diverged
     if not learner_alive:
         # the learner (the run directory's only writer) was killed, perhaps mid-write, and the
-        # workers are stopped: what it was writing is litter, its previous file stays whole
-        _remove_partial_writes(run_dir)
+        # workers are stopped: what it was writing is litter, its previous file stays whole (a new
+        # learner removes such files too, when it takes the directory's lock)
+        from ..train.learner import remove_cut_short_writes
+        remove_cut_short_writes(run_dir)
     if stopped is not None:
         if learner_alive:
             raise RunStopped(f"{stopped}; checkpoint written at step {steps} ({games} games); go on with: "

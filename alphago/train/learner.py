@@ -42,6 +42,15 @@ def lock_run_dir(run_dir: Path, wait: float = 60.0):
     return lock_dir(run_dir, ".learner.lock", wait=wait, what="the learner of an earlier run")
 
 
+def remove_cut_short_writes(run_dir: Path) -> list[Path]:
+    """The temp files of atomic writes a killed learner left in the run directory and its checkpoints/
+    and games/ (SIGKILL, a lost node: its own clean-up never ran); removed, and returned. Only by the
+    holder of the learner's lock, or once the learner is known to be dead: a live writer's temp file
+    would vanish under it."""
+    from ..data.records import remove_partial_writes
+    return [p for d in (run_dir, run_dir / "checkpoints", run_dir / "games") for p in remove_partial_writes(d)]
+
+
 def check_device(device: str) -> None:
     """ConfigError unless train.device exists on this machine (a CUDA device asked of a CPU-only
     machine would otherwise fail deep inside the learner, or inside a Ray actor)."""
@@ -123,6 +132,10 @@ class Learner:
         self.ckpt_dir = self.run_dir / "checkpoints"
         self.ckpt_dir.mkdir(parents=True, exist_ok=True)
         self._lock = lock_run_dir(self.run_dir)
+        left = remove_cut_short_writes(self.run_dir)   # the lock held: nothing else writes here
+        if left:
+            print(f"removed {len(left)} half-written file(s) a killed run left: {', '.join(p.name for p in left)}",
+                  flush=True)
         self.store = ShardStore(self.run_dir / "games")
         planes = cfg.features.num_planes
         self.model = PolicyValueNet(cfg.size, planes, cfg.net)
