@@ -13,7 +13,6 @@ ever. The ratings themselves come from one fit over the whole store when the rep
 """
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -35,9 +34,10 @@ def _spec_path(spec: str, root: Path) -> str:
 
 
 def ladder_rows(loaded: LoadedAblation, out: Path, report_dir: Path, parallel: int,
-                log: Callable[[str], None] = print, engines: EnginePool | None = None) -> int:
+                log: Callable[[str], None] = print, *, engines: EnginePool) -> int:
     """Anchors, then every unrated evaluation row whose checkpoint is here (module doc). Returns
-    the rows rated. engines: the caller's pool (kept between calls); None: one for this call."""
+    the rows rated. engines: the caller's pool, kept between calls (anchors and rated checkpoints meet
+    again and again: each starts once)."""
     from ..eval.ladder_fit import fit_ladder
     from ..eval.ladder_play import LadderSettings, play_anchors, rate_player
     from ..eval.ladder_store import Player, player, read_games
@@ -63,36 +63,33 @@ def ladder_rows(loaded: LoadedAblation, out: Path, report_dir: Path, parallel: i
     # the chain of adjacent anchors first (every rating needs it), the anchors' extra games by information
     # last: checkpoints exist only while their cell's run directory does, the anchors for ever
     chain = min(lad.max_anchor_games, lad.anchor_games * (len(anchors) - 1))
-    from ..play.engine_pool import EnginePool
-    # anchors and rated checkpoints meet again and again: start each once
-    with contextlib.nullcontext(engines) if engines is not None else EnginePool() as engines:
-        play_anchors(store, anchors, st, games_per_pair=lad.anchor_games, max_ci=lad.max_ci, max_games=chain, log=log,
-                     engines=engines)
-        arm_order = list(spec.arms)
-        n = 0
-        for r in sorted(todo, key=lambda r: (r["seed"], arm_order.index(r["arm"]), r["point"])):
-            ckpt, _ = row_checkpoint(out, r, cache)
-            me = player(f"{ckpt}@{spec.eval.sims}", label=f"{r['arm']}/seed{r['seed']}/p{r['point']}")
-            fit = fit_ladder(read_games(store), anchor, bootstrap=0)
-            rated = {k: fit.rating(k) for k in fit.keys}
-            prev = next((x.get("ladder_key") for x in rows if x["arm"] == r["arm"] and x["seed"] == r["seed"]
-                         and x["point"] == r["point"] - 1), None)
-            init = loaded.init(r["arm"], ROOT)
-            hint = rated.get(prev) if prev else None
-            if hint is None and init is not None:
-                hint = rated.get(player(f"{init}@{spec.eval.sims}").key)
-            others = [Player(x["ladder_key"], x["ladder_spec"], x["ladder_label"]) for x in rows
-                      if "ladder_key" in x and x["arm"] != r["arm"] and Path(x["ladder_spec"].rpartition("@")[0]).is_file()]
-            elo = rate_player(store, me, anchors + others, st, anchor, games=lad.games, hint=hint, log=log,
-                              engines=engines)
-            r.update(ladder_key=me.key, ladder_label=me.label, ladder_spec=me.spec)
-            write_eval_rows(path, rows)
-            n += 1
-            log(f"ladder: {me.label} ({r['flops']:.3g} FLOPs): {elo:+.0f} Elo (point estimate)" if elo is not None
-                else f"ladder: {me.label}: not rated")
-        direct_rows(loaded, rows, store, st, log, engines)
-        play_anchors(store, anchors, st, games_per_pair=lad.anchor_games, max_ci=lad.max_ci,
-                     max_games=lad.max_anchor_games, log=log, engines=engines)
+    play_anchors(store, anchors, st, games_per_pair=lad.anchor_games, max_ci=lad.max_ci, max_games=chain, log=log,
+                 engines=engines)
+    arm_order = list(spec.arms)
+    n = 0
+    for r in sorted(todo, key=lambda r: (r["seed"], arm_order.index(r["arm"]), r["point"])):
+        ckpt, _ = row_checkpoint(out, r, cache)
+        me = player(f"{ckpt}@{spec.eval.sims}", label=f"{r['arm']}/seed{r['seed']}/p{r['point']}")
+        fit = fit_ladder(read_games(store), anchor, bootstrap=0)
+        rated = {k: fit.rating(k) for k in fit.keys}
+        prev = next((x.get("ladder_key") for x in rows if x["arm"] == r["arm"] and x["seed"] == r["seed"]
+                     and x["point"] == r["point"] - 1), None)
+        init = loaded.init(r["arm"], ROOT)
+        hint = rated.get(prev) if prev else None
+        if hint is None and init is not None:
+            hint = rated.get(player(f"{init}@{spec.eval.sims}").key)
+        others = [Player(x["ladder_key"], x["ladder_spec"], x["ladder_label"]) for x in rows
+                  if "ladder_key" in x and x["arm"] != r["arm"] and Path(x["ladder_spec"].rpartition("@")[0]).is_file()]
+        elo = rate_player(store, me, anchors + others, st, anchor, games=lad.games, hint=hint, log=log,
+                          engines=engines)
+        r.update(ladder_key=me.key, ladder_label=me.label, ladder_spec=me.spec)
+        write_eval_rows(path, rows)
+        n += 1
+        log(f"ladder: {me.label} ({r['flops']:.3g} FLOPs): {elo:+.0f} Elo (point estimate)" if elo is not None
+            else f"ladder: {me.label}: not rated")
+    direct_rows(loaded, rows, store, st, log, engines)
+    play_anchors(store, anchors, st, games_per_pair=lad.anchor_games, max_ci=lad.max_ci,
+                 max_games=lad.max_anchor_games, log=log, engines=engines)
     return n
 
 
