@@ -273,9 +273,9 @@ def test_three_nodes_on_loopback(tmp_path):
                         os.kill(q, signal.SIGKILL)
                     except ProcessLookupError:
                         pass
-        # the run goes on without that node's worker(s): two more phases' games on disk, then a clean stop
+        # the run goes on without that node's worker(s): 48 more games on disk, then a clean stop
         after = games_on_disk(run)
-        _wait_for(lambda: games_on_disk(run) >= after + 24, 900, "24 games after the node was killed", proc)
+        _wait_for(lambda: games_on_disk(run) >= after + 48, 900, "48 games after the node was killed", proc)
         os.kill(proc.pid, signal.SIGTERM)
         out = _finish(proc, timeout=600)
         assert "stopped: checkpoint written" in out and "self-play worker" in out and " died " in out, out[-3000:]
